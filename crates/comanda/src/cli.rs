@@ -1,0 +1,158 @@
+//! Command-line interface. Every option also reads a `COMANDA_*` environment variable;
+//! flags win over the environment, which wins over the configuration file.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "comanda",
+    version,
+    about = "Point of sale and order management for restaurants, bars, shops and caterers"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file; flags and COMANDA_* variables override what it says
+    #[arg(long, env = "COMANDA_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB [default: SQLite file in the data directory]
+    #[arg(
+        long,
+        env = "COMANDA_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite database and backups [default: ./data]
+    #[arg(long, env = "COMANDA_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Log format [default: pretty]
+    #[arg(long, env = "COMANDA_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter, e.g. "info" or "info,comanda_server=debug" [default: info]
+    #[arg(long, env = "COMANDA_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Maximum PostgreSQL connections per instance [default: 10]
+    #[arg(
+        long,
+        env = "COMANDA_DB_MAX_CONNECTIONS",
+        global = true,
+        value_name = "N"
+    )]
+    pub db_max_connections: Option<u32>,
+
+    /// SQLite durability: full (survives power loss) or normal [default: full]
+    #[arg(
+        long,
+        env = "COMANDA_SQLITE_SYNCHRONOUS",
+        global = true,
+        value_name = "MODE"
+    )]
+    pub sqlite_synchronous: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event
+    Pretty,
+    /// One JSON object per line, for log collectors
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: apply migrations, set up a brand-new database, serve HTTP
+    Serve(ServeArgs),
+    /// Apply pending database migrations, or list them
+    Migrate(MigrateArgs),
+    /// Measure this binary (see docs/performance.md)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Start-to-ready time and idle memory of `comanda serve`, measured from outside
+    Startup(BenchStartupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchStartupArgs {
+    /// How many times to start the server
+    #[arg(long, default_value_t = 10)]
+    pub runs: u32,
+
+    /// Seconds to leave the server idle before reading its memory
+    #[arg(long, default_value_t = 3)]
+    pub idle_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "COMANDA_LISTEN", value_name = "IP:PORT")]
+    pub listen: Option<String>,
+
+    /// Do not apply migrations; stay not-ready until `comanda migrate` has run
+    #[arg(long, env = "COMANDA_NO_MIGRATE")]
+    pub no_migrate: bool,
+
+    /// Seconds to let requests in flight finish after SIGTERM [default: 20]
+    #[arg(long, env = "COMANDA_SHUTDOWN_GRACE_SECS", value_name = "SECONDS")]
+    pub shutdown_grace_secs: Option<u64>,
+
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+/// What a brand-new database starts with. The owner's password is read only from
+/// COMANDA_BOOTSTRAP_PASSWORD or the configuration file, never from a flag, because
+/// flags are visible to every user of the machine.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Owner's login on a brand-new database [default: owner]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_LOGIN", value_name = "LOGIN")]
+    pub bootstrap_login: Option<String>,
+
+    /// First store's name [default: My Store]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_STORE_NAME", value_name = "NAME")]
+    pub bootstrap_store_name: Option<String>,
+
+    /// First store's code [default: main]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_STORE_CODE", value_name = "CODE")]
+    pub bootstrap_store_code: Option<String>,
+
+    /// First store's currency: BRL, USD, EUR, GBP, IDR, MXN [default: USD]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_CURRENCY", value_name = "ISO")]
+    pub bootstrap_currency: Option<String>,
+
+    /// First store's IANA time zone [default: UTC]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_TIMEZONE", value_name = "ZONE")]
+    pub bootstrap_timezone: Option<String>,
+
+    /// First store's language: pt-BR, en-US, id-ID [default: en-US]
+    #[arg(long, env = "COMANDA_BOOTSTRAP_LOCALE", value_name = "TAG")]
+    pub bootstrap_locale: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// List migrations and whether each is applied; exit 1 if any is pending
+    #[arg(long)]
+    pub status: bool,
+}

@@ -1,0 +1,74 @@
+use crate::cli::MigrateArgs;
+use crate::database;
+use crate::settings::Settings;
+use anyhow::{Result, anyhow};
+use std::process::ExitCode;
+
+pub async fn run(settings: &Settings, args: &MigrateArgs) -> Result<ExitCode> {
+    let storage = database::open(settings).await?;
+    let outcome = if args.status {
+        status(&*storage, settings).await
+    } else {
+        apply(&*storage).await
+    };
+    storage.close().await;
+    outcome
+}
+
+async fn status(storage: &dyn comanda_store::Storage, settings: &Settings) -> Result<ExitCode> {
+    let status = storage
+        .migration_status()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!("database: {}", settings.database);
+    println!(
+        "{:<16} {:<10} {:<24} DESCRIPTION",
+        "VERSION", "STATE", "APPLIED AT (UTC)"
+    );
+    for m in &status.migrations {
+        let state = match (m.applied_at, m.checksum_matches) {
+            (None, _) => "pending",
+            (Some(_), true) => "applied",
+            (Some(_), false) => "MODIFIED",
+        };
+        let at = m
+            .applied_at
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        println!(
+            "{:<16} {:<10} {:<24} {}",
+            m.version, state, at, m.description
+        );
+    }
+    for v in &status.newer_applied {
+        println!(
+            "{v:<16} {:<10} {:<24} (applied by a newer release)",
+            "newer", ""
+        );
+    }
+    match status.problem() {
+        None => {
+            println!("schema is current");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(problem) => {
+            println!("schema is not current: {problem}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn apply(storage: &dyn comanda_store::Storage) -> Result<ExitCode> {
+    let applied = storage.migrate().await.map_err(|e| anyhow!("{e}"))?;
+    if applied.is_empty() {
+        println!("schema is current; nothing to apply");
+    } else {
+        let list: Vec<String> = applied.iter().map(i64::to_string).collect();
+        println!(
+            "applied {} migration(s): {}",
+            applied.len(),
+            list.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,108 @@
+use crate::database;
+use crate::settings::{ServeSettings, Settings};
+use anyhow::{Context, Result};
+use comanda_server::readiness::Readiness;
+use comanda_server::startup::{self, BootstrapReport, StartupError};
+use comanda_server::{AppState, Drain};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub async fn run(
+    settings: &Settings,
+    serve: ServeSettings,
+    process_started: Instant,
+) -> Result<ExitCode> {
+    let storage = database::open(settings).await?;
+    let listener = TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(database = %settings.database, "comanda listening on {url}");
+
+    let readiness = Readiness::starting();
+    let state = AppState::new(storage.clone(), readiness.clone());
+
+    // Start-up (migrations, first-run setup) runs beside the listener so probes can see
+    // why the instance is not ready yet; a fatal start-up error stops the server.
+    let (fatal_tx, fatal_rx) = oneshot::channel::<StartupError>();
+    let fatal: Arc<Mutex<Option<StartupError>>> = Arc::default();
+    let startup_task = {
+        let storage = storage.clone();
+        let readiness = readiness.clone();
+        let plan = serve.startup.clone();
+        tokio::spawn(async move {
+            match startup::prepare(&*storage, &plan, &readiness).await {
+                Ok(report) => {
+                    announce_bootstrap(&report);
+                    let ready_ms = process_started.elapsed().as_secs_f64() * 1e3;
+                    tracing::info!(ready_ms, "ready to take orders");
+                }
+                Err(e) => {
+                    let _ = fatal_tx.send(e);
+                }
+            }
+        })
+    };
+    let stop = {
+        let fatal = fatal.clone();
+        async move {
+            tokio::select! {
+                () = comanda_server::shutdown_signal() => {}
+                Ok(error) = fatal_rx => {
+                    if let Ok(mut slot) = fatal.lock() {
+                        *slot = Some(error);
+                    }
+                }
+            }
+        }
+    };
+
+    let drain = comanda_server::serve(
+        listener,
+        comanda_server::router(state),
+        stop,
+        serve.shutdown_grace,
+    )
+    .await?;
+    startup_task.abort();
+    if drain == Drain::TimedOut {
+        tracing::warn!("grace period over; requests still in flight were cut");
+    }
+    tracing::info!("requests drained; closing the database");
+    storage.close().await;
+    let fatal = fatal.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(error) = fatal {
+        return Err(anyhow::anyhow!("start-up failed: {error}"));
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The one time a generated owner password is shown. Printed to stderr, not logged, so it
+/// does not travel into log indexes as a structured field.
+fn announce_bootstrap(report: &BootstrapReport) {
+    let BootstrapReport::Created {
+        login,
+        store_code,
+        generated_password,
+    } = report
+    else {
+        return;
+    };
+    let rule = "-".repeat(64);
+    eprintln!("{rule}");
+    eprintln!("comanda: first run. Created store \"{store_code}\" and its owner.");
+    eprintln!("  login:    {login}");
+    match generated_password {
+        Some(password) => {
+            eprintln!("  password: {}", password.expose());
+            eprintln!("  This password is shown once and must be changed at first sign-in.");
+            eprintln!("  Set COMANDA_BOOTSTRAP_PASSWORD to choose it yourself.");
+        }
+        None => eprintln!("  password: as set in COMANDA_BOOTSTRAP_PASSWORD"),
+    }
+    eprintln!("{rule}");
+}

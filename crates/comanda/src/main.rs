@@ -1,0 +1,57 @@
+//! The `comanda` binary: one executable for the server and every operator command.
+
+mod cli;
+mod commands;
+mod database;
+mod logging;
+mod settings;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use settings::{ServeSettings, Settings};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    match run(cli, started) {
+        Ok(code) => code,
+        Err(error) => {
+            // One line that names the problem: operators grep for it, and a backtrace
+            // would bury it.
+            let message = format!("{error:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
+    let file = settings::load_file(cli.global.config.as_deref())?;
+    let settings = Settings::resolve(&cli.global, &file)?;
+    let serve = match &cli.command {
+        Command::Serve(args) => Some(ServeSettings::resolve(args, &file)?),
+        Command::Bench(cli::BenchCommand::Startup(args)) => {
+            return commands::bench::startup(&settings, args);
+        }
+        Command::Migrate(_) => None,
+    };
+    logging::init(settings.log_format, &settings.log_filter)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(async {
+        match (&cli.command, serve) {
+            (Command::Serve(_), Some(serve)) => {
+                commands::serve::run(&settings, serve, started).await
+            }
+            (Command::Migrate(args), _) => commands::migrate::run(&settings, args).await,
+            (Command::Serve(_), None) | (Command::Bench(_), _) => unreachable!("handled above"),
+        }
+    });
+    // Blocking work (password hashing) is short; do not let it hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    outcome
+}

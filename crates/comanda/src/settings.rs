@@ -1,0 +1,353 @@
+//! Resolving configuration: flag > `COMANDA_*` variable > TOML file > default. Everything
+//! is validated here, before anything starts, so a mistake ends the process with one line
+//! that names it.
+
+use crate::cli::{BootstrapArgs, GlobalArgs, LogFormat, ServeArgs};
+use anyhow::{Context, Result, anyhow, bail};
+use comanda_domain::{DisplayName, Login, NewStore, Secret, password_policy};
+use comanda_server::startup::{BootstrapPlan, StartupPlan};
+use comanda_store_sqlite::Synchronous;
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULT_DATA_DIR: &str = "data";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_LOG: &str = "info,sqlx=warn";
+const SQLITE_FILE: &str = "comanda.db";
+
+/// The configuration file. Unknown keys are errors: a typo must not silently fall back
+/// to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    db_max_connections: Option<u32>,
+    sqlite_synchronous: Option<String>,
+    listen: Option<String>,
+    migrate: Option<bool>,
+    shutdown_grace_secs: Option<u64>,
+    #[serde(default)]
+    bootstrap: FileBootstrap,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBootstrap {
+    login: Option<String>,
+    password: Option<String>,
+    store_name: Option<String>,
+    store_code: Option<String>,
+    currency: Option<String>,
+    timezone: Option<String>,
+    locale: Option<String>,
+}
+
+pub fn load_file(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let detail = e.message().to_owned();
+        anyhow!("configuration file {} is invalid: {detail}", path.display())
+    })
+}
+
+#[derive(Clone)]
+pub enum DatabaseTarget {
+    Sqlite { path: PathBuf },
+    Postgres { url: Secret },
+}
+
+impl fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseTarget::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            DatabaseTarget::Postgres { url } => f.write_str(&redact(url.expose())),
+        }
+    }
+}
+
+/// A database URL with its password replaced, safe to log.
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{masked}{}", &authority[at..])
+        }
+        None => authority.to_owned(),
+    };
+    // Passwords can also travel as a query parameter.
+    let rest = match url[authority_end..].split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => url[authority_end..].to_owned(),
+    };
+    format!("{}{authority}{rest}", &url[..scheme_end])
+}
+
+fn parse_database(url: Option<&str>, data_dir: &Path) -> Result<DatabaseTarget> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        return Ok(DatabaseTarget::Sqlite {
+            path: data_dir.join(SQLITE_FILE),
+        });
+    };
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if rest.is_empty() || rest.contains(":memory:") || rest.contains('?') {
+            bail!(
+                "invalid SQLite URL {url:?}: use sqlite://PATH to a file (in-memory databases and URL options are not supported)"
+            );
+        }
+        return Ok(DatabaseTarget::Sqlite {
+            path: PathBuf::from(rest),
+        });
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseTarget::Postgres {
+            url: Secret::new(url),
+        });
+    }
+    bail!(
+        "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE",
+        redact(url)
+    )
+}
+
+pub struct Settings {
+    pub database: DatabaseTarget,
+    pub data_dir: PathBuf,
+    /// Whether the data directory was chosen, not defaulted: then it must be usable even
+    /// when the database lives elsewhere.
+    pub data_dir_explicit: bool,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub db_max_connections: u32,
+    pub sqlite_synchronous: Synchronous,
+}
+
+impl Settings {
+    pub fn resolve(cli: &GlobalArgs, file: &FileConfig) -> Result<Self> {
+        let data_dir_choice = cli.data_dir.clone().or_else(|| file.data_dir.clone());
+        let data_dir_explicit = data_dir_choice.is_some();
+        let data_dir = data_dir_choice.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database = parse_database(
+            cli.database_url.as_deref().or(file.database_url.as_deref()),
+            &data_dir,
+        )?;
+        let sqlite_synchronous = cli
+            .sqlite_synchronous
+            .as_deref()
+            .or(file.sqlite_synchronous.as_deref())
+            .map_or(Ok(Synchronous::Full), str::parse)
+            .map_err(|e| anyhow!("{e}"))?;
+        let db_max_connections = cli
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(10);
+        if db_max_connections == 0 {
+            bail!("db_max_connections must be at least 1");
+        }
+        Ok(Self {
+            database,
+            data_dir,
+            data_dir_explicit,
+            log_format: cli
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Pretty),
+            log_filter: cli
+                .log
+                .clone()
+                .or_else(|| file.log.clone())
+                .unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            db_max_connections,
+            sqlite_synchronous,
+        })
+    }
+
+    /// Creates the data directory and proves it writable, when it is needed.
+    pub fn prepare_data_dir(&self) -> Result<()> {
+        let needed =
+            self.data_dir_explicit || matches!(self.database, DatabaseTarget::Sqlite { .. });
+        if !needed {
+            return Ok(());
+        }
+        let dir = &self.data_dir;
+        let check = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            let probe = dir.join(".comanda-write-test");
+            std::fs::write(&probe, b"ok")?;
+            std::fs::remove_file(&probe)
+        };
+        check().with_context(|| format!("data directory {} is not writable", dir.display()))?;
+        if let DatabaseTarget::Sqlite { path } = &self.database
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!(
+                    "cannot create directory {} for the database",
+                    parent.display()
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub shutdown_grace: Duration,
+    pub startup: StartupPlan,
+}
+
+impl ServeSettings {
+    pub fn resolve(args: &ServeArgs, file: &FileConfig) -> Result<Self> {
+        let listen_text = args
+            .listen
+            .as_deref()
+            .or(file.listen.as_deref())
+            .unwrap_or(DEFAULT_LISTEN);
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            anyhow!("invalid listen address {listen_text:?}: expected IP:PORT, e.g. 127.0.0.1:8080")
+        })?;
+        let migrate = !args.no_migrate && file.migrate.unwrap_or(true);
+        let grace = args
+            .shutdown_grace_secs
+            .or(file.shutdown_grace_secs)
+            .unwrap_or(20);
+        Ok(Self {
+            listen,
+            shutdown_grace: Duration::from_secs(grace),
+            startup: StartupPlan {
+                migrate,
+                bootstrap: bootstrap_plan(&args.bootstrap, &file.bootstrap)?,
+            },
+        })
+    }
+}
+
+fn bootstrap_plan(args: &BootstrapArgs, file: &FileBootstrap) -> Result<BootstrapPlan> {
+    let pick = |flag: &Option<String>, file: &Option<String>, default: &str| -> String {
+        flag.clone()
+            .or_else(|| file.clone())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let store = NewStore::parse(
+        &pick(&args.bootstrap_store_code, &file.store_code, "main"),
+        &pick(&args.bootstrap_store_name, &file.store_name, "My Store"),
+        &pick(&args.bootstrap_currency, &file.currency, "USD"),
+        &pick(&args.bootstrap_timezone, &file.timezone, "UTC"),
+        &pick(&args.bootstrap_locale, &file.locale, "en-US"),
+    )
+    .map_err(|e| anyhow!("invalid first-run store setting {e}"))?;
+    let login_text = pick(&args.bootstrap_login, &file.login, "owner");
+    let owner_login =
+        Login::parse("bootstrap login", &login_text).map_err(|e| anyhow!("invalid {e}"))?;
+    let owner_password = std::env::var("COMANDA_BOOTSTRAP_PASSWORD")
+        .ok()
+        .or_else(|| file.password.clone())
+        .filter(|p| !p.is_empty())
+        .map(Secret::new);
+    if let Some(password) = &owner_password {
+        password_policy::check(
+            "COMANDA_BOOTSTRAP_PASSWORD",
+            password.expose(),
+            owner_login.as_str(),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(BootstrapPlan {
+        store,
+        owner_name: DisplayName::parse("owner name", "Owner").map_err(|e| anyhow!("{e}"))?,
+        owner_login,
+        owner_password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/comanda"),
+            "postgres://app:***@db:5432/comanda"
+        );
+        assert_eq!(
+            redact("postgres://app@db/comanda"),
+            "postgres://app@db/comanda"
+        );
+        assert_eq!(
+            redact("postgres://db/comanda?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/comanda?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(redact("postgres://a:p@ss@db/x"), "postgres://a:***@db/x");
+    }
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        let dir = Path::new("/var/lib/comanda");
+        assert!(
+            matches!(parse_database(None, dir), Ok(DatabaseTarget::Sqlite { path }) if path == dir.join("comanda.db"))
+        );
+        assert!(
+            matches!(parse_database(Some("sqlite://x/y.db"), dir), Ok(DatabaseTarget::Sqlite { path }) if path == Path::new("x/y.db"))
+        );
+        assert!(matches!(
+            parse_database(Some("postgresql://h/db"), dir),
+            Ok(DatabaseTarget::Postgres { .. })
+        ));
+        for bad in [
+            "mysql://root:pw@h/db",
+            "sqlite::memory:",
+            "sqlite://",
+            "nonsense",
+        ] {
+            let err = parse_database(Some(bad), dir).err().expect(bad).to_string();
+            assert!(!err.contains("pw@"), "password leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn file_keys_are_checked() {
+        let err = toml::from_str::<FileConfig>("lisen = \"0.0.0.0:80\"").expect_err("typo");
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let ok: FileConfig =
+            toml::from_str("listen = \"0.0.0.0:80\"\n[bootstrap]\ncurrency = \"BRL\"\n")
+                .expect("valid");
+        assert_eq!(ok.bootstrap.currency.as_deref(), Some("BRL"));
+    }
+}

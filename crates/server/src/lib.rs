@@ -1,0 +1,17 @@
+//! comanda's HTTP server. Handlers are grouped by resource; none of them writes SQL, they
+//! go through the `Storage` traits held in [`AppState`].
+
+pub mod error;
+mod health;
+pub mod metrics;
+mod observe;
+pub mod password;
+pub mod readiness;
+mod routes;
+mod serve;
+pub mod startup;
+mod state;
+
+pub use routes::router;
+pub use serve::{Drain, serve, shutdown_signal};
+pub use state::{AppState, BuildInfo};

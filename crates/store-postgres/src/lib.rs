@@ -1,0 +1,72 @@
+//! comanda on PostgreSQL: the production backend, safe for several instances on one
+//! database. Connections are made lazily so the server can start, report itself not
+//! ready, and recover on its own while the database is down.
+
+mod errors;
+mod ops;
+
+use comanda_store::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use errors::classify;
+
+#[derive(Clone, Debug)]
+pub struct PgOptions {
+    pub max_connections: u32,
+    /// How long a request may wait for a connection before failing with 503; short, so
+    /// requests fail fast instead of piling up while the database is unreachable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+pub struct PgStorage {
+    pool: PgPool,
+    connect: PgConnectOptions,
+}
+
+impl PgStorage {
+    /// Validates the URL and builds the pool without connecting. Only a malformed URL fails.
+    pub fn connect_lazy(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?
+            .application_name("comanda");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect.clone());
+        Ok(Self { pool, connect })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl comanda_store::sql::SqlBackend for PgStorage {
+    type Db = sqlx::Postgres;
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+comanda_store::impl_sql_repos!(PgStorage, crate::classify);
+
+/// The migrations embedded in this backend, newest last.
+pub fn migrations() -> Vec<comanda_store::KnownMigration> {
+    comanda_store::known_migrations(&ops::migrator())
+}

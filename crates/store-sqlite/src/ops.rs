@@ -1,0 +1,77 @@
+use crate::{SqliteStorage, classify};
+use async_trait::async_trait;
+use comanda_store::rows::{APPLIED_MIGRATIONS_SQL, AppliedMigrationRow};
+use comanda_store::{
+    AppliedMigration, Backend, KnownMigration, Ops, PoolStats, Result, known_migrations,
+    migrate_error,
+};
+use sqlx::migrate::Migrator;
+
+pub(crate) fn migrator() -> Migrator {
+    let mut migrator = sqlx::migrate!("./migrations");
+    // A rollback to the previous release must keep working against a schema a newer
+    // release has expanded (see docs/migrations.md).
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+#[async_trait]
+impl Ops for SqliteStorage {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn known_migrations(&self) -> Vec<KnownMigration> {
+        known_migrations(&migrator())
+    }
+
+    async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>> {
+        let exists = sqlx::query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?
+        .is_some();
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query_as::<_, AppliedMigrationRow>(APPLIED_MIGRATIONS_SQL)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(rows.into_iter().map(AppliedMigration::from).collect())
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        migrator()
+            .run(&self.writer)
+            .await
+            .map_err(|e| migrate_error(e, classify))
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        [("writer", &self.writer), ("reader", &self.reader)]
+            .into_iter()
+            .map(|(name, pool)| PoolStats {
+                pool: name,
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            })
+            .collect()
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}

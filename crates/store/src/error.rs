@@ -1,0 +1,36 @@
+use thiserror::Error;
+
+/// What can go wrong in storage, classified so the HTTP layer can answer precisely:
+/// conflicts become 409, a missing row 404, an unreachable database 503.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+
+    #[error("a {entity} with this {field} already exists")]
+    Conflict {
+        entity: &'static str,
+        field: &'static str,
+    },
+
+    #[error("{entity} was changed by someone else; current version is {current}")]
+    VersionMismatch { entity: &'static str, current: i64 },
+
+    /// The database could not be reached or did not answer in time. Retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+
+    /// Migrations could not be read or applied.
+    #[error("migration failed: {0}")]
+    Migration(String),
+
+    /// Anything else: a bug or a database in a state we do not understand.
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}

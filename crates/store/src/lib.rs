@@ -1,0 +1,35 @@
+//! Storage for comanda. The server holds an `Arc<dyn Storage>`; each backend crate
+//! (SQLite, PostgreSQL) implements the per-area traits below and must pass the same
+//! [conformance] suite. Handlers never see SQL.
+//!
+//! The persistence trait is called `Storage` rather than `Store` because "store" already
+//! means a shop in this product (`/api/v1/stores/{store_id}`).
+
+pub mod error;
+pub mod migrations;
+pub mod ops;
+pub mod page;
+pub mod rows;
+pub mod sql;
+pub mod stores;
+pub mod users;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use migrations::{
+    AppliedMigration, KnownMigration, MigrationState, MigrationStatus, known_migrations,
+    migrate_error,
+};
+pub use ops::{Backend, Ops, PoolStats};
+pub use page::{Limit, Page};
+pub use stores::StoreRepo;
+pub use users::{Bootstrap, BootstrapOutcome, UserRepo};
+
+/// Everything the server needs from a database.
+pub trait Storage: Ops + StoreRepo + UserRepo + Bootstrap {}
+
+impl<T: Ops + StoreRepo + UserRepo + Bootstrap> Storage for T {}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,195 @@
+//! Which schema migrations a binary knows, which the database has applied, and whether
+//! the two agree. Both backends feed this the same facts; the judgement lives here once.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A migration embedded in this binary.
+#[derive(Clone, Debug)]
+pub struct KnownMigration {
+    pub version: i64,
+    pub description: String,
+    pub checksum: Vec<u8>,
+}
+
+/// A row of the database's migration history.
+#[derive(Clone, Debug)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub checksum: Vec<u8>,
+    pub success: bool,
+    pub applied_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MigrationState {
+    pub version: i64,
+    pub description: String,
+    pub applied_at: Option<DateTime<Utc>>,
+    /// False when the applied migration differs from the one in this binary: somebody
+    /// edited a released migration, and the schema may not be what the code expects.
+    pub checksum_matches: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MigrationStatus {
+    pub migrations: Vec<MigrationState>,
+    /// Versions applied by a newer binary. Harmless under the expand/contract policy
+    /// (a newer release only adds), so an older binary keeps serving during a rollback.
+    pub newer_applied: Vec<i64>,
+    /// Versions whose last attempt failed part-way.
+    pub failed: Vec<i64>,
+}
+
+/// A failed migration run: an unreachable database is worth waiting for, anything else
+/// (a bad migration, an edited one) is not.
+pub fn migrate_error(
+    error: sqlx::migrate::MigrateError,
+    classify: fn(sqlx::Error) -> crate::StoreError,
+) -> crate::StoreError {
+    match error {
+        sqlx::migrate::MigrateError::Execute(inner) => match classify(inner) {
+            unavailable @ crate::StoreError::Unavailable(_) => unavailable,
+            other => crate::StoreError::Migration(other.to_string()),
+        },
+        other => crate::StoreError::Migration(other.to_string()),
+    }
+}
+
+/// The migrations embedded in a backend's migrator.
+pub fn known_migrations(migrator: &sqlx::migrate::Migrator) -> Vec<KnownMigration> {
+    migrator
+        .iter()
+        .map(|m| KnownMigration {
+            version: m.version,
+            description: m.description.to_string(),
+            checksum: m.checksum.to_vec(),
+        })
+        .collect()
+}
+
+impl MigrationStatus {
+    /// Versions pending in `self` that `after` shows applied.
+    pub fn applied_since(&self, after: &MigrationStatus) -> Vec<i64> {
+        self.pending()
+            .filter(|m| !after.pending().any(|p| p.version == m.version))
+            .map(|m| m.version)
+            .collect()
+    }
+
+    pub fn compute(known: &[KnownMigration], applied: &[AppliedMigration]) -> Self {
+        let migrations = known
+            .iter()
+            .map(|k| {
+                let row = applied.iter().find(|a| a.version == k.version && a.success);
+                MigrationState {
+                    version: k.version,
+                    description: k.description.clone(),
+                    applied_at: row.map(|a| a.applied_at),
+                    checksum_matches: row.is_none_or(|a| a.checksum == k.checksum),
+                }
+            })
+            .collect();
+        let newer_applied = applied
+            .iter()
+            .filter(|a| a.success && !known.iter().any(|k| k.version == a.version))
+            .map(|a| a.version)
+            .collect();
+        let failed = applied
+            .iter()
+            .filter(|a| !a.success)
+            .map(|a| a.version)
+            .collect();
+        Self {
+            migrations,
+            newer_applied,
+            failed,
+        }
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &MigrationState> {
+        self.migrations.iter().filter(|m| m.applied_at.is_none())
+    }
+
+    /// Why the schema is not what this binary needs, or `None` when it is.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(v) = self.failed.first() {
+            return Some(format!(
+                "migration {v} failed part-way; fix it by hand, then run `comanda migrate`"
+            ));
+        }
+        if let Some(m) = self.migrations.iter().find(|m| !m.checksum_matches) {
+            return Some(format!(
+                "migration {} ({}) differs from the one applied to the database",
+                m.version, m.description
+            ));
+        }
+        let pending: Vec<String> = self.pending().map(|m| m.version.to_string()).collect();
+        if !pending.is_empty() {
+            return Some(format!(
+                "{} migration(s) pending: {}",
+                pending.len(),
+                pending.join(", ")
+            ));
+        }
+        None
+    }
+
+    pub fn is_current(&self) -> bool {
+        self.problem().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(version: i64, checksum: u8) -> KnownMigration {
+        KnownMigration {
+            version,
+            description: format!("m{version}"),
+            checksum: vec![checksum],
+        }
+    }
+
+    fn applied(version: i64, checksum: u8, success: bool) -> AppliedMigration {
+        AppliedMigration {
+            version,
+            checksum: vec![checksum],
+            success,
+            applied_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn all_applied_is_current() {
+        let s = MigrationStatus::compute(
+            &[known(1, 1), known(2, 2)],
+            &[applied(1, 1, true), applied(2, 2, true)],
+        );
+        assert!(s.is_current(), "{:?}", s.problem());
+        assert_eq!(s.pending().count(), 0);
+    }
+
+    #[test]
+    fn pending_migrations_are_named() {
+        let s = MigrationStatus::compute(&[known(1, 1), known(2, 2)], &[applied(1, 1, true)]);
+        assert_eq!(s.problem().as_deref(), Some("1 migration(s) pending: 2"));
+    }
+
+    #[test]
+    fn newer_migrations_from_a_later_release_do_not_block() {
+        let s =
+            MigrationStatus::compute(&[known(1, 1)], &[applied(1, 1, true), applied(7, 7, true)]);
+        assert!(s.is_current());
+        assert_eq!(s.newer_applied, vec![7]);
+    }
+
+    #[test]
+    fn edited_or_failed_migrations_block() {
+        let edited = MigrationStatus::compute(&[known(1, 1)], &[applied(1, 9, true)]);
+        assert!(edited.problem().is_some_and(|p| p.contains("differs")));
+        let failed = MigrationStatus::compute(&[known(1, 1)], &[applied(1, 1, false)]);
+        assert!(failed.problem().is_some_and(|p| p.contains("failed")));
+    }
+}

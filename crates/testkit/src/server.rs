@@ -1,0 +1,49 @@
+use comanda_server::readiness::Readiness;
+use comanda_server::{AppState, router};
+use comanda_store::Storage;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The real router served on a random local port, in this process.
+pub struct TestServer {
+    pub url: String,
+    pub state: AppState,
+    task: JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
+        let state = AppState::new(storage, readiness);
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = comanda_server::serve(
+                listener,
+                app,
+                std::future::pending(),
+                std::time::Duration::ZERO,
+            )
+            .await;
+        });
+        Self { url, state, task }
+    }
+
+    /// A server whose start-up has finished, as after `comanda serve` became ready.
+    pub async fn ready(storage: Arc<dyn Storage>) -> Self {
+        Self::start(storage, Readiness::serving()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
