@@ -55,7 +55,6 @@ pub struct Metrics {
     pool_max: Family<PoolLabels, Gauge>,
     resident_memory: Gauge,
     open_fds: Gauge,
-    start_time: Gauge<f64, AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -153,7 +152,6 @@ impl Metrics {
             pool_max,
             resident_memory,
             open_fds,
-            start_time,
         }
     }
 
@@ -193,11 +191,6 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
-    }
-
-    #[doc(hidden)]
-    pub fn start_time(&self) -> f64 {
-        self.start_time.get()
     }
 }
 
