@@ -58,6 +58,23 @@ id_type!(
     UserId
 );
 
+id_type!(
+    /// A signed-in session: one login on one device, renewed by rotating refresh tokens.
+    SessionId
+);
+id_type!(
+    /// A registered POS terminal.
+    DeviceId
+);
+id_type!(
+    /// An integration's API key.
+    ApiKeyId
+);
+id_type!(
+    /// An entry of the security log.
+    EventId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

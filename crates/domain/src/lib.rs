@@ -1,20 +1,24 @@
 //! The rules of comanda, free of I/O so they can be tested exhaustively and shared by
 //! every backend and front end.
 
+pub mod identity;
 pub mod ids;
 pub mod locale;
 pub mod money;
+pub mod permissions;
+pub mod pin;
 pub mod role;
 pub mod stores;
 pub mod users;
 pub mod validation;
 
-pub use ids::{StoreId, UserId};
+pub use ids::{ApiKeyId, DeviceId, EventId, SessionId, StoreId, UserId};
 pub use locale::Locale;
 pub use money::Currency;
+pub use permissions::{Permission, PermissionSet};
 pub use role::Role;
 pub use stores::{NewStore, Store, StoreCode, StoreName, StorePatch, Timezone};
-pub use users::{DisplayName, Login, NewUser, PasswordHash, User};
+pub use users::{DisplayName, Login, NewUser, PasswordHash, User, UserPatch};
 pub use validation::ValidationError;
 pub mod clock;
 pub mod password_policy;

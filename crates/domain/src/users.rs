@@ -3,7 +3,9 @@
 
 use crate::ids::{StoreId, UserId};
 use crate::role::Role;
+use crate::secret::Secret;
 use crate::validation::{ValidationError, bounded_text};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -83,7 +85,8 @@ pub struct NewUser {
     pub must_change_password: bool,
 }
 
-/// A stored user, as the server needs it to authenticate and authorize.
+/// A stored user, with what the server needs to authenticate and authorize them.
+/// Secrets are wrapped so `Debug` never shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,
@@ -96,6 +99,34 @@ pub struct User {
     pub must_change_password: bool,
     pub disabled: bool,
     pub version: i64,
+    /// Base32 TOTP secret, once enrolment is confirmed.
+    pub totp_secret: Option<Secret>,
+    /// Secret handed out by an enrolment that has not been confirmed yet.
+    pub totp_pending_secret: Option<Secret>,
+    /// The last TOTP time step accepted: a code is never accepted twice.
+    pub totp_last_step: Option<i64>,
+    pub pin_hash: Option<PasswordHash>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+
+    /// Whether this user may act in `store`.
+    pub fn can_access(&self, store: StoreId) -> bool {
+        self.all_stores || self.store_ids.contains(&store)
+    }
+}
+
+/// A change to a user. `store_ids`, when given, replaces the assignments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub display_name: Option<DisplayName>,
+    pub role: Option<Role>,
+    pub all_stores: Option<bool>,
+    pub store_ids: Option<Vec<StoreId>>,
 }
 
 #[cfg(test)]

@@ -100,6 +100,14 @@ impl From<StoreError> for ApiError {
                 format!("the {entity} was changed by someone else; reload and try again"),
             )
             .with_details(json!({ "current_version": current })),
+            StoreError::MissingReference(reason) => {
+                tracing::warn!(%reason, "write referred to a missing record");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_reference",
+                    "the request refers to something that does not exist",
+                )
+            }
             StoreError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 ApiError::unavailable("the database is unavailable; try again shortly")

@@ -13,6 +13,9 @@ pub fn classify(err: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => StoreError::Unavailable(err.to_string()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::MissingReference(db.message().to_owned())
+        }
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             let constraint = db.constraint().unwrap_or_default();
             unique_violation(|k| k.postgres == constraint, db.message())

@@ -11,6 +11,9 @@ pub fn classify(err: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(err.to_string())
         }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::MissingReference(db.message().to_owned())
+        }
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             let message = db.message();
             let key = message.rsplit(": ").next().unwrap_or_default();

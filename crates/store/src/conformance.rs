@@ -2,11 +2,16 @@
 //! [`conformance_suite!`](crate::conformance_suite), each test on a fresh database that
 //! has been migrated.
 
-use crate::{BootstrapOutcome, Limit, Storage, StoreError};
+use crate::{BootstrapOutcome, EventFilter, Limit, Rotation, Storage, StoreError, UserFilter};
 use chrono::{Duration, Utc};
+use comanda_domain::identity::{
+    NewApiKey, NewDevice, NewRefreshToken, NewSession, SecurityEvent, SecurityEventKind,
+    SessionKind,
+};
 use comanda_domain::{
-    DisplayName, Locale, Login, NewStore, NewUser, PasswordHash, Role, StoreId, StoreName,
-    StorePatch, Timezone, UserId,
+    ApiKeyId, DeviceId, DisplayName, EventId, Locale, Login, NewStore, NewUser, PasswordHash,
+    Permission, PermissionSet, Role, Secret, SessionId, StoreId, StoreName, StorePatch, Timezone,
+    UserId, UserPatch,
 };
 use std::sync::Arc;
 
@@ -33,6 +38,23 @@ macro_rules! conformance_suite {
             bootstrap_creates_the_first_store_and_owner_once,
             concurrent_bootstraps_create_one_owner,
             pool_stats_are_reported,
+            stores_can_be_listed_for_a_scope,
+            users_round_trip_with_their_stores,
+            a_taken_login_conflicts,
+            an_unknown_store_assignment_writes_nothing,
+            users_list_by_store_and_by_shared_scope,
+            user_updates_check_the_version_and_replace_stores,
+            user_credentials_change_and_unknown_users_are_not_found,
+            totp_steps_are_never_accepted_twice,
+            recovery_codes_work_once,
+            refresh_tokens_rotate_and_reuse_revokes_the_family,
+            concurrent_refreshes_with_one_token_revoke_the_family,
+            expired_or_wrong_refresh_tokens_are_invalid,
+            sessions_are_listed_revoked_and_verified,
+            devices_are_found_only_by_their_secret,
+            api_keys_keep_their_scope_and_permissions,
+            security_events_list_newest_first,
+            server_secrets_keep_the_first_value,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
@@ -132,7 +154,7 @@ pub async fn duplicate_store_code_conflicts_and_writes_nothing(db: Arc<dyn Stora
     );
     assert_eq!(db.get_store(twin.id).await.expect("get"), None);
     let all = db
-        .list_stores(None, Limit::new(Some(10)))
+        .list_stores(None, None, Limit::new(Some(10)))
         .await
         .expect("list");
     assert_eq!(all.items.len(), 1);
@@ -156,7 +178,7 @@ pub async fn stores_list_in_pages_without_gaps_or_repeats(db: Arc<dyn Storage>) 
     let mut after = None;
     let mut pages = 0;
     loop {
-        let page = db.list_stores(after, limit).await.expect("list");
+        let page = db.list_stores(None, after, limit).await.expect("list");
         pages += 1;
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|s| s.id));
@@ -235,7 +257,10 @@ pub async fn bootstrap_creates_the_first_store_and_owner_once(db: Arc<dyn Storag
         .await
         .expect("second");
     assert_eq!(again, BootstrapOutcome::AlreadyDone);
-    let stores = db.list_stores(None, Limit::new(None)).await.expect("list");
+    let stores = db
+        .list_stores(None, None, Limit::new(None))
+        .await
+        .expect("list");
     assert_eq!(stores.items.len(), 1, "a second bootstrap creates nothing");
     let nobody = Login::parse("login", "another").expect("valid");
     assert!(
@@ -266,7 +291,10 @@ pub async fn concurrent_bootstraps_create_one_owner(db: Arc<dyn Storage>) {
         }
     }
     assert_eq!(created, 1);
-    let stores = db.list_stores(None, Limit::new(None)).await.expect("list");
+    let stores = db
+        .list_stores(None, None, Limit::new(None))
+        .await
+        .expect("list");
     assert_eq!(stores.items.len(), 1);
 }
 
@@ -277,4 +305,787 @@ pub async fn pool_stats_are_reported(db: Arc<dyn Storage>) {
     for s in stats {
         assert!(s.max >= 1 && s.size <= s.max && s.idle <= s.size, "{s:?}");
     }
+}
+
+async fn two_stores(db: &Arc<dyn Storage>) -> (StoreId, StoreId) {
+    let a = db
+        .create_store(&new_store("loja-a"))
+        .await
+        .expect("store a");
+    let b = db
+        .create_store(&new_store("loja-b"))
+        .await
+        .expect("store b");
+    (a.id, b.id)
+}
+
+fn staff(login: &str, role: Role, stores: Vec<StoreId>) -> NewUser {
+    NewUser {
+        role,
+        all_stores: false,
+        store_ids: stores,
+        must_change_password: false,
+        ..new_owner(login)
+    }
+}
+
+pub async fn stores_can_be_listed_for_a_scope(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let only_a = db
+        .list_stores(Some(&[a]), None, Limit::new(None))
+        .await
+        .expect("list");
+    assert_eq!(
+        only_a.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![a]
+    );
+    let none = db
+        .list_stores(Some(&[]), None, Limit::new(None))
+        .await
+        .expect("list");
+    assert!(none.items.is_empty());
+    let all = db
+        .list_stores(None, None, Limit::new(None))
+        .await
+        .expect("list");
+    assert_eq!(all.items.len(), 2);
+    let _ = b;
+}
+
+pub async fn users_round_trip_with_their_stores(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let new = staff("Caixa.Ana", Role::Cashier, vec![a, b]);
+    let created = db.create_user(&new).await.expect("create");
+    assert_eq!(created.id, new.id);
+    assert_eq!(created.login.as_str(), "caixa.ana");
+    assert_eq!(created.role, Role::Cashier);
+    assert_eq!(created.version, 1);
+    let mut stores = vec![a, b];
+    stores.sort();
+    assert_eq!(created.store_ids, stores);
+    assert!(!created.totp_enabled() && created.pin_hash.is_none() && !created.disabled);
+    assert_eq!(
+        db.get_user(new.id).await.expect("get"),
+        Some(created.clone())
+    );
+    let by_login = db.find_user_by_login(&new.login).await.expect("find");
+    assert_eq!(by_login, Some(created));
+    assert_eq!(db.get_user(UserId::new()).await.expect("get"), None);
+}
+
+pub async fn a_taken_login_conflicts(db: Arc<dyn Storage>) {
+    db.create_user(&staff("maria", Role::Waiter, vec![]))
+        .await
+        .expect("first");
+    let err = db
+        .create_user(&staff("MARIA", Role::Waiter, vec![]))
+        .await
+        .expect_err("taken");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                entity: "user",
+                field: "login"
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+pub async fn an_unknown_store_assignment_writes_nothing(db: Arc<dyn Storage>) {
+    let user = staff("joao", Role::Waiter, vec![StoreId::new()]);
+    let err = db.create_user(&user).await.expect_err("unknown store");
+    assert!(
+        matches!(err, StoreError::NotFound { entity: "store" }),
+        "{err:?}"
+    );
+    assert_eq!(
+        db.get_user(user.id).await.expect("get"),
+        None,
+        "the transaction rolled back"
+    );
+}
+
+pub async fn users_list_by_store_and_by_shared_scope(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let owner = db.create_user(&new_owner("dona")).await.expect("owner");
+    let in_a = db
+        .create_user(&staff("ana", Role::Cashier, vec![a]))
+        .await
+        .expect("a");
+    let in_b = db
+        .create_user(&staff("bia", Role::Waiter, vec![b]))
+        .await
+        .expect("b");
+    let in_both = db
+        .create_user(&staff("caio", Role::Manager, vec![a, b]))
+        .await
+        .expect("ab");
+    let ids = |page: crate::Page<comanda_domain::User, UserId>| {
+        page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+    };
+
+    let store_a = UserFilter {
+        store: Some(a),
+        ..UserFilter::default()
+    };
+    assert_eq!(
+        ids(db
+            .list_users(&store_a, None, Limit::new(None))
+            .await
+            .expect("list")),
+        vec![in_a.id, in_both.id]
+    );
+    let shared = UserFilter {
+        sharing_any_of: Some(vec![b]),
+        ..UserFilter::default()
+    };
+    assert_eq!(
+        ids(db
+            .list_users(&shared, None, Limit::new(None))
+            .await
+            .expect("list")),
+        vec![in_b.id, in_both.id]
+    );
+    let nothing = UserFilter {
+        sharing_any_of: Some(vec![]),
+        ..UserFilter::default()
+    };
+    assert!(
+        ids(db
+            .list_users(&nothing, None, Limit::new(None))
+            .await
+            .expect("list"))
+        .is_empty()
+    );
+
+    let everyone = UserFilter::default();
+    let first = db
+        .list_users(&everyone, None, Limit::new(Some(3)))
+        .await
+        .expect("page 1");
+    let rest = db
+        .list_users(&everyone, first.next, Limit::new(Some(3)))
+        .await
+        .expect("page 2");
+    let mut all = ids(first);
+    all.extend(ids(rest));
+    assert_eq!(all, vec![owner.id, in_a.id, in_b.id, in_both.id]);
+}
+
+pub async fn user_updates_check_the_version_and_replace_stores(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![a]))
+        .await
+        .expect("create");
+    let patch = UserPatch {
+        display_name: Some(DisplayName::parse("display_name", "Ana Souza").expect("valid")),
+        role: Some(Role::Manager),
+        all_stores: None,
+        store_ids: Some(vec![b]),
+    };
+    let updated = db.update_user(user.id, 1, &patch).await.expect("update");
+    assert_eq!((updated.version, updated.role), (2, Role::Manager));
+    assert_eq!(updated.display_name.as_str(), "Ana Souza");
+    assert_eq!(updated.store_ids, vec![b]);
+    let stale = db.update_user(user.id, 1, &UserPatch::default()).await;
+    assert!(
+        matches!(
+            stale,
+            Err(StoreError::VersionMismatch {
+                entity: "user",
+                current: 2
+            })
+        ),
+        "{stale:?}"
+    );
+    let missing = db.update_user(UserId::new(), 1, &patch).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "user" })),
+        "{missing:?}"
+    );
+    let bad_store = UserPatch {
+        store_ids: Some(vec![StoreId::new()]),
+        ..UserPatch::default()
+    };
+    let err = db
+        .update_user(user.id, 2, &bad_store)
+        .await
+        .expect_err("unknown store");
+    assert!(
+        matches!(err, StoreError::NotFound { entity: "store" }),
+        "{err:?}"
+    );
+    let after = db.get_user(user.id).await.expect("get").expect("exists");
+    assert_eq!(
+        (after.version, after.store_ids),
+        (2, vec![b]),
+        "a failed update changes nothing"
+    );
+}
+
+pub async fn user_credentials_change_and_unknown_users_are_not_found(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![]))
+        .await
+        .expect("create");
+    db.set_password(user.id, &PasswordHash("$argon2id$new".into()), true)
+        .await
+        .expect("password");
+    db.set_disabled(user.id, true).await.expect("disable");
+    db.set_pin(user.id, Some(&PasswordHash("$argon2id$pin".into())))
+        .await
+        .expect("pin");
+    let got = db.get_user(user.id).await.expect("get").expect("exists");
+    assert_eq!(got.password_hash.as_str(), "$argon2id$new");
+    assert!(got.must_change_password && got.disabled);
+    assert_eq!(
+        got.pin_hash.as_ref().map(|h| h.as_str()),
+        Some("$argon2id$pin")
+    );
+    assert!(
+        got.version > user.version,
+        "credential changes bump the version"
+    );
+    db.set_disabled(user.id, false).await.expect("enable");
+    db.set_pin(user.id, None).await.expect("clear pin");
+    let got = db.get_user(user.id).await.expect("get").expect("exists");
+    assert!(!got.disabled && got.pin_hash.is_none());
+
+    let ghost = UserId::new();
+    assert!(matches!(
+        db.set_disabled(ghost, true).await,
+        Err(StoreError::NotFound { entity: "user" })
+    ));
+    assert!(matches!(
+        db.set_password(ghost, &got.password_hash, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+pub async fn totp_steps_are_never_accepted_twice(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Admin, vec![]))
+        .await
+        .expect("create");
+    db.set_totp_pending(user.id, Some(&Secret::new("PENDINGSECRET")))
+        .await
+        .expect("pending");
+    let pending = db.get_user(user.id).await.expect("get").expect("exists");
+    assert_eq!(
+        pending.totp_pending_secret.as_ref().map(Secret::expose),
+        Some("PENDINGSECRET")
+    );
+    assert!(!pending.totp_enabled());
+
+    db.enable_totp(
+        user.id,
+        &Secret::new("ACTIVESECRET"),
+        100,
+        &[[1; 32], [2; 32]],
+    )
+    .await
+    .expect("enable");
+    let enabled = db.get_user(user.id).await.expect("get").expect("exists");
+    assert!(enabled.totp_enabled() && enabled.totp_pending_secret.is_none());
+    assert_eq!(enabled.totp_last_step, Some(100));
+
+    assert!(
+        !db.advance_totp_step(user.id, 100).await.expect("same step"),
+        "the enrolment code is spent"
+    );
+    assert!(!db.advance_totp_step(user.id, 99).await.expect("older step"));
+    assert!(db.advance_totp_step(user.id, 101).await.expect("next step"));
+    assert!(!db.advance_totp_step(user.id, 101).await.expect("replay"));
+
+    db.disable_totp(user.id).await.expect("disable");
+    let off = db.get_user(user.id).await.expect("get").expect("exists");
+    assert!(!off.totp_enabled() && off.totp_last_step.is_none());
+    assert!(
+        !db.use_recovery_code(user.id, &[1; 32]).await.expect("code"),
+        "codes go with the factor"
+    );
+}
+
+pub async fn recovery_codes_work_once(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Owner, vec![]))
+        .await
+        .expect("create");
+    db.enable_totp(user.id, &Secret::new("S"), 1, &[[7; 32], [8; 32]])
+        .await
+        .expect("enable");
+    assert!(
+        db.use_recovery_code(user.id, &[7; 32])
+            .await
+            .expect("first use")
+    );
+    assert!(
+        !db.use_recovery_code(user.id, &[7; 32])
+            .await
+            .expect("second use")
+    );
+    assert!(
+        !db.use_recovery_code(user.id, &[9; 32])
+            .await
+            .expect("unknown")
+    );
+    let other = db
+        .create_user(&staff("bia", Role::Owner, vec![]))
+        .await
+        .expect("create");
+    assert!(
+        !db.use_recovery_code(other.id, &[8; 32])
+            .await
+            .expect("someone else's")
+    );
+    // Re-enrolling replaces the codes.
+    db.enable_totp(user.id, &Secret::new("S2"), 2, &[[9; 32]])
+        .await
+        .expect("re-enable");
+    assert!(
+        !db.use_recovery_code(user.id, &[8; 32])
+            .await
+            .expect("old code")
+    );
+    assert!(
+        db.use_recovery_code(user.id, &[9; 32])
+            .await
+            .expect("new code")
+    );
+}
+
+fn new_session(user: UserId, kind: SessionKind, device: Option<DeviceId>) -> NewSession {
+    NewSession {
+        id: SessionId::new(),
+        user_id: user,
+        kind,
+        device_id: device,
+        mfa_verified: false,
+        expires_at: Utc::now() + Duration::days(30),
+        ip: Some("203.0.113.9".into()),
+        user_agent: Some("test".into()),
+    }
+}
+
+fn refresh(secret: u8) -> NewRefreshToken {
+    NewRefreshToken {
+        id: uuid::Uuid::now_v7(),
+        secret_hash: [secret; 32],
+        expires_at: Utc::now() + Duration::days(30),
+    }
+}
+
+pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![]))
+        .await
+        .expect("create");
+    let first = refresh(1);
+    let session = db
+        .create_session(&new_session(user.id, SessionKind::Password, None), &first)
+        .await
+        .expect("session");
+    assert!(session.is_active(Utc::now()));
+    assert_eq!(session.ip.as_deref(), Some("203.0.113.9"));
+
+    let second = refresh(2);
+    let rotated = db
+        .rotate_refresh_token(first.id, &first.secret_hash, &second)
+        .await
+        .expect("rotate");
+    assert!(
+        matches!(&rotated, Rotation::Rotated(s) if s.id == session.id),
+        "{rotated:?}"
+    );
+
+    let third = refresh(3);
+    let reused = db
+        .rotate_refresh_token(first.id, &first.secret_hash, &third)
+        .await
+        .expect("reuse");
+    assert!(
+        matches!(&reused, Rotation::Reused(s) if s.id == session.id && s.revoked_at.is_some()),
+        "{reused:?}"
+    );
+    let revoked = db
+        .get_session(session.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert!(
+        !revoked.is_active(Utc::now()),
+        "the whole family is revoked"
+    );
+
+    let after = db
+        .rotate_refresh_token(second.id, &second.secret_hash, &refresh(4))
+        .await
+        .expect("second");
+    assert_eq!(
+        after,
+        Rotation::Invalid,
+        "the legitimate successor dies with the family"
+    );
+    let unstored = db
+        .rotate_refresh_token(third.id, &third.secret_hash, &refresh(5))
+        .await
+        .expect("third");
+    assert_eq!(
+        unstored,
+        Rotation::Invalid,
+        "the token offered with the reuse was never stored"
+    );
+}
+
+pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![]))
+        .await
+        .expect("create");
+    for round in 0..5u8 {
+        let first = refresh(round);
+        let session = db
+            .create_session(&new_session(user.id, SessionKind::Password, None), &first)
+            .await
+            .expect("session");
+        let racers = (0..2u8).map(|i| {
+            let db = Arc::clone(&db);
+            let first = first.clone();
+            tokio::spawn(async move {
+                db.rotate_refresh_token(first.id, &first.secret_hash, &refresh(100 + i))
+                    .await
+            })
+        });
+        let mut rotated = 0;
+        let mut reused = 0;
+        for racer in racers {
+            match racer.await.expect("task").expect("rotate") {
+                Rotation::Rotated(_) => rotated += 1,
+                Rotation::Reused(_) => reused += 1,
+                Rotation::Invalid => panic!("a valid token was called invalid"),
+            }
+        }
+        assert_eq!((rotated, reused), (1, 1), "round {round}");
+        let s = db
+            .get_session(session.id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert!(s.revoked_at.is_some());
+    }
+}
+
+pub async fn expired_or_wrong_refresh_tokens_are_invalid(db: Arc<dyn Storage>) {
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![]))
+        .await
+        .expect("create");
+    let mut expired = refresh(1);
+    expired.expires_at = Utc::now() - Duration::seconds(1);
+    db.create_session(&new_session(user.id, SessionKind::Password, None), &expired)
+        .await
+        .expect("session");
+    assert_eq!(
+        db.rotate_refresh_token(expired.id, &expired.secret_hash, &refresh(2))
+            .await
+            .expect("rotate"),
+        Rotation::Invalid
+    );
+
+    let good = refresh(3);
+    let session = db
+        .create_session(&new_session(user.id, SessionKind::Password, None), &good)
+        .await
+        .expect("session");
+    assert_eq!(
+        db.rotate_refresh_token(good.id, &[9; 32], &refresh(4))
+            .await
+            .expect("wrong secret"),
+        Rotation::Invalid
+    );
+    assert!(
+        db.get_session(session.id)
+            .await
+            .expect("get")
+            .expect("exists")
+            .revoked_at
+            .is_none(),
+        "a wrong secret proves nothing; no revocation"
+    );
+    assert_eq!(
+        db.rotate_refresh_token(uuid::Uuid::now_v7(), &[3; 32], &refresh(5))
+            .await
+            .expect("unknown"),
+        Rotation::Invalid
+    );
+    db.revoke_session(session.id, "logout")
+        .await
+        .expect("revoke");
+    assert_eq!(
+        db.rotate_refresh_token(good.id, &good.secret_hash, &refresh(6))
+            .await
+            .expect("revoked"),
+        Rotation::Invalid
+    );
+}
+
+pub async fn sessions_are_listed_revoked_and_verified(db: Arc<dyn Storage>) {
+    let (a, _) = two_stores(&db).await;
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![a]))
+        .await
+        .expect("create");
+    let creator = db.create_user(&new_owner("dona")).await.expect("owner");
+    let device = db
+        .create_device(&NewDevice {
+            id: DeviceId::new(),
+            store_id: a,
+            name: "Caixa 1".into(),
+            secret_hash: [5; 32],
+            created_by: creator.id,
+        })
+        .await
+        .expect("device");
+    let s1 = db
+        .create_session(
+            &new_session(user.id, SessionKind::Password, None),
+            &refresh(1),
+        )
+        .await
+        .expect("s1");
+    let s2 = db
+        .create_session(
+            &new_session(user.id, SessionKind::Pin, Some(device.id)),
+            &refresh(2),
+        )
+        .await
+        .expect("s2");
+    let s3 = db
+        .create_session(
+            &new_session(user.id, SessionKind::Password, None),
+            &refresh(3),
+        )
+        .await
+        .expect("s3");
+    assert_eq!(s2.device_id, Some(device.id));
+    let listed: Vec<SessionId> = db
+        .list_active_sessions(user.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, vec![s3.id, s2.id, s1.id], "newest first");
+
+    assert!(!s1.mfa_verified);
+    db.mark_session_mfa_verified(s1.id).await.expect("verify");
+    assert!(
+        db.get_session(s1.id)
+            .await
+            .expect("get")
+            .expect("exists")
+            .mfa_verified
+    );
+
+    assert_eq!(
+        db.revoke_device_sessions(device.id, "device revoked")
+            .await
+            .expect("device"),
+        1
+    );
+    assert_eq!(
+        db.revoke_user_sessions(user.id, "password changed", Some(s1.id))
+            .await
+            .expect("others"),
+        1
+    );
+    let listed: Vec<SessionId> = db
+        .list_active_sessions(user.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, vec![s1.id]);
+    assert!(db.revoke_session(s1.id, "logout").await.expect("revoke"));
+    assert!(
+        !db.revoke_session(s1.id, "logout").await.expect("again"),
+        "already revoked"
+    );
+}
+
+pub async fn devices_are_found_only_by_their_secret(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let creator = db.create_user(&new_owner("dona")).await.expect("owner");
+    let new = NewDevice {
+        id: DeviceId::new(),
+        store_id: a,
+        name: "Caixa 1".into(),
+        secret_hash: [5; 32],
+        created_by: creator.id,
+    };
+    let device = db.create_device(&new).await.expect("create");
+    assert_eq!(
+        (device.store_id, device.name.as_str(), device.revoked_at),
+        (a, "Caixa 1", None)
+    );
+    assert_eq!(
+        db.find_device(new.id, &[5; 32]).await.expect("find"),
+        Some(device.clone())
+    );
+    assert_eq!(
+        db.find_device(new.id, &[6; 32])
+            .await
+            .expect("wrong secret"),
+        None
+    );
+    assert_eq!(
+        db.list_devices(a).await.expect("list"),
+        vec![device.clone()]
+    );
+    assert!(db.list_devices(b).await.expect("list").is_empty());
+    assert!(db.revoke_device(new.id).await.expect("revoke"));
+    assert!(!db.revoke_device(new.id).await.expect("again"));
+    assert!(
+        db.get_device(new.id)
+            .await
+            .expect("get")
+            .expect("exists")
+            .revoked_at
+            .is_some()
+    );
+}
+
+pub async fn api_keys_keep_their_scope_and_permissions(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let creator = db.create_user(&new_owner("dona")).await.expect("owner");
+    let permissions: PermissionSet = [Permission::StoreRead, Permission::AuditRead]
+        .into_iter()
+        .collect();
+    let new = NewApiKey {
+        id: ApiKeyId::new(),
+        name: "iFood".into(),
+        secret_hash: [4; 32],
+        permissions,
+        all_stores: false,
+        store_ids: vec![a, b],
+        created_by: creator.id,
+        expires_at: None,
+    };
+    let key = db.create_api_key(&new).await.expect("create");
+    assert_eq!(key.permissions, permissions);
+    let mut stores = vec![a, b];
+    stores.sort();
+    assert_eq!(key.store_ids, stores);
+    assert!(key.is_active(Utc::now()) && key.last_used_at.is_none());
+    assert_eq!(
+        db.find_api_key(new.id, &[4; 32]).await.expect("find"),
+        Some(key.clone())
+    );
+    assert_eq!(
+        db.find_api_key(new.id, &[0; 32])
+            .await
+            .expect("wrong secret"),
+        None
+    );
+    db.touch_api_key(new.id).await.expect("touch");
+    assert!(
+        db.list_api_keys().await.expect("list")[0]
+            .last_used_at
+            .is_some()
+    );
+    assert!(db.revoke_api_key(new.id).await.expect("revoke"));
+    let revoked = db
+        .find_api_key(new.id, &[4; 32])
+        .await
+        .expect("find")
+        .expect("exists");
+    assert!(!revoked.is_active(Utc::now()));
+
+    let bad = NewApiKey {
+        id: ApiKeyId::new(),
+        store_ids: vec![StoreId::new()],
+        ..new
+    };
+    assert!(matches!(
+        db.create_api_key(&bad).await,
+        Err(StoreError::NotFound { entity: "store" })
+    ));
+    assert_eq!(
+        db.list_api_keys().await.expect("list").len(),
+        1,
+        "nothing written"
+    );
+}
+
+pub async fn security_events_list_newest_first(db: Arc<dyn Storage>) {
+    let user = UserId::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let event = SecurityEvent {
+            id: EventId::new(),
+            at: comanda_domain::clock::now(),
+            kind: if i % 2 == 0 {
+                SecurityEventKind::LoginFailed
+            } else {
+                SecurityEventKind::LoginSucceeded
+            },
+            actor_user_id: (i < 3).then_some(user),
+            actor_api_key_id: None,
+            store_id: None,
+            subject_user_id: None,
+            login: Some("ana".into()),
+            ip: Some("198.51.100.7".into()),
+            request_id: Some(format!("req-{i}")),
+            details: serde_json::json!({ "attempt": i }),
+        };
+        db.record_security_event(&event).await.expect("record");
+        ids.push(event.id);
+    }
+    let first = db
+        .list_security_events(&EventFilter::default(), None, Limit::new(Some(3)))
+        .await
+        .expect("page");
+    assert_eq!(
+        first.items.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3], ids[2]]
+    );
+    assert_eq!(first.items[0].details["attempt"], 4);
+    assert_eq!(first.items[1].kind, SecurityEventKind::LoginSucceeded);
+    let rest = db
+        .list_security_events(&EventFilter::default(), first.next, Limit::new(Some(3)))
+        .await
+        .expect("page");
+    assert_eq!(
+        rest.items.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[1], ids[0]]
+    );
+    assert_eq!(rest.next, None);
+    let mine = db
+        .list_security_events(&EventFilter { user: Some(user) }, None, Limit::new(None))
+        .await
+        .expect("filtered");
+    assert_eq!(mine.items.len(), 3);
+}
+
+pub async fn server_secrets_keep_the_first_value(db: Arc<dyn Storage>) {
+    let first = db
+        .server_secret("token_signing_key", &[1, 2, 3])
+        .await
+        .expect("first");
+    let second = db
+        .server_secret("token_signing_key", &[9, 9, 9])
+        .await
+        .expect("second");
+    assert_eq!(
+        (first.as_slice(), second.as_slice()),
+        (&[1u8, 2, 3][..], &[1u8, 2, 3][..])
+    );
+    assert_eq!(
+        db.server_secret("other", &[4]).await.expect("other"),
+        vec![4]
+    );
 }

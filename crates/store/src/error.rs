@@ -16,6 +16,10 @@ pub enum StoreError {
     #[error("{entity} was changed by someone else; current version is {current}")]
     VersionMismatch { entity: &'static str, current: i64 },
 
+    /// A row refers to one that does not exist (a foreign key violation).
+    #[error("refers to a missing record: {0}")]
+    MissingReference(String),
+
     /// The database could not be reached or did not answer in time. Retrying later may work.
     #[error("database unavailable: {0}")]
     Unavailable(String),

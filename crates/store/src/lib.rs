@@ -5,11 +5,14 @@
 //! The persistence trait is called `Storage` rather than `Store` because "store" already
 //! means a shop in this product (`/api/v1/stores/{store_id}`).
 
+pub mod audit;
+pub mod devices;
 pub mod error;
 pub mod migrations;
 pub mod ops;
 pub mod page;
 pub mod rows;
+pub mod sessions;
 pub mod sql;
 pub mod stores;
 pub mod users;
@@ -17,6 +20,8 @@ pub mod users;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use audit::{AuditRepo, EventFilter, SecretRepo};
+pub use devices::{ApiKeyRepo, DeviceRepo};
 pub use error::StoreError;
 pub use migrations::{
     AppliedMigration, KnownMigration, MigrationState, MigrationStatus, known_migrations,
@@ -24,12 +29,35 @@ pub use migrations::{
 };
 pub use ops::{Backend, Ops, PoolStats};
 pub use page::{Limit, Page};
+pub use sessions::{Rotation, SessionRepo};
 pub use stores::StoreRepo;
-pub use users::{Bootstrap, BootstrapOutcome, UserRepo};
+pub use users::{Bootstrap, BootstrapOutcome, UserFilter, UserRepo};
 
 /// Everything the server needs from a database.
-pub trait Storage: Ops + StoreRepo + UserRepo + Bootstrap {}
+pub trait Storage:
+    Ops
+    + StoreRepo
+    + UserRepo
+    + Bootstrap
+    + SessionRepo
+    + DeviceRepo
+    + ApiKeyRepo
+    + AuditRepo
+    + SecretRepo
+{
+}
 
-impl<T: Ops + StoreRepo + UserRepo + Bootstrap> Storage for T {}
+impl<T> Storage for T where
+    T: Ops
+        + StoreRepo
+        + UserRepo
+        + Bootstrap
+        + SessionRepo
+        + DeviceRepo
+        + ApiKeyRepo
+        + AuditRepo
+        + SecretRepo
+{
+}
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -4,8 +4,10 @@
 
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
+use comanda_domain::identity::{ApiKey, Device, SecurityEvent, Session};
 use comanda_domain::{
-    DisplayName, Login, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
+    ApiKeyId, DeviceId, DisplayName, EventId, Login, PasswordHash, Permission, PermissionSet,
+    Secret, SessionId, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
 };
 use uuid::Uuid;
 
@@ -58,7 +60,8 @@ impl TryFrom<StoreRow> for Store {
 #[macro_export]
 macro_rules! user_columns {
     () => {
-        "id, login, display_name, password_hash, role, all_stores, must_change_password, disabled_at, version"
+        "id, login, display_name, password_hash, role, all_stores, must_change_password, disabled_at, version, \
+         totp_secret, totp_pending_secret, totp_last_step, pin_hash, created_at"
     };
 }
 
@@ -73,6 +76,11 @@ pub struct UserRow {
     pub must_change_password: bool,
     pub disabled_at: Option<DateTime<Utc>>,
     pub version: i64,
+    pub totp_secret: Option<String>,
+    pub totp_pending_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub pin_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 impl UserRow {
@@ -82,7 +90,7 @@ impl UserRow {
             login: Login::parse("login", &self.login).map_err(corrupt("users"))?,
             display_name: DisplayName::parse("display_name", &self.display_name)
                 .map_err(corrupt("users"))?,
-            password_hash: comanda_domain::PasswordHash(self.password_hash),
+            password_hash: PasswordHash(self.password_hash),
             role: self
                 .role
                 .parse()
@@ -92,6 +100,184 @@ impl UserRow {
             must_change_password: self.must_change_password,
             disabled: self.disabled_at.is_some(),
             version: self.version,
+            totp_secret: self.totp_secret.map(Secret::new),
+            totp_pending_secret: self.totp_pending_secret.map(Secret::new),
+            totp_last_step: self.totp_last_step,
+            pin_hash: self.pin_hash.map(PasswordHash),
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[macro_export]
+macro_rules! session_columns {
+    () => {
+        "id, user_id, kind, device_id, mfa_verified, created_at, last_used_at, expires_at, revoked_at, ip, user_agent"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub device_id: Option<Uuid>,
+    pub mfa_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self> {
+        Ok(Session {
+            id: SessionId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            kind: row
+                .kind
+                .parse()
+                .map_err(|()| corrupt_value("sessions", "kind", &row.kind))?,
+            device_id: row.device_id.map(DeviceId::from_uuid),
+            mfa_verified: row.mfa_verified,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        })
+    }
+}
+
+#[macro_export]
+macro_rules! device_columns {
+    () => {
+        "id, store_id, name, created_by, created_at, revoked_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: Uuid,
+    pub store_id: Uuid,
+    pub name: String,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<DeviceRow> for Device {
+    fn from(row: DeviceRow) -> Self {
+        Device {
+            id: DeviceId::from_uuid(row.id),
+            store_id: StoreId::from_uuid(row.store_id),
+            name: row.name,
+            created_by: UserId::from_uuid(row.created_by),
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+#[macro_export]
+macro_rules! api_key_columns {
+    () => {
+        "id, name, permissions, all_stores, created_by, created_at, expires_at, last_used_at, revoked_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub permissions: String,
+    pub all_stores: bool,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Permissions are stored by name, so renumbering the enum never changes a key's rights.
+pub fn permissions_to_text(set: PermissionSet) -> String {
+    set.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+}
+
+impl ApiKeyRow {
+    pub fn into_api_key(self, store_ids: Vec<Uuid>) -> Result<ApiKey> {
+        let permissions = self
+            .permissions
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<Permission>()
+                    .map_err(|()| corrupt_value("api_keys", "permissions", p))
+            })
+            .collect::<Result<PermissionSet>>()?;
+        Ok(ApiKey {
+            id: ApiKeyId::from_uuid(self.id),
+            name: self.name,
+            permissions,
+            all_stores: self.all_stores,
+            store_ids: store_ids.into_iter().map(StoreId::from_uuid).collect(),
+            created_by: UserId::from_uuid(self.created_by),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+#[macro_export]
+macro_rules! security_event_columns {
+    () => {
+        "id, at, kind, actor_user_id, actor_api_key_id, store_id, subject_user_id, login, ip, request_id, details"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SecurityEventRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_api_key_id: Option<Uuid>,
+    pub store_id: Option<Uuid>,
+    pub subject_user_id: Option<Uuid>,
+    pub login: Option<String>,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub details: String,
+}
+
+impl TryFrom<SecurityEventRow> for SecurityEvent {
+    type Error = StoreError;
+
+    fn try_from(row: SecurityEventRow) -> Result<Self> {
+        Ok(SecurityEvent {
+            id: EventId::from_uuid(row.id),
+            at: row.at,
+            kind: row
+                .kind
+                .parse()
+                .map_err(|()| corrupt_value("security_events", "kind", &row.kind))?,
+            actor_user_id: row.actor_user_id.map(UserId::from_uuid),
+            actor_api_key_id: row.actor_api_key_id.map(ApiKeyId::from_uuid),
+            store_id: row.store_id.map(StoreId::from_uuid),
+            subject_user_id: row.subject_user_id.map(UserId::from_uuid),
+            login: row.login,
+            ip: row.ip,
+            request_id: row.request_id,
+            details: serde_json::from_str(&row.details).map_err(|e| {
+                StoreError::Internal(format!("unreadable security event details: {e}"))
+            })?,
         })
     }
 }

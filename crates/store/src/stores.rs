@@ -10,9 +10,11 @@ pub trait StoreRepo: Send + Sync {
 
     async fn get_store(&self, id: StoreId) -> Result<Option<Store>>;
 
-    /// Stores in creation order, after the cursor.
+    /// Stores in creation order, after the cursor; only those in `only` when given (the
+    /// stores a scoped user is assigned to).
     async fn list_stores(
         &self,
+        only: Option<&[StoreId]>,
         after: Option<StoreId>,
         limit: Limit,
     ) -> Result<Page<Store, StoreId>>;

@@ -1,0 +1,240 @@
+//! What each role may do. Handlers ask this table (`role.can(permission)`); none of them
+//! names a role. Store scope is checked separately: a permission says *what*, the user's
+//! store assignments say *where*.
+
+use crate::role::Role;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// See a store's settings.
+    StoreRead,
+    /// Open new stores (organisation-wide).
+    StoreCreate,
+    /// Change a store's name, time zone, language.
+    StoreManage,
+    /// See the staff of a store.
+    UserRead,
+    /// Create, change, disable staff and reset their password, PIN or 2FA, within the
+    /// roles the actor may assign.
+    UserManage,
+    /// Register and revoke POS terminals.
+    DeviceManage,
+    /// Create and revoke API keys for integrations.
+    ApiKeyManage,
+    /// Read the security log.
+    AuditRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::StoreRead,
+        Permission::StoreCreate,
+        Permission::StoreManage,
+        Permission::UserRead,
+        Permission::UserManage,
+        Permission::DeviceManage,
+        Permission::ApiKeyManage,
+        Permission::AuditRead,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::StoreRead => "store_read",
+            Permission::StoreCreate => "store_create",
+            Permission::StoreManage => "store_manage",
+            Permission::UserRead => "user_read",
+            Permission::UserManage => "user_manage",
+            Permission::DeviceManage => "device_manage",
+            Permission::ApiKeyManage => "api_key_manage",
+            Permission::AuditRead => "audit_read",
+        }
+    }
+
+    /// Integrations act on business data, never on who may sign in: an API key cannot
+    /// create people, keys or stores.
+    pub const fn grantable_to_api_keys(self) -> bool {
+        !matches!(
+            self,
+            Permission::StoreCreate | Permission::UserManage | Permission::ApiKeyManage
+        )
+    }
+
+    const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Permission {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s).ok_or(())
+    }
+}
+
+/// A set of permissions as a bit mask: checked on every request, so it must be cheap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PermissionSet(u32);
+
+impl PermissionSet {
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+
+    pub const fn of(permissions: &[Permission]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < permissions.len() {
+            bits |= permissions[i].bit();
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    pub const fn contains(self, p: Permission) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    pub const fn is_subset_of(self, other: PermissionSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
+    }
+}
+
+impl FromIterator<Permission> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        Self(iter.into_iter().fold(0, |bits, p| bits | p.bit()))
+    }
+}
+
+const EVERYTHING: PermissionSet = PermissionSet::of(&Permission::ALL);
+const MANAGER: PermissionSet = PermissionSet::of(&[
+    Permission::StoreRead,
+    Permission::UserRead,
+    Permission::UserManage,
+    Permission::DeviceManage,
+]);
+const STAFF: PermissionSet = PermissionSet::of(&[Permission::StoreRead]);
+
+impl Role {
+    /// The permission table.
+    pub const fn permissions(self) -> PermissionSet {
+        match self {
+            Role::Owner | Role::Admin => EVERYTHING,
+            Role::Manager => MANAGER,
+            Role::Cashier | Role::Waiter | Role::Kitchen => STAFF,
+        }
+    }
+
+    pub const fn can(self, p: Permission) -> bool {
+        self.permissions().contains(p)
+    }
+
+    /// Whether someone in this role may give `target` to a person or manage a person who
+    /// has it: owners manage everyone, admins everyone below them, managers the floor staff.
+    pub const fn can_assign(self, target: Role) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Admin => !matches!(target, Role::Owner | Role::Admin),
+            Role::Manager => matches!(target, Role::Cashier | Role::Waiter | Role::Kitchen),
+            Role::Cashier | Role::Waiter | Role::Kitchen => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table, written out by hand so that a change to it is a deliberate change here.
+    #[test]
+    fn the_permission_table() {
+        let expected: [(Role, &[&str]); 6] = [
+            (
+                Role::Owner,
+                &[
+                    "store_read",
+                    "store_create",
+                    "store_manage",
+                    "user_read",
+                    "user_manage",
+                    "device_manage",
+                    "api_key_manage",
+                    "audit_read",
+                ],
+            ),
+            (
+                Role::Admin,
+                &[
+                    "store_read",
+                    "store_create",
+                    "store_manage",
+                    "user_read",
+                    "user_manage",
+                    "device_manage",
+                    "api_key_manage",
+                    "audit_read",
+                ],
+            ),
+            (
+                Role::Manager,
+                &["store_read", "user_read", "user_manage", "device_manage"],
+            ),
+            (Role::Cashier, &["store_read"]),
+            (Role::Waiter, &["store_read"]),
+            (Role::Kitchen, &["store_read"]),
+        ];
+        for (role, names) in expected {
+            let got: Vec<&str> = role.permissions().iter().map(Permission::as_str).collect();
+            assert_eq!(got, names, "{role}");
+        }
+    }
+
+    #[test]
+    fn assignment_goes_strictly_down_except_for_owners() {
+        use Role::*;
+        assert!(Owner.can_assign(Owner) && Owner.can_assign(Admin));
+        assert!(!Admin.can_assign(Admin) && !Admin.can_assign(Owner) && Admin.can_assign(Manager));
+        assert!(
+            !Manager.can_assign(Manager)
+                && Manager.can_assign(Cashier)
+                && Manager.can_assign(Kitchen)
+        );
+        for staff in [Cashier, Waiter, Kitchen] {
+            assert!(Role::ALL.iter().all(|r| !staff.can_assign(*r)));
+        }
+    }
+
+    #[test]
+    fn sets_and_names_round_trip() {
+        let set: PermissionSet = [Permission::UserRead, Permission::AuditRead]
+            .into_iter()
+            .collect();
+        assert!(set.contains(Permission::AuditRead) && !set.contains(Permission::UserManage));
+        assert!(set.is_subset_of(Role::Owner.permissions()));
+        assert!(!set.is_subset_of(Role::Manager.permissions()));
+        for p in Permission::ALL {
+            assert_eq!(p.as_str().parse(), Ok(p));
+        }
+        let api: Vec<Permission> = Permission::ALL
+            .into_iter()
+            .filter(|p| p.grantable_to_api_keys())
+            .collect();
+        assert!(!api.contains(&Permission::UserManage) && api.contains(&Permission::StoreRead));
+    }
+}

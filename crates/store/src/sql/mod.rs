@@ -1,0 +1,91 @@
+//! SQL shared by the backends. SQLite and PostgreSQL accept the same text for these
+//! queries (`$N` placeholders, `RETURNING`, `ON CONFLICT`), so each backend instantiates
+//! this code for its own pool types instead of keeping a copy; the conformance suite then
+//! runs the one text on both. Backend-specific SQL (queue claims, notifications) stays in
+//! the backend crates.
+//!
+//! Every query is a `&'static str`, or a `QueryBuilder` that pushes only static fragments
+//! and binds every value: nothing is ever built from input.
+//!
+//! The expanding crate names its error classifier (`fn(sqlx::Error) -> StoreError`) and
+//! implements [`SqlBackend`] for its storage type.
+
+mod audit;
+mod devices;
+mod sessions;
+mod stores;
+mod users;
+
+/// Names a backend's sqlx database type and pools for [`impl_sql_repos!`].
+pub trait SqlBackend {
+    type Db: sqlx::Database;
+
+    /// The pool that takes writes (SQLite: its single writer connection).
+    fn writer(&self) -> &sqlx::Pool<Self::Db>;
+
+    /// The pool for reads that need not see a write in flight.
+    fn reader(&self) -> &sqlx::Pool<Self::Db>;
+}
+
+/// Implements every repository trait except [`Ops`](crate::Ops) for a storage type.
+#[macro_export]
+macro_rules! impl_sql_repos {
+    ($storage:ty, $classify:path) => {
+        mod sql_repos {
+            use super::*;
+            use ::std::collections::HashMap;
+            use ::uuid::Uuid;
+            use $classify as classify;
+            use $crate::sql::SqlBackend as _;
+            use $crate::{Result, StoreError};
+
+            type Db = <$storage as $crate::sql::SqlBackend>::Db;
+
+            /// Zero rows touched by an update of one row means it does not exist.
+            fn one_row(affected: u64, entity: &'static str) -> Result<()> {
+                if affected == 0 {
+                    Err(StoreError::NotFound { entity })
+                } else {
+                    Ok(())
+                }
+            }
+
+            /// The children of several parents in one query (`prefix` ends in `IN (`),
+            /// e.g. the stores of a page of users.
+            async fn children<'c, E>(
+                exec: E,
+                prefix: &'static str,
+                parents: &[Uuid],
+            ) -> Result<HashMap<Uuid, Vec<Uuid>>>
+            where
+                E: ::sqlx::Executor<'c, Database = Db>,
+            {
+                let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+                if parents.is_empty() {
+                    return Ok(map);
+                }
+                let mut query = ::sqlx::QueryBuilder::<Db>::new(prefix);
+                let mut list = query.separated(", ");
+                for parent in parents {
+                    list.push_bind(*parent);
+                }
+                query.push(") ORDER BY 1, 2");
+                let rows: Vec<(Uuid, Uuid)> = query
+                    .build_query_as()
+                    .fetch_all(exec)
+                    .await
+                    .map_err(classify)?;
+                for (parent, child) in rows {
+                    map.entry(parent).or_default().push(child);
+                }
+                Ok(map)
+            }
+
+            $crate::impl_sql_stores!($storage);
+            $crate::impl_sql_users!($storage);
+            $crate::impl_sql_sessions!($storage);
+            $crate::impl_sql_devices!($storage);
+            $crate::impl_sql_audit!($storage);
+        }
+    };
+}
