@@ -77,7 +77,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: apply migrations, set up a brand-new database, serve HTTP
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations, or list them
     Migrate(MigrateArgs),
     /// Measure this binary (see docs/performance.md)
@@ -115,6 +115,35 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish after SIGTERM [default: 20]
     #[arg(long, env = "COMANDA_SHUTDOWN_GRACE_SECS", value_name = "SECONDS")]
     pub shutdown_grace_secs: Option<u64>,
+
+    /// Redis for rate limits shared by every instance, e.g. redis://127.0.0.1:6379 [default: none, in-process limits]
+    #[arg(
+        long,
+        env = "COMANDA_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+
+    /// Sign-in attempts allowed per client IP [default: 30/60s]
+    #[arg(long, env = "COMANDA_LOGIN_RATE_IP", value_name = "N/PERIOD")]
+    pub login_rate_ip: Option<String>,
+
+    /// Failed sign-ins allowed per account [default: 5/15m]
+    #[arg(long, env = "COMANDA_LOGIN_RATE_ACCOUNT", value_name = "N/PERIOD")]
+    pub login_rate_account: Option<String>,
+
+    /// Access token lifetime in minutes [default: 15]
+    #[arg(long, env = "COMANDA_ACCESS_TOKEN_MINUTES", value_name = "MINUTES")]
+    pub access_token_minutes: Option<u32>,
+
+    /// Password session lifetime in days [default: 30]
+    #[arg(long, env = "COMANDA_SESSION_DAYS", value_name = "DAYS")]
+    pub session_days: Option<u32>,
+
+    /// Comma-separated IPs of reverse proxies whose X-Forwarded-For is trusted [default: none]
+    #[arg(long, env = "COMANDA_TRUSTED_PROXIES", value_name = "IPS")]
+    pub trusted_proxies: Option<String>,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

@@ -5,6 +5,8 @@
 use crate::cli::{BootstrapArgs, GlobalArgs, LogFormat, ServeArgs};
 use anyhow::{Context, Result, anyhow, bail};
 use comanda_domain::{DisplayName, Login, NewStore, Secret, password_policy};
+use comanda_server::auth::config::AuthConfig;
+use comanda_server::auth::limiter::Rate;
 use comanda_server::startup::{BootstrapPlan, StartupPlan};
 use comanda_store_sqlite::Synchronous;
 use serde::Deserialize;
@@ -32,6 +34,12 @@ pub struct FileConfig {
     listen: Option<String>,
     migrate: Option<bool>,
     shutdown_grace_secs: Option<u64>,
+    redis_url: Option<String>,
+    login_rate_ip: Option<String>,
+    login_rate_account: Option<String>,
+    access_token_minutes: Option<u32>,
+    session_days: Option<u32>,
+    trusted_proxies: Option<String>,
     #[serde(default)]
     bootstrap: FileBootstrap,
 }
@@ -230,6 +238,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     pub shutdown_grace: Duration,
     pub startup: StartupPlan,
+    pub auth: AuthConfig,
+    pub redis_url: Option<Secret>,
 }
 
 impl ServeSettings {
@@ -254,8 +264,66 @@ impl ServeSettings {
                 migrate,
                 bootstrap: bootstrap_plan(&args.bootstrap, &file.bootstrap)?,
             },
+            auth: auth_config(args, file)?,
+            redis_url: args
+                .redis_url
+                .clone()
+                .or_else(|| file.redis_url.clone())
+                .filter(|u| !u.is_empty())
+                .map(Secret::new),
         })
     }
+}
+
+fn auth_config(args: &ServeArgs, file: &FileConfig) -> Result<AuthConfig> {
+    let mut auth = AuthConfig::default();
+    let rate = |flag: &Option<String>, file: &Option<String>, name: &str| -> Result<Option<Rate>> {
+        flag.as_deref()
+            .or(file.as_deref())
+            .map(|text| text.parse::<Rate>().map_err(|e| anyhow!("{name}: {e}")))
+            .transpose()
+    };
+    if let Some(r) = rate(
+        &args.login_rate_ip,
+        &file.login_rate_ip,
+        "login rate per IP",
+    )? {
+        auth.login_per_ip = r;
+    }
+    if let Some(r) = rate(
+        &args.login_rate_account,
+        &file.login_rate_account,
+        "login rate per account",
+    )? {
+        auth.login_per_account = r;
+    }
+    if let Some(minutes) = args.access_token_minutes.or(file.access_token_minutes) {
+        if minutes == 0 || minutes > 24 * 60 {
+            bail!("access token lifetime must be 1 to 1440 minutes, not {minutes}");
+        }
+        auth.access_ttl = Duration::from_secs(u64::from(minutes) * 60);
+    }
+    if let Some(days) = args.session_days.or(file.session_days) {
+        if days == 0 || days > 365 {
+            bail!("session lifetime must be 1 to 365 days, not {days}");
+        }
+        auth.refresh_ttl = Duration::from_secs(u64::from(days) * 24 * 3600);
+    }
+    let proxies = args
+        .trusted_proxies
+        .as_deref()
+        .or(file.trusted_proxies.as_deref())
+        .unwrap_or("");
+    auth.trusted_proxies = proxies
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| anyhow!("invalid trusted proxy address {p:?}: expected an IP address"))
+        })
+        .collect::<Result<_>>()?;
+    Ok(auth)
 }
 
 fn bootstrap_plan(args: &BootstrapArgs, file: &FileBootstrap) -> Result<BootstrapPlan> {

@@ -3,7 +3,7 @@
 //! are logged, never sent.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comanda_domain::ValidationError;
 use comanda_store::StoreError;
@@ -17,6 +17,7 @@ pub struct ApiError {
     pub details: Option<Value>,
     /// Seconds after which a retry may succeed (503, 429).
     pub retry_after: Option<u32>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -27,6 +28,7 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -46,6 +48,30 @@ impl ApiError {
 
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_after(1)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
+        let seconds = u32::try_from(retry_after.as_secs())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many attempts; try again in {seconds} s"),
+        )
+        .retry_after(seconds)
     }
 
     pub fn internal() -> Self {
@@ -68,6 +94,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
         }
         response
     }

@@ -1,10 +1,13 @@
 //! comanda's HTTP server. Handlers are grouped by resource; none of them writes SQL, they
 //! go through the `Storage` traits held in [`AppState`].
 
+pub mod audit;
+pub mod auth;
 pub mod error;
+pub mod extract;
 mod health;
 pub mod metrics;
-mod observe;
+pub mod observe;
 pub mod password;
 pub mod readiness;
 mod routes;
@@ -12,6 +15,6 @@ mod serve;
 pub mod startup;
 mod state;
 
-pub use routes::router;
+pub use routes::{API_PREFIX, RouteSpec, api_routes, router};
 pub use serve::{Drain, serve, shutdown_signal};
 pub use state::{AppState, BuildInfo};

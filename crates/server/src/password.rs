@@ -29,8 +29,22 @@ impl std::fmt::Display for HashError {
     }
 }
 
+/// At most this many hashes run at once: each takes 19 MiB, and a burst of sign-ins
+/// (or an attack) must queue rather than exhaust memory.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new((cores * 2).max(2))
+    })
+}
+
 /// Hashes on the blocking pool: Argon2 is CPU- and memory-bound by design.
 pub async fn hash(password: &Secret) -> Result<StoredHash, HashError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
         hasher()
@@ -44,6 +58,9 @@ pub async fn hash(password: &Secret) -> Result<StoredHash, HashError> {
 
 /// True when `password` matches the stored PHC string.
 pub async fn verify(password: &Secret, stored: &StoredHash) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     let password = password.clone();
     let stored = stored.as_str().to_owned();
     tokio::task::spawn_blocking(move || {
@@ -57,6 +74,20 @@ pub async fn verify(password: &Secret, stored: &StoredHash) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// A hash of a random password, verified against when the account does not exist, so an
+/// unknown login takes as long to refuse as a wrong password and timing reveals nothing.
+pub async fn dummy_hash() -> &'static StoredHash {
+    static DUMMY: tokio::sync::OnceCell<StoredHash> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_init(|| async {
+            let random = generate(24).unwrap_or_else(|_| Secret::new("fallback dummy password"));
+            hash(&random)
+                .await
+                .unwrap_or_else(|_| StoredHash("$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()))
+        })
+        .await
 }
 
 /// Characters that survive being read aloud or copied off a screen: no 0/O, 1/l/I.

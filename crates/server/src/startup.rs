@@ -7,6 +7,7 @@
 
 use crate::password;
 use crate::readiness::{Phase, Readiness};
+use crate::state::AppState;
 use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, StoreCode, UserId};
 use comanda_store::{BootstrapOutcome, Storage, StoreError};
 use std::time::Duration;
@@ -80,12 +81,14 @@ where
     }
 }
 
-/// Migrates (or waits for migrations), bootstraps, then marks the server ready.
+/// Migrates (or waits for migrations), bootstraps, loads the signing key, then marks
+/// the server ready.
 pub async fn prepare(
-    storage: &dyn Storage,
+    state: &AppState,
     plan: &StartupPlan,
-    readiness: &Readiness,
 ) -> Result<BootstrapReport, StartupError> {
+    let storage = &*state.storage;
+    let readiness = &state.readiness;
     with_retry(readiness, "connecting", || storage.ping()).await?;
     if plan.migrate {
         let applied = with_retry(readiness, "migrating", || storage.migrate()).await?;
@@ -96,6 +99,10 @@ pub async fn prepare(
         wait_for_current_schema(storage, readiness).await?;
     }
     let report = bootstrap(storage, readiness, &plan.bootstrap).await?;
+    with_retry(readiness, "loading the signing key", || {
+        state.load_signing_key()
+    })
+    .await?;
     readiness.set(Phase::Serving);
     Ok(report)
 }

@@ -1,9 +1,16 @@
+use crate::auth::config::AuthConfig;
+use crate::auth::limiter::Limiter;
+use crate::auth::principal::PrincipalCache;
+use crate::auth::tokens::{SigningKey, random_bytes};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::readiness::Readiness;
-use comanda_store::Storage;
+use comanda_store::{Storage, StoreError};
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+const SIGNING_KEY: &str = "access_token_hs256";
 
 #[derive(Clone, Copy, Debug)]
 pub struct BuildInfo {
@@ -32,10 +39,23 @@ pub struct Inner {
     pub readiness: Readiness,
     pub started_at: Instant,
     pub build: BuildInfo,
+    pub auth: AuthConfig,
+    pub limiter: Limiter,
+    pub principals: PrincipalCache,
+    signing_key: OnceLock<SigningKey>,
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
+        Self::with_auth(storage, readiness, AuthConfig::default(), Limiter::local())
+    }
+
+    pub fn with_auth(
+        storage: Arc<dyn Storage>,
+        readiness: Readiness,
+        auth: AuthConfig,
+        limiter: Limiter,
+    ) -> Self {
         let build = BuildInfo::CURRENT;
         Self(Arc::new(Inner {
             metrics: Metrics::new(build, storage.backend()),
@@ -43,7 +63,30 @@ impl AppState {
             readiness,
             started_at: Instant::now(),
             build,
+            principals: PrincipalCache::new(auth.principal_ttl),
+            auth,
+            limiter,
+            signing_key: OnceLock::new(),
         }))
+    }
+
+    /// Loads the token signing key from the database, creating it on first use; every
+    /// instance sharing the database signs with the same key.
+    pub async fn load_signing_key(&self) -> Result<(), StoreError> {
+        if self.signing_key.get().is_none() {
+            let key = self
+                .storage
+                .server_secret(SIGNING_KEY, &random_bytes::<32>())
+                .await?;
+            let _ = self.signing_key.set(SigningKey::new(key));
+        }
+        Ok(())
+    }
+
+    pub fn signing_key(&self) -> Result<&SigningKey, ApiError> {
+        self.signing_key
+            .get()
+            .ok_or_else(|| ApiError::unavailable("the server is still starting"))
     }
 }
 

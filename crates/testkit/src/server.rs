@@ -14,7 +14,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
-        let state = AppState::new(storage, readiness);
+        Self::with_state(AppState::new(storage, readiness)).await
+    }
+
+    /// Serves a prepared state (custom sign-in policy or limiter), as `serve` would after
+    /// start-up: the signing key is loaded.
+    pub async fn with_state(state: AppState) -> Self {
+        state
+            .load_signing_key()
+            .await
+            .expect("load the signing key");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");

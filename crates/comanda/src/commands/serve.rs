@@ -1,6 +1,7 @@
 use crate::database;
 use crate::settings::{ServeSettings, Settings};
 use anyhow::{Context, Result};
+use comanda_server::auth::limiter::Limiter;
 use comanda_server::readiness::Readiness;
 use comanda_server::startup::{self, BootstrapReport, StartupError};
 use comanda_server::{AppState, Drain};
@@ -22,19 +23,28 @@ pub async fn run(
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(database = %settings.database, "comanda listening on {url}");
 
-    let readiness = Readiness::starting();
-    let state = AppState::new(storage.clone(), readiness.clone());
+    let limiter = match &serve.redis_url {
+        Some(url) => {
+            Limiter::redis(url.expose(), "comanda:ratelimit:").map_err(anyhow::Error::msg)?
+        }
+        None => Limiter::local(),
+    };
+    let state = AppState::with_auth(
+        storage.clone(),
+        Readiness::starting(),
+        serve.auth.clone(),
+        limiter,
+    );
 
     // Start-up (migrations, first-run setup) runs beside the listener so probes can see
     // why the instance is not ready yet; a fatal start-up error stops the server.
     let (fatal_tx, fatal_rx) = oneshot::channel::<StartupError>();
     let fatal: Arc<Mutex<Option<StartupError>>> = Arc::default();
     let startup_task = {
-        let storage = storage.clone();
-        let readiness = readiness.clone();
+        let state = state.clone();
         let plan = serve.startup.clone();
         tokio::spawn(async move {
-            match startup::prepare(&*storage, &plan, &readiness).await {
+            match startup::prepare(&state, &plan).await {
                 Ok(report) => {
                     announce_bootstrap(&report);
                     let ready_ms = process_started.elapsed().as_secs_f64() * 1e3;

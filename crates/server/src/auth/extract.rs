@@ -1,0 +1,324 @@
+//! Extractors that authenticate a request. A handler that takes [`Auth`] cannot run for
+//! an anonymous caller, an expired or revoked session, or a user who still owes a
+//! password change or a second factor; [`AuthAny`] admits the last two, and is used only
+//! by the handlers that let them settle it.
+
+use super::principal::{Actor, Restriction};
+use super::tokens::{OpaqueToken, TokenError, TokenKind};
+use crate::error::ApiError;
+use crate::observe::REQUEST_ID;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use comanda_domain::identity::Device;
+use comanda_domain::{ApiKeyId, DeviceId, SessionId, UserId, clock};
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// Where a request came from, for the security log and rate limits.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn from_parts(parts: &Parts, trusted_proxies: &[IpAddr]) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let header_text = |name: &str, max: usize| -> Option<String> {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(max).collect())
+        };
+        Self {
+            ip: peer.map(|peer| client_ip(peer, &parts.headers, trusted_proxies)),
+            user_agent: header_text("user-agent", 200),
+            request_id: header_text(REQUEST_ID.as_str(), 128),
+        }
+    }
+
+    pub fn ip_text(&self) -> Option<String> {
+        self.ip.map(|ip| ip.to_string())
+    }
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts, &state.auth.trusted_proxies))
+    }
+}
+
+fn unauthenticated(code: &'static str, message: &str) -> ApiError {
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, code, message);
+    e.headers
+        .push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+    e
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Resolves a bearer credential (access token or API key) to an actor. Public so the
+/// benchmark can measure exactly what every request pays.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Actor>, ApiError> {
+    if OpaqueToken::looks_like(TokenKind::ApiKey, token) {
+        return authenticate_api_key(state, token).await;
+    }
+    let keys = state.signing_key()?;
+    let claims = keys
+        .verify(token, clock::now().timestamp())
+        .map_err(|e| match e {
+            TokenError::Expired => {
+                unauthenticated("token_expired", "the access token has expired; refresh it")
+            }
+            TokenError::Malformed | TokenError::BadSignature => {
+                unauthenticated("unauthenticated", "invalid access token")
+            }
+        })?;
+    let session_id = SessionId::from_uuid(claims.sid);
+    if let Some(actor) = state.principals.session(session_id)
+        && actor.user_id == Some(UserId::from_uuid(claims.sub))
+    {
+        return Ok(actor);
+    }
+    let revoked = || unauthenticated("session_revoked", "this session has ended; sign in again");
+    let session = state
+        .storage
+        .get_session(session_id)
+        .await?
+        .ok_or_else(revoked)?;
+    if !session.is_active(clock::now()) || session.user_id.as_uuid() != claims.sub {
+        return Err(revoked());
+    }
+    let user = state
+        .storage
+        .get_user(session.user_id)
+        .await?
+        .ok_or_else(revoked)?;
+    if user.disabled {
+        return Err(revoked());
+    }
+    let terminal_store = match session.device_id {
+        Some(device) => state
+            .storage
+            .get_device(device)
+            .await?
+            .filter(|d| d.revoked_at.is_none())
+            .map(|d| d.store_id),
+        None => None,
+    };
+    if session.device_id.is_some() && terminal_store.is_none() {
+        return Err(revoked());
+    }
+    let actor = Arc::new(Actor::for_session(&session, &user, terminal_store));
+    state.principals.remember_session(session_id, actor.clone());
+    Ok(actor)
+}
+
+async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Arc<Actor>, ApiError> {
+    let invalid = || unauthenticated("unauthenticated", "invalid API key");
+    let (id, secret_hash) = OpaqueToken::parse(TokenKind::ApiKey, token).ok_or_else(invalid)?;
+    let id = ApiKeyId::from_uuid(id);
+    if let Some(actor) = state.principals.api_key(id, &secret_hash) {
+        return Ok(actor);
+    }
+    let key = state
+        .storage
+        .find_api_key(id, &secret_hash)
+        .await?
+        .ok_or_else(invalid)?;
+    if !key.is_active(clock::now()) {
+        return Err(invalid());
+    }
+    // Written at most once per cache period, not on every request.
+    state.storage.touch_api_key(id).await?;
+    let actor = Arc::new(Actor::for_api_key(&key));
+    state
+        .principals
+        .remember_api_key(id, secret_hash, actor.clone());
+    Ok(actor)
+}
+
+async fn actor_of(parts: &Parts, state: &AppState) -> Result<Arc<Actor>, ApiError> {
+    let token = bearer(&parts.headers)
+        .ok_or_else(|| unauthenticated("unauthenticated", "sign in first"))?;
+    authenticate(state, token).await
+}
+
+/// An authenticated caller with nothing left to settle.
+pub struct Auth {
+    pub actor: Arc<Actor>,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = actor_of(parts, state).await?;
+        if let Some(restriction) = actor.restriction {
+            let message = match restriction {
+                Restriction::PasswordChangeRequired => {
+                    "choose a new password first (POST /api/v1/me/password)"
+                }
+                Restriction::TotpRequired => {
+                    "set up two-factor authentication first (POST /api/v1/me/totp), or sign in with your code"
+                }
+            };
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                restriction.code(),
+                message,
+            ));
+        }
+        Ok(Self {
+            actor,
+            meta: RequestMeta::from_parts(parts, &state.auth.trusted_proxies),
+        })
+    }
+}
+
+/// An authenticated user who may still owe a password change or a second factor.
+pub struct AuthAny {
+    pub actor: Arc<Actor>,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for AuthAny {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = actor_of(parts, state).await?;
+        if actor.user_id.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "users_only",
+                "this is for people, not API keys",
+            ));
+        }
+        Ok(Self {
+            actor,
+            meta: RequestMeta::from_parts(parts, &state.auth.trusted_proxies),
+        })
+    }
+}
+
+pub const DEVICE_TOKEN: &str = "x-device-token";
+
+/// A registered, unrevoked POS terminal (`X-Device-Token`).
+pub struct Terminal {
+    pub device: Device,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for Terminal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let invalid = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_device",
+                "this terminal is not registered or was revoked",
+            )
+            .with_details(json!({ "header": DEVICE_TOKEN }))
+        };
+        let token = parts
+            .headers
+            .get(DEVICE_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(invalid)?;
+        let (id, secret_hash) = OpaqueToken::parse(TokenKind::Device, token).ok_or_else(invalid)?;
+        let device = state
+            .storage
+            .find_device(DeviceId::from_uuid(id), &secret_hash)
+            .await?
+            .filter(|d| d.revoked_at.is_none())
+            .ok_or_else(invalid)?;
+        Ok(Self {
+            device,
+            meta: RequestMeta::from_parts(parts, &state.auth.trusted_proxies),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().expect("ip");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("198.51.100.9, 203.0.113.5, 10.0.0.2"),
+        );
+        assert_eq!(
+            client_ip(proxy, &headers, &[]),
+            proxy,
+            "untrusted peer: header ignored"
+        );
+        let client: IpAddr = "203.0.113.5".parse().expect("ip");
+        assert_eq!(client_ip(proxy, &headers, &[proxy]), client);
+        let spoofer: IpAddr = "192.0.2.1".parse().expect("ip");
+        assert_eq!(client_ip(spoofer, &headers, &[proxy]), spoofer);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc.def"),
+        );
+        assert_eq!(bearer(&headers), Some("abc.def"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic xyz"));
+        assert_eq!(bearer(&headers), None);
+    }
+}

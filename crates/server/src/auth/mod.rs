@@ -1,0 +1,10 @@
+//! Authentication and authorization.
+
+pub mod authorize;
+pub mod config;
+pub mod extract;
+pub mod limiter;
+pub mod principal;
+pub mod session;
+pub mod tokens;
+pub mod totp;

@@ -1,0 +1,367 @@
+//! Signing in and out: password (+ TOTP), refresh-token rotation, staff PIN on a
+//! registered terminal.
+
+use crate::audit;
+use crate::auth::extract::{AuthAny, RequestMeta, Terminal};
+use crate::auth::limiter::{Decision, Rate};
+use crate::auth::session::{self, TokenResponse};
+use crate::auth::tokens::{OpaqueToken, TokenKind};
+use crate::auth::totp;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::password;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use comanda_domain::identity::{SecurityEventKind, SessionKind};
+use comanda_domain::{Login, Role, Secret, User, UserId, clock};
+use comanda_store::{Limit, Rotation, UserFilter};
+use serde::{Deserialize, Serialize};
+
+async fn throttle(state: &AppState, key: &str, rate: Rate, cost: u32) -> Result<(), ApiError> {
+    match state.limiter.take(key, rate, cost).await {
+        Decision::Allowed => Ok(()),
+        Decision::Limited { retry_after } => Err(ApiError::too_many_requests(retry_after)),
+    }
+}
+
+fn ip_key(kind: &str, meta: &RequestMeta) -> String {
+    format!(
+        "{kind}:ip:{}",
+        meta.ip
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    )
+}
+
+/// Every attempt costs the client's IP a token; an account's bucket is only checked
+/// here and charged on failure, so a correct password is not locked out by a guesser's
+/// successes, and a guesser is stopped after a handful of misses.
+async fn throttle_attempt(
+    state: &AppState,
+    meta: &RequestMeta,
+    account_key: &str,
+    login: &str,
+) -> Result<(), ApiError> {
+    let outcome = match throttle(state, &ip_key("login", meta), state.auth.login_per_ip, 1).await {
+        Ok(()) => throttle(state, account_key, state.auth.login_per_account, 0).await,
+        limited => limited,
+    };
+    if outcome.is_err() {
+        audit::entry(SecurityEventKind::LoginThrottled, meta)
+            .login(login)
+            .record(state)
+            .await;
+    }
+    outcome
+}
+
+async fn charge_failure(state: &AppState, account_key: &str) {
+    let _ = state
+        .limiter
+        .take(account_key, state.auth.login_per_account, 1)
+        .await;
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "wrong login or password")
+}
+
+/// Checks a TOTP code (never the same time step twice) or spends a recovery code.
+pub(crate) async fn second_factor_ok(
+    state: &AppState,
+    user: &User,
+    secret: &Secret,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<bool, ApiError> {
+    if totp::looks_like_recovery_code(code) {
+        let used = state
+            .storage
+            .use_recovery_code(user.id, &totp::recovery_hash(code))
+            .await?;
+        if used {
+            audit::entry(SecurityEventKind::RecoveryCodeUsed, meta)
+                .by_user(user.id)
+                .about(user.id)
+                .record(state)
+                .await;
+        }
+        return Ok(used);
+    }
+    match totp::verify(secret, code, clock::now().timestamp()) {
+        Some(step) => Ok(state.storage.advance_totp_step(user.id, step).await?),
+        None => Ok(false),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    login: String,
+    password: String,
+    /// A 6-digit TOTP code or a recovery code, for accounts with a second factor.
+    totp: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let typed = body.login.trim().to_lowercase();
+    let account_key = format!("login:account:{typed}");
+    throttle_attempt(&state, &meta, &account_key, &typed).await?;
+
+    let password = Secret::new(body.password);
+    let user = match Login::parse("login", &typed) {
+        Ok(login) => state.storage.find_user_by_login(&login).await?,
+        Err(_) => None,
+    };
+    let fail = |reason: &'static str, user: Option<UserId>| {
+        let mut entry = audit::entry(SecurityEventKind::LoginFailed, &meta)
+            .login(&typed)
+            .detail("reason", reason);
+        if let Some(id) = user {
+            entry = entry.about(id);
+        }
+        entry
+    };
+    let Some(user) = user else {
+        // Same work as a wrong password, so the answer's timing does not reveal accounts.
+        password::verify(&password, password::dummy_hash().await).await;
+        charge_failure(&state, &account_key).await;
+        fail("unknown_login", None).record(&state).await;
+        return Err(wrong_credentials());
+    };
+    if !password::verify(&password, &user.password_hash).await {
+        charge_failure(&state, &account_key).await;
+        fail("wrong_password", Some(user.id)).record(&state).await;
+        return Err(wrong_credentials());
+    }
+    if user.disabled {
+        fail("disabled", Some(user.id)).record(&state).await;
+        return Err(ApiError::forbidden(
+            "account_disabled",
+            "this account is disabled",
+        ));
+    }
+    let mfa_verified = match &user.totp_secret {
+        None => false,
+        Some(secret) => {
+            let Some(code) = body
+                .totp
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+            else {
+                return Err(ApiError::unauthorized(
+                    "totp_required",
+                    "enter the code from your authenticator app",
+                ));
+            };
+            if !second_factor_ok(&state, &user, secret, code, &meta).await? {
+                charge_failure(&state, &account_key).await;
+                fail("wrong_totp", Some(user.id)).record(&state).await;
+                return Err(ApiError::unauthorized(
+                    "invalid_totp",
+                    "the code is wrong, expired or already used",
+                ));
+            }
+            true
+        }
+    };
+    let tokens = session::open(
+        &state,
+        &user,
+        SessionKind::Password,
+        None,
+        mfa_verified,
+        &meta,
+    )
+    .await?;
+    audit::entry(SecurityEventKind::LoginSucceeded, &meta)
+        .by_user(user.id)
+        .about(user.id)
+        .detail("session_id", tokens.session_id.to_string())
+        .record(&state)
+        .await;
+    Ok(Json(tokens))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    throttle(
+        &state,
+        &ip_key("refresh", &meta),
+        state.auth.login_per_ip,
+        1,
+    )
+    .await?;
+    let invalid = || {
+        ApiError::unauthorized(
+            "invalid_refresh_token",
+            "the refresh token is not valid; sign in again",
+        )
+    };
+    let (id, secret_hash) =
+        OpaqueToken::parse(TokenKind::Refresh, &body.refresh_token).ok_or_else(invalid)?;
+    let (next, stored) = session::new_refresh_token(&state);
+    match state
+        .storage
+        .rotate_refresh_token(id, &secret_hash, &stored)
+        .await?
+    {
+        Rotation::Rotated(session) => {
+            let user = state
+                .storage
+                .get_user(session.user_id)
+                .await?
+                .filter(|u| !u.disabled);
+            let Some(user) = user else {
+                state
+                    .storage
+                    .revoke_session(session.id, "user disabled")
+                    .await?;
+                return Err(invalid());
+            };
+            Ok(Json(session::tokens(&state, &user, &session, next)?))
+        }
+        Rotation::Reused(session) => {
+            state.principals.forget_session(session.id);
+            audit::entry(SecurityEventKind::RefreshTokenReused, &meta)
+                .about(session.user_id)
+                .detail("session_id", session.id.to_string())
+                .record(&state)
+                .await;
+            Err(ApiError::unauthorized(
+                "refresh_token_reused",
+                "this refresh token was already used; the session has been ended for safety",
+            ))
+        }
+        Rotation::Invalid => Err(invalid()),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, auth: AuthAny) -> Result<StatusCode, ApiError> {
+    if let Some(session) = auth.actor.session_id {
+        state.storage.revoke_session(session, "logout").await?;
+        state.principals.forget_session(session);
+        audit::entry(SecurityEventKind::LoggedOut, &auth.meta)
+            .by(&auth.actor)
+            .record(&state)
+            .await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinBody {
+    user_id: UserId,
+    pin: String,
+}
+
+/// Staff sign-in on a registered terminal: tap your name, type your PIN. The session acts
+/// only in the terminal's store. Owners and admins must use their password and code.
+pub async fn pin_login(
+    State(state): State<AppState>,
+    terminal: Terminal,
+    ApiJson(body): ApiJson<PinBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let meta = &terminal.meta;
+    let device = &terminal.device;
+    let account_key = format!("pin:{}:{}", device.id, body.user_id);
+    throttle(&state, &ip_key("login", meta), state.auth.login_per_ip, 1).await?;
+    throttle(&state, &account_key, state.auth.login_per_account, 0).await?;
+
+    let pin = Secret::new(body.pin);
+    let user = state
+        .storage
+        .get_user(body.user_id)
+        .await?
+        .filter(|u| u.can_access(device.store_id) && !u.disabled);
+    if user.as_ref().is_some_and(|u| u.role.is_privileged()) {
+        return Err(ApiError::forbidden(
+            "pin_login_not_allowed",
+            "owners and admins sign in with their password and code",
+        ));
+    }
+    let stored = user.as_ref().and_then(|u| u.pin_hash.as_ref());
+    let verified = match stored {
+        Some(hash) => password::verify(&pin, hash).await,
+        None => {
+            password::verify(&pin, password::dummy_hash().await).await;
+            false
+        }
+    };
+    let (Some(user), true) = (user, verified) else {
+        charge_failure(&state, &account_key).await;
+        audit::entry(SecurityEventKind::PinLoginFailed, meta)
+            .about(body.user_id)
+            .in_store(device.store_id)
+            .detail("device_id", device.id.to_string())
+            .record(&state)
+            .await;
+        return Err(ApiError::unauthorized("invalid_credentials", "wrong PIN"));
+    };
+    let tokens = session::open(
+        &state,
+        &user,
+        SessionKind::Pin,
+        Some(device.id),
+        false,
+        meta,
+    )
+    .await?;
+    audit::entry(SecurityEventKind::PinLoginSucceeded, meta)
+        .by_user(user.id)
+        .about(user.id)
+        .in_store(device.store_id)
+        .detail("device_id", device.id.to_string())
+        .record(&state)
+        .await;
+    Ok(Json(tokens))
+}
+
+#[derive(Serialize)]
+pub struct StaffTile {
+    id: UserId,
+    display_name: String,
+    role: Role,
+}
+
+/// Who can sign in with a PIN on this terminal: the names a POS shows as tiles.
+pub async fn terminal_staff(
+    State(state): State<AppState>,
+    terminal: Terminal,
+) -> Result<Json<Vec<StaffTile>>, ApiError> {
+    let filter = UserFilter {
+        store: Some(terminal.device.store_id),
+        ..UserFilter::default()
+    };
+    let page = state
+        .storage
+        .list_users(&filter, None, Limit::new(Some(Limit::MAX)))
+        .await?;
+    Ok(Json(
+        page.items
+            .into_iter()
+            .filter(|u| u.pin_hash.is_some() && !u.disabled && !u.role.is_privileged())
+            .map(|u| StaffTile {
+                id: u.id,
+                display_name: u.display_name.into(),
+                role: u.role,
+            })
+            .collect(),
+    ))
+}

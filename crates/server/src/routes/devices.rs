@@ -1,0 +1,251 @@
+//! POS terminals and integration API keys: credentials that are not a person.
+
+use super::views::{ApiKeyView, DeviceView};
+use crate::audit;
+use crate::auth::extract::Auth;
+use crate::auth::tokens::{OpaqueToken, TokenKind};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use comanda_domain::identity::{NewApiKey, NewDevice, SecurityEventKind};
+use comanda_domain::validation::bounded_text;
+use comanda_domain::{ApiKeyId, DeviceId, Permission, PermissionSet, StoreId, clock};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeviceBody {
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct RegisteredDevice {
+    device: DeviceView,
+    /// Configure the terminal with this (`X-Device-Token`); it is shown once.
+    token: String,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<NewDeviceBody>,
+) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
+    auth.require_in(&state, Permission::DeviceManage, store)?;
+    let name = bounded_text("name", &body.name, 1, 60)?;
+    let created_by = auth
+        .actor
+        .user_id
+        .ok_or_else(|| ApiError::forbidden("users_only", "terminals are registered by people"))?;
+    let token = OpaqueToken::generate(TokenKind::Device);
+    let new = NewDevice {
+        id: DeviceId::from_uuid(token.id),
+        store_id: store,
+        name,
+        secret_hash: token.secret_hash,
+        created_by,
+    };
+    let device = state.storage.create_device(&new).await?;
+    audit::entry(SecurityEventKind::DeviceRegistered, &auth.meta)
+        .by(&auth.actor)
+        .in_store(store)
+        .detail("device_id", device.id.to_string())
+        .record(&state)
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredDevice {
+            device,
+            token: token.text,
+        }),
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<Vec<DeviceView>>, ApiError> {
+    auth.require_in(&state, Permission::DeviceManage, store)?;
+    Ok(Json(state.storage.list_devices(store).await?))
+}
+
+/// Revokes a terminal and ends every session opened on it.
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, DeviceId)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_in(&state, Permission::DeviceManage, store)?;
+    let found = state
+        .storage
+        .get_device(id)
+        .await?
+        .filter(|d| d.store_id == store && d.revoked_at.is_none());
+    if found.is_none() || !state.storage.revoke_device(id).await? {
+        return Err(ApiError::not_found("terminal not found"));
+    }
+    state
+        .storage
+        .revoke_device_sessions(id, "terminal revoked")
+        .await?;
+    state.principals.forget_all();
+    audit::entry(SecurityEventKind::DeviceRevoked, &auth.meta)
+        .by(&auth.actor)
+        .in_store(store)
+        .detail("device_id", id.to_string())
+        .record(&state)
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    auth.require(&state, Permission::ApiKeyManage)?;
+    let keys = state.storage.list_api_keys().await?;
+    Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKeyBody {
+    name: String,
+    permissions: Vec<String>,
+    #[serde(default)]
+    store_ids: Vec<StoreId>,
+    #[serde(default)]
+    all_stores: bool,
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct CreatedApiKey {
+    api_key: ApiKeyView,
+    /// Give this to the integration (`Authorization: Bearer ...`); it is shown once.
+    key: String,
+}
+
+fn invalid(field: &str, reason: &'static str, message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        format!("{field}: {message}"),
+    )
+    .with_details(json!({ "field": field, "reason": reason }))
+}
+
+/// An API key holds at most what its creator holds, never rights over people or keys,
+/// and only in the creator's stores.
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<NewApiKeyBody>,
+) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+    auth.require(&state, Permission::ApiKeyManage)?;
+    let created_by = auth
+        .actor
+        .user_id
+        .ok_or_else(|| ApiError::forbidden("users_only", "keys are created by people"))?;
+    let name = bounded_text("name", &body.name, 1, 60)?;
+    let mut permissions = Vec::new();
+    for text in &body.permissions {
+        let p: Permission = text.parse().map_err(|()| {
+            invalid(
+                "permissions",
+                "unknown_permission",
+                format!("unknown permission {text:?}"),
+            )
+        })?;
+        if !p.grantable_to_api_keys() {
+            return Err(invalid(
+                "permissions",
+                "not_grantable",
+                format!("{p} cannot be given to an API key"),
+            ));
+        }
+        permissions.push(p);
+    }
+    let permissions: PermissionSet = permissions.into_iter().collect();
+    if permissions == PermissionSet::empty() {
+        return Err(invalid(
+            "permissions",
+            "empty",
+            "give the key at least one permission".into(),
+        ));
+    }
+    if !permissions.is_subset_of(auth.actor.permissions) {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "a key cannot hold permissions you do not have",
+        ));
+    }
+    if body.all_stores && !auth.actor.all_stores {
+        return Err(ApiError::forbidden(
+            "store_forbidden",
+            "only all-stores users may create all-stores keys",
+        ));
+    }
+    if let Some(store) = body.store_ids.iter().find(|s| !auth.actor.can_access(**s)) {
+        return Err(
+            ApiError::forbidden("store_forbidden", "you do not have access to this store")
+                .with_details(json!({ "store_id": store.to_string() })),
+        );
+    }
+    if !body.all_stores && body.store_ids.is_empty() {
+        return Err(invalid(
+            "store_ids",
+            "empty",
+            "give the key at least one store".into(),
+        ));
+    }
+    let token = OpaqueToken::generate(TokenKind::ApiKey);
+    let new = NewApiKey {
+        id: ApiKeyId::from_uuid(token.id),
+        name,
+        secret_hash: token.secret_hash,
+        permissions,
+        all_stores: body.all_stores,
+        store_ids: body.store_ids,
+        created_by,
+        expires_at: body
+            .expires_in_days
+            .map(|d| clock::now() + chrono::Duration::days(i64::from(d))),
+    };
+    let key = state.storage.create_api_key(&new).await?;
+    audit::entry(SecurityEventKind::ApiKeyCreated, &auth.meta)
+        .by(&auth.actor)
+        .detail("api_key_id", key.id.to_string())
+        .record(&state)
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            api_key: key.into(),
+            key: token.text,
+        }),
+    ))
+}
+
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(&state, Permission::ApiKeyManage)?;
+    if !state.storage.revoke_api_key(id).await? {
+        return Err(ApiError::not_found("API key not found or already revoked"));
+    }
+    state.principals.forget_api_key(id);
+    audit::entry(SecurityEventKind::ApiKeyRevoked, &auth.meta)
+        .by(&auth.actor)
+        .detail("api_key_id", id.to_string())
+        .record(&state)
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,203 @@
+//! The HTTP surface. API routes are declared through [`Api`], which records each method
+//! and path as it adds them, so tests can prove that every route is covered by the
+//! authorization table (`api_routes()`).
+
+mod auth;
+mod devices;
+mod me;
+mod security_log;
+mod stores;
+mod users;
+mod views;
+
+use crate::error::ApiError;
+use crate::readiness::Phase;
+use crate::state::AppState;
+use crate::{health, metrics, observe};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, MethodRouter, get};
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// Where the API lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// JSON bodies larger than this are refused with 413 before they are read in full.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    /// The full path template, e.g. `/api/v1/stores/{store_id}`.
+    pub path: String,
+}
+
+/// A router that remembers what it routes.
+struct Api {
+    router: Router<AppState>,
+    routes: Vec<RouteSpec>,
+}
+
+impl Api {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.routes.push(RouteSpec {
+            method,
+            path: format!("{API_PREFIX}{path}")
+                .trim_end_matches('/')
+                .to_owned(),
+        });
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::GET, path, routing::get(h))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::POST, path, routing::post(h))
+    }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PUT, path, routing::put(h))
+    }
+
+    fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PATCH, path, routing::patch(h))
+    }
+
+    fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::DELETE, path, routing::delete(h))
+    }
+}
+
+fn api() -> Api {
+    Api::new()
+        .get("/", api_index)
+        // Signing in and out.
+        .post("/auth/login", auth::login)
+        .post("/auth/refresh", auth::refresh)
+        .post("/auth/logout", auth::logout)
+        .post("/auth/pin", auth::pin_login)
+        .get("/device/staff", auth::terminal_staff)
+        // One's own account.
+        .get("/me", me::me)
+        .post("/me/password", me::change_password)
+        .get("/me/sessions", me::sessions)
+        .delete("/me/sessions/{session_id}", me::end_session)
+        .post("/me/totp", me::start_totp)
+        .post("/me/totp/confirm", me::confirm_totp)
+        .delete("/me/totp", me::disable_totp)
+        .put("/me/pin", me::set_own_pin)
+        // Stores and what belongs to them.
+        .get("/stores", stores::list)
+        .post("/stores", stores::create)
+        .get("/stores/{store_id}", stores::get)
+        .patch("/stores/{store_id}", stores::update)
+        .get("/stores/{store_id}/users", stores::users)
+        .get("/stores/{store_id}/devices", devices::list)
+        .post("/stores/{store_id}/devices", devices::register)
+        .delete("/stores/{store_id}/devices/{device_id}", devices::revoke)
+        // People.
+        .get("/users", users::list)
+        .post("/users", users::create)
+        .get("/users/{user_id}", users::get)
+        .patch("/users/{user_id}", users::update)
+        .post("/users/{user_id}/disable", users::disable)
+        .post("/users/{user_id}/enable", users::enable)
+        .post("/users/{user_id}/password", users::reset_password)
+        .put("/users/{user_id}/pin", users::set_pin)
+        .delete("/users/{user_id}/totp", users::reset_totp)
+        // Integrations and oversight.
+        .get("/api-keys", devices::list_api_keys)
+        .post("/api-keys", devices::create_api_key)
+        .delete("/api-keys/{api_key_id}", devices::revoke_api_key)
+        .get("/audit/security-events", security_log::list)
+}
+
+/// Every API route, for tests that must cover them all.
+pub fn api_routes() -> Vec<RouteSpec> {
+    api().routes
+}
+
+/// The whole HTTP surface. Layers, outermost first: request id + access log, then per
+/// route: metrics, panic guard.
+pub fn router(state: AppState) -> Router {
+    let api = api()
+        .router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), require_ready));
+
+    Router::new()
+        .route("/live", get(health::live))
+        .route("/ready", get(health::ready))
+        .route("/health", get(health::health))
+        .route("/metrics", get(metrics::endpoint))
+        .nest(API_PREFIX, api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(observe::observe))
+        .with_state(state)
+}
+
+/// The API answers 503 until start-up (migrations, first-run setup) has finished, so a
+/// request never meets a half-built schema.
+async fn require_ready(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.readiness.phase() {
+        Phase::Serving => next.run(req).await,
+        Phase::Starting { reason } => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            format!("server is starting: {reason}"),
+        )
+        .retry_after(2)
+        .into_response(),
+    }
+}
+
+async fn api_index(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "service": "comanda",
+        "version": state.build.version,
+        "api": "v1",
+    }))
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    tracing::error!(panic = %message, "handler panicked");
+    ApiError::internal().into_response()
+}
