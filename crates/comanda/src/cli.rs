@@ -80,15 +80,71 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply pending database migrations, or list them
     Migrate(MigrateArgs),
+    /// Manage people from the server's shell: for the operator, and for recovering an
+    /// owner who lost their password or phone
+    #[command(subcommand)]
+    User(UserCommand),
     /// Measure this binary (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a person; the password comes from COMANDA_USER_PASSWORD or is generated and printed
+    Create(UserCreateArgs),
+    /// Set a new temporary password (COMANDA_USER_PASSWORD or generated) and end every session
+    ResetPassword(UserLoginArg),
+    /// Remove the second factor (lost phone); they enrol again at next sign-in
+    ResetTotp(UserLoginArg),
+    /// Stop a person signing in and end every session
+    Disable(UserLoginArg),
+    /// Let a disabled person sign in again
+    Enable(UserLoginArg),
+    /// List everyone
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLoginArg {
+    /// The person's login
+    pub login: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    pub login: String,
+    /// Name shown on tickets and receipts [default: the login]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// owner, admin, manager, cashier, waiter or kitchen
+    #[arg(long)]
+    pub role: String,
+    /// A store code the person works in (repeat for several)
+    #[arg(long = "store", value_name = "CODE")]
+    pub stores: Vec<String>,
+    /// Access to every store, including future ones
+    #[arg(long)]
+    pub all_stores: bool,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Start-to-ready time and idle memory of `comanda serve`, measured from outside
     Startup(BenchStartupArgs),
+    /// Sign-in latency and the per-request cost of checking a token and its scope
+    Auth(BenchAuthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAuthArgs {
+    /// Sign-ins to time
+    #[arg(long, default_value_t = 50)]
+    pub logins: u32,
+
+    /// Token checks to time
+    #[arg(long, default_value_t = 200_000)]
+    pub checks: u32,
 }
 
 #[derive(Debug, Args)]

@@ -35,9 +35,15 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         Command::Bench(cli::BenchCommand::Startup(args)) => {
             return commands::bench::startup(&settings, args);
         }
-        Command::Migrate(_) => None,
+        Command::Migrate(_) | Command::User(_) | Command::Bench(cli::BenchCommand::Auth(_)) => None,
     };
-    logging::init(settings.log_format, &settings.log_filter)?;
+    // Benchmarks print a table; the server's own request log would only bury it.
+    let filter = if matches!(cli.command, Command::Bench(_)) {
+        "warn"
+    } else {
+        settings.log_filter.as_str()
+    };
+    logging::init(settings.log_format, filter)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -48,7 +54,13 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
                 commands::serve::run(&settings, serve, started).await
             }
             (Command::Migrate(args), _) => commands::migrate::run(&settings, args).await,
-            (Command::Serve(_), None) | (Command::Bench(_), _) => unreachable!("handled above"),
+            (Command::User(command), _) => commands::user::run(&settings, command).await,
+            (Command::Bench(cli::BenchCommand::Auth(args)), _) => {
+                commands::bench_auth::run(&settings, args).await
+            }
+            (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
+                unreachable!("handled above")
+            }
         }
     });
     // Blocking work (password hashing) is short; do not let it hold the exit.

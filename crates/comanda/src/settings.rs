@@ -153,6 +153,7 @@ fn parse_database(url: Option<&str>, data_dir: &Path) -> Result<DatabaseTarget> 
     )
 }
 
+#[derive(Clone)]
 pub struct Settings {
     pub database: DatabaseTarget,
     pub data_dir: PathBuf,

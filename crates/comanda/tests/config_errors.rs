@@ -142,3 +142,25 @@ fn an_invalid_log_filter_is_named() {
     cmd.env("COMANDA_LOG", "info,=[");
     assert_one_line_error(&run(cmd.arg("serve")), "invalid log filter");
 }
+
+#[test]
+fn bad_sign_in_settings_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = comanda(dir.path());
+    cmd.env("COMANDA_LOGIN_RATE_IP", "lots");
+    assert_one_line_error(
+        &run(cmd.arg("serve")),
+        "login rate per IP: invalid rate \"lots\"",
+    );
+
+    let mut cmd = comanda(dir.path());
+    cmd.env("COMANDA_TRUSTED_PROXIES", "10.0.0.1, proxy.internal");
+    assert_one_line_error(
+        &run(cmd.arg("serve")),
+        "invalid trusted proxy address \"proxy.internal\"",
+    );
+
+    let mut cmd = comanda(dir.path());
+    cmd.env("COMANDA_REDIS_URL", "not a url");
+    assert_one_line_error(&run(cmd.arg("serve")), "invalid Redis URL");
+}

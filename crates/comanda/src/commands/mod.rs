@@ -1,3 +1,5 @@
 pub mod bench;
+pub mod bench_auth;
 pub mod migrate;
 pub mod serve;
+pub mod user;

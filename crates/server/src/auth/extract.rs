@@ -217,6 +217,31 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A person (not an API key) with nothing left to settle: for the `/me` routes.
+pub struct Person {
+    pub actor: Arc<Actor>,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Auth { actor, meta } = Auth::from_request_parts(parts, state).await?;
+        if actor.user_id.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "users_only",
+                "this is for people, not API keys",
+            ));
+        }
+        Ok(Self { actor, meta })
+    }
+}
+
 /// An authenticated user who may still owe a password change or a second factor.
 pub struct AuthAny {
     pub actor: Arc<Actor>,

@@ -2,7 +2,7 @@
 
 use super::views::{SessionView, UserView};
 use crate::audit;
-use crate::auth::extract::{Auth, AuthAny};
+use crate::auth::extract::{AuthAny, Person};
 use crate::auth::session::requirements;
 use crate::auth::totp;
 use crate::error::ApiError;
@@ -125,7 +125,7 @@ pub async fn change_password(
 
 pub async fn sessions(
     State(state): State<AppState>,
-    auth: Auth,
+    auth: Person,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     let sessions = state.storage.list_active_sessions(user.id).await?;
@@ -139,7 +139,7 @@ pub async fn sessions(
 
 pub async fn end_session(
     State(state): State<AppState>,
-    auth: Auth,
+    auth: Person,
     ApiPath(id): ApiPath<SessionId>,
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
@@ -268,7 +268,7 @@ pub struct PasswordOnly {
 /// Turns the second factor off, for roles that may go without one.
 pub async fn disable_totp(
     State(state): State<AppState>,
-    auth: Auth,
+    auth: Person,
     ApiJson(body): ApiJson<PasswordOnly>,
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
@@ -298,18 +298,19 @@ pub struct OwnPinBody {
 
 pub async fn set_own_pin(
     State(state): State<AppState>,
-    auth: Auth,
+    auth: Person,
     ApiJson(body): ApiJson<OwnPinBody>,
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     require_password(&state, &user, &body.password).await?;
-    store_pin(&state, &auth, &user, &body.pin).await
+    store_pin(&state, &auth.actor, &auth.meta, &user, &body.pin).await
 }
 
 /// Validates, hashes and stores a PIN for `user`, and logs who set it.
 pub(crate) async fn store_pin(
     state: &AppState,
-    auth: &Auth,
+    actor: &crate::auth::principal::Actor,
+    meta: &crate::auth::extract::RequestMeta,
     user: &User,
     pin_text: &str,
 ) -> Result<StatusCode, ApiError> {
@@ -318,8 +319,8 @@ pub(crate) async fn store_pin(
         .await
         .map_err(|_| ApiError::internal())?;
     state.storage.set_pin(user.id, Some(&hash)).await?;
-    audit::entry(SecurityEventKind::PinSet, &auth.meta)
-        .by(&auth.actor)
+    audit::entry(SecurityEventKind::PinSet, meta)
+        .by(actor)
         .about(user.id)
         .record(state)
         .await;

@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
     let api = api()
         .router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(state.clone(), require_ready));
 
     Router::new()
@@ -170,6 +171,29 @@ async fn require_ready(State(state): State<AppState>, req: Request, next: Next) 
         .retry_after(2)
         .into_response(),
     }
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it, so a
+/// client announcing megabytes cannot hold a connection while it uploads them. Bodies
+/// without a length are cut off by `DefaultBodyLimit` as they are read.
+async fn refuse_declared_oversize(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the body is too large (at most {} KiB)",
+                MAX_BODY_BYTES / 1024
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn api_index(State(state): State<AppState>) -> axum::Json<serde_json::Value> {

@@ -357,7 +357,7 @@ pub async fn set_pin(
     ApiJson(body): ApiJson<PinBody>,
 ) -> Result<StatusCode, ApiError> {
     let user = load_manageable(&state, &auth, id).await?;
-    store_pin(&state, &auth, &user, &body.pin).await
+    store_pin(&state, &auth.actor, &auth.meta, &user, &body.pin).await
 }
 
 /// Removes a lost second factor; the person enrols again at their next sign-in.

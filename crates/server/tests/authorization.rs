@@ -1,0 +1,589 @@
+//! The authorization table: every API route × every role (and an API key, and nobody)
+//! × own store / other store, with the answer each must get. The table is written out
+//! here by hand; the test fails if the router has a route the table lacks, or the table
+//! a route the router lacks.
+
+use comanda_server::api_routes;
+use comanda_testkit::identity::{Org, Person, Reply, reply};
+use comanda_testkit::{TestDb, on_both_backends};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// (method, path, who may, scope). `who`: `public` (no credentials), `device` (terminal
+/// token), `self` (any signed-in person, on their own account), `self-totp` (the same,
+/// but owners and admins get 409: they must keep their second factor), or the roles allowed,
+/// plus `key` when an API key with every grantable permission is. `scope`: `store`
+/// (path names a store), `user` (path names a person), `-` (neither).
+const TABLE: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/api/v1", "public", "-"),
+    ("POST", "/api/v1/auth/login", "public", "-"),
+    ("POST", "/api/v1/auth/refresh", "public", "-"),
+    ("POST", "/api/v1/auth/logout", "self", "-"),
+    ("POST", "/api/v1/auth/pin", "device", "-"),
+    ("GET", "/api/v1/device/staff", "device", "-"),
+    ("GET", "/api/v1/me", "self", "-"),
+    ("POST", "/api/v1/me/password", "self", "-"),
+    ("GET", "/api/v1/me/sessions", "self", "-"),
+    ("DELETE", "/api/v1/me/sessions/{session_id}", "self", "-"),
+    ("POST", "/api/v1/me/totp", "self-totp", "-"),
+    ("POST", "/api/v1/me/totp/confirm", "self-totp", "-"),
+    ("DELETE", "/api/v1/me/totp", "self-totp", "-"),
+    ("PUT", "/api/v1/me/pin", "self", "-"),
+    (
+        "GET",
+        "/api/v1/stores",
+        "owner admin manager cashier waiter kitchen key",
+        "-",
+    ),
+    ("POST", "/api/v1/stores", "owner admin", "-"),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PATCH",
+        "/api/v1/stores/{store_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/users",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/devices",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/devices",
+        "owner admin manager",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/devices/{device_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    ("GET", "/api/v1/users", "owner admin manager key", "-"),
+    ("POST", "/api/v1/users", "owner admin manager", "-"),
+    (
+        "GET",
+        "/api/v1/users/{user_id}",
+        "owner admin manager key",
+        "user",
+    ),
+    (
+        "PATCH",
+        "/api/v1/users/{user_id}",
+        "owner admin manager",
+        "user",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{user_id}/disable",
+        "owner admin manager",
+        "user",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{user_id}/enable",
+        "owner admin manager",
+        "user",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{user_id}/password",
+        "owner admin manager",
+        "user",
+    ),
+    (
+        "PUT",
+        "/api/v1/users/{user_id}/pin",
+        "owner admin manager",
+        "user",
+    ),
+    (
+        "DELETE",
+        "/api/v1/users/{user_id}/totp",
+        "owner admin manager",
+        "user",
+    ),
+    ("GET", "/api/v1/api-keys", "owner admin", "-"),
+    ("POST", "/api/v1/api-keys", "owner admin", "-"),
+    (
+        "DELETE",
+        "/api/v1/api-keys/{api_key_id}",
+        "owner admin",
+        "-",
+    ),
+    (
+        "GET",
+        "/api/v1/audit/security-events",
+        "owner admin key",
+        "-",
+    ),
+];
+
+on_both_backends!(the_table_covers_every_route_and_holds);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Where {
+    Own,
+    Other,
+}
+
+/// Who is calling: a person, the API key, or nobody.
+#[derive(Clone, Debug)]
+enum Caller {
+    Person(Person),
+    Key(String),
+    Nobody,
+}
+
+impl Caller {
+    fn name(&self) -> String {
+        match self {
+            Caller::Person(p) => p.role.to_string(),
+            Caller::Key(_) => "key".into(),
+            Caller::Nobody => "nobody".into(),
+        }
+    }
+
+    fn token(&self) -> Option<&str> {
+        match self {
+            Caller::Person(p) => Some(&p.token),
+            Caller::Key(k) => Some(k),
+            Caller::Nobody => None,
+        }
+    }
+
+    fn all_stores(&self) -> bool {
+        matches!(self, Caller::Person(p) if p.role.is_privileged())
+    }
+}
+
+struct World {
+    org: Org,
+    key: String,
+    device_token: String,
+    counter: AtomicU32,
+    passwords: std::sync::Mutex<HashMap<String, String>>,
+}
+
+impl World {
+    fn n(&self) -> u32 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn store(&self, place: Where) -> String {
+        match place {
+            Where::Own => self.org.store_a.to_string(),
+            Where::Other => self.org.store_b.to_string(),
+        }
+    }
+
+    async fn as_owner(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.org
+            .call(method, path, Some(&self.org.owner.token), body)
+            .await
+    }
+
+    /// A waiter in the own or other store, made for one request.
+    async fn fresh_user(&self, place: Where) -> String {
+        let r = self
+            .as_owner(Method::POST, "/api/v1/users", Some(json!({
+                "login": format!("target{}", self.n()), "display_name": "Target", "role": "waiter",
+                "store_ids": [self.store(place)], "password": "target passphrase 1",
+            })))
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["user"]["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn fresh_device(&self, place: Where) -> String {
+        let r = self
+            .as_owner(
+                Method::POST,
+                &format!("/api/v1/stores/{}/devices", self.store(place)),
+                Some(json!({ "name": "T" })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["device"]["id"].as_str().expect("id").to_owned()
+    }
+
+    fn password_of(&self, person: &Person) -> String {
+        self.passwords
+            .lock()
+            .expect("lock")
+            .get(&person.login)
+            .cloned()
+            .unwrap_or_else(|| person.password.clone())
+    }
+
+    fn password_of_caller(&self, caller: &Caller) -> String {
+        match caller {
+            Caller::Person(p) => self.password_of(p),
+            _ => "not a person".into(),
+        }
+    }
+
+    /// Another session of `person`: with a recovery code where a second factor is needed.
+    async fn another_session(&self, person: &Person) -> (String, String) {
+        let code = person.recovery_codes.get(self.n() as usize % 10).cloned();
+        let r = self
+            .org
+            .login(&person.login, &self.password_of(person), code.as_deref())
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        (
+            r.body["access_token"].as_str().expect("token").to_owned(),
+            r.body["session_id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// The request for a table row: path with its parameters filled, body, and token.
+    async fn request(
+        &self,
+        method: &Method,
+        template: &str,
+        caller: &Caller,
+        place: Where,
+    ) -> (String, Option<Value>, Option<String>) {
+        let store = self.store(place);
+        let mut token = caller.token().map(str::to_owned);
+        let mut path = template.replace("{store_id}", &store);
+        let body = match (method.as_str(), template) {
+            ("POST", "/api/v1/auth/login") => Some(
+                json!({ "login": self.org.kitchen.login, "password": self.password_of(&self.org.kitchen) }),
+            ),
+            ("POST", "/api/v1/auth/refresh") => {
+                let r = self
+                    .org
+                    .login(
+                        &self.org.waiter.login,
+                        &self.password_of(&self.org.waiter),
+                        None,
+                    )
+                    .await;
+                Some(json!({ "refresh_token": r.body["refresh_token"] }))
+            }
+            ("POST", "/api/v1/auth/logout") => {
+                if let Caller::Person(p) = caller {
+                    token = Some(self.another_session(p).await.0);
+                }
+                None
+            }
+            ("POST", "/api/v1/auth/pin") => {
+                Some(json!({ "user_id": self.org.cashier.id, "pin": "2580" }))
+            }
+            ("POST", "/api/v1/me/password") => match caller {
+                Caller::Person(p) => {
+                    let current = self.password_of(p);
+                    let next = format!("{} rotated {}", p.login, self.n());
+                    self.passwords
+                        .lock()
+                        .expect("lock")
+                        .insert(p.login.clone(), next.clone());
+                    Some(json!({ "current_password": current, "new_password": next }))
+                }
+                _ => Some(json!({ "current_password": "x", "new_password": "y" })),
+            },
+            ("DELETE", "/api/v1/me/sessions/{session_id}") => {
+                let id = match caller {
+                    Caller::Person(p) => self.another_session(p).await.1,
+                    _ => uuid::Uuid::now_v7().to_string(),
+                };
+                path = path.replace("{session_id}", &id);
+                None
+            }
+            ("POST", "/api/v1/me/totp") => Some(json!({})),
+            ("POST", "/api/v1/me/totp/confirm") => {
+                // Start an enrolment to confirm; owners and admins are refused (already on).
+                let started = match caller.token() {
+                    Some(t) => {
+                        self.org
+                            .call(Method::POST, "/api/v1/me/totp", Some(t), Some(json!({})))
+                            .await
+                    }
+                    None => Reply {
+                        status: 0,
+                        body: Value::Null,
+                        headers: Default::default(),
+                    },
+                };
+                let code = started.body["secret"]
+                    .as_str()
+                    .map(|s| {
+                        let secret = comanda_domain::Secret::new(s);
+                        let step = comanda_server::auth::totp::step_at(
+                            comanda_domain::clock::now().timestamp(),
+                        );
+                        format!(
+                            "{:06}",
+                            comanda_server::auth::totp::code_at(&secret, step).expect("valid")
+                        )
+                    })
+                    .unwrap_or_else(|| "000000".into());
+                Some(json!({ "code": code }))
+            }
+            ("DELETE", "/api/v1/me/totp") => {
+                Some(json!({ "password": self.password_of_caller(caller) }))
+            }
+            ("PUT", "/api/v1/me/pin") => {
+                Some(json!({ "password": self.password_of_caller(caller), "pin": "4826" }))
+            }
+            ("POST", "/api/v1/stores") => Some(json!({
+                "code": format!("loja-{}", self.n()), "name": "Nova", "currency": "BRL",
+                "timezone": "America/Sao_Paulo", "locale": "pt-BR",
+            })),
+            ("PATCH", "/api/v1/stores/{store_id}") => {
+                let current = self.as_owner(Method::GET, &path, None).await;
+                Some(
+                    json!({ "version": current.body["version"], "name": format!("Loja {}", self.n()) }),
+                )
+            }
+            ("POST", "/api/v1/stores/{store_id}/devices") => Some(json!({ "name": "Caixa" })),
+            ("DELETE", "/api/v1/stores/{store_id}/devices/{device_id}") => {
+                path = path.replace("{device_id}", &self.fresh_device(place).await);
+                None
+            }
+            ("POST", "/api/v1/users") => Some(json!({
+                "login": format!("hire{}", self.n()), "display_name": "Novo", "role": "waiter",
+                "store_ids": [self.org.store_a], "password": "new hire passphrase",
+            })),
+            ("GET", "/api/v1/users/{user_id}") => {
+                let target = match place {
+                    Where::Own => self.org.waiter.id.to_string(),
+                    Where::Other => self.fresh_user(Where::Other).await,
+                };
+                path = path.replace("{user_id}", &target);
+                None
+            }
+            (_, t) if t.starts_with("/api/v1/users/{user_id}") => {
+                path = path.replace("{user_id}", &self.fresh_user(place).await);
+                match method.as_str() {
+                    "PATCH" => Some(json!({ "version": 1, "display_name": "Renamed" })),
+                    "PUT" => Some(json!({ "pin": "4826" })),
+                    "POST" => Some(json!({})),
+                    _ => None,
+                }
+            }
+            ("POST", "/api/v1/api-keys") => Some(
+                json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] }),
+            ),
+            ("DELETE", "/api/v1/api-keys/{api_key_id}") => {
+                let created = self
+                    .as_owner(Method::POST, "/api/v1/api-keys", Some(json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] })))
+                    .await;
+                path = path.replace(
+                    "{api_key_id}",
+                    created.body["api_key"]["id"].as_str().expect("id"),
+                );
+                None
+            }
+            _ => None,
+        };
+        (path, body, token)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        device: bool,
+    ) -> Reply {
+        let mut request = reqwest::Client::new().request(method, self.org.url(path));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if device {
+            request = request.header("x-device-token", self.device_token.clone());
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        reply(request).await
+    }
+}
+
+/// What a caller must get for a row: `2xx`, or an exact status.
+fn expected(who: &str, scope: &str, caller: &Caller, place: Where) -> &'static str {
+    match (who, caller) {
+        (_, Caller::Nobody) => "401",
+        ("self" | "self-totp", Caller::Key(_)) => "403",
+        ("self-totp", _) if caller.all_stores() => "409",
+        ("self" | "self-totp", _) => "2xx",
+        _ => {
+            let allowed = who.split_whitespace().any(|w| w == caller.name());
+            match (allowed, scope, place, caller.all_stores()) {
+                (false, _, _, _) => "403",
+                (true, "store", Where::Other, false) => "403",
+                (true, "user", Where::Other, false) => "404",
+                (true, _, _, _) => "2xx",
+            }
+        }
+    }
+}
+
+async fn the_table_covers_every_route_and_holds(db: TestDb) {
+    let routes: BTreeSet<(String, String)> = api_routes()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
+    let table: BTreeSet<(String, String)> = TABLE
+        .iter()
+        .map(|(m, p, _, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        routes.difference(&table).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes missing from the table"
+    );
+    assert_eq!(
+        table.difference(&routes).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "table rows with no route"
+    );
+    assert_eq!(TABLE.len(), table.len(), "duplicate rows");
+
+    let org = Org::new(db.storage()).await;
+    let key = org
+        .call(Method::POST, "/api/v1/api-keys", Some(&org.owner.token), Some(json!({
+            "name": "everything grantable",
+            "permissions": ["store_read", "store_manage", "user_read", "device_manage", "audit_read"],
+            "store_ids": [org.store_a],
+        })))
+        .await;
+    assert_eq!(key.status, 201, "{key:?}");
+    let device = org
+        .call(
+            Method::POST,
+            &format!("/api/v1/stores/{}/devices", org.store_a),
+            Some(&org.owner.token),
+            Some(json!({ "name": "Caixa" })),
+        )
+        .await;
+    let pin = org
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{}/pin", org.cashier.id),
+            Some(&org.owner.token),
+            Some(json!({ "pin": "2580" })),
+        )
+        .await;
+    assert_eq!(pin.status, 204);
+    let world = World {
+        key: key.body["key"].as_str().expect("key").to_owned(),
+        device_token: device.body["token"].as_str().expect("token").to_owned(),
+        org,
+        counter: AtomicU32::new(0),
+        passwords: std::sync::Mutex::new(HashMap::new()),
+    };
+
+    let mut callers: Vec<Caller> = world
+        .org
+        .people()
+        .iter()
+        .map(|p| Caller::Person((*p).clone()))
+        .collect();
+    callers.push(Caller::Key(world.key.clone()));
+    callers.push(Caller::Nobody);
+
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (method, template, who, scope) in TABLE {
+        let method: Method = method.parse().expect("method");
+        match *who {
+            "public" => {
+                let (path, body, _) = world
+                    .request(&method, template, &Caller::Nobody, Where::Own)
+                    .await;
+                let r = world.send(method.clone(), &path, body, None, false).await;
+                cases += 1;
+                if !(200..300).contains(&r.status) {
+                    failures.push(format!(
+                        "{method} {template} as nobody: {} {}",
+                        r.status,
+                        r.code()
+                    ));
+                }
+            }
+            "device" => {
+                let (path, body, _) = world
+                    .request(&method, template, &Caller::Nobody, Where::Own)
+                    .await;
+                let with = world
+                    .send(method.clone(), &path, body.clone(), None, true)
+                    .await;
+                let bearer_only = world
+                    .send(
+                        method.clone(),
+                        &path,
+                        body,
+                        Some(&world.org.owner.token),
+                        false,
+                    )
+                    .await;
+                cases += 2;
+                if !(200..300).contains(&with.status)
+                    || (bearer_only.status, bearer_only.code()) != (401, "invalid_device")
+                {
+                    failures.push(format!(
+                        "{method} {template}: terminal {} / bearer {}",
+                        with.status, bearer_only.status
+                    ));
+                }
+            }
+            _ => {
+                let places: &[Where] = if *scope == "-" {
+                    &[Where::Own]
+                } else {
+                    &[Where::Own, Where::Other]
+                };
+                for caller in &callers {
+                    for place in places {
+                        let (path, body, token) =
+                            world.request(&method, template, caller, *place).await;
+                        let r = world
+                            .send(method.clone(), &path, body, token.as_deref(), false)
+                            .await;
+                        cases += 1;
+                        let want = expected(who, scope, caller, *place);
+                        let ok = match want {
+                            "2xx" => (200..300).contains(&r.status),
+                            code => r.status.to_string() == code,
+                        };
+                        if !ok {
+                            failures.push(format!(
+                                "{method} {template} as {} ({place:?}): want {want}, got {} {}",
+                                caller.name(),
+                                r.status,
+                                r.code()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(cases > 300, "{cases}");
+}
