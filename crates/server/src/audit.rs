@@ -7,6 +7,7 @@ use crate::auth::principal::Actor;
 use crate::state::AppState;
 use comanda_domain::identity::{SecurityEvent, SecurityEventKind};
 use comanda_domain::{EventId, StoreId, UserId, clock};
+use comanda_store::AuditRepo;
 use serde_json::Value;
 
 /// A security event being described.
@@ -69,6 +70,11 @@ impl Entry {
     /// Stores the event. A failure to log never fails the request that caused it; it is
     /// reported in the application log instead.
     pub async fn record(self, state: &AppState) {
+        self.record_in(&*state.storage).await;
+    }
+
+    /// [`record`](Self::record), for tools that hold storage but no server.
+    pub async fn record_in(self, storage: &dyn AuditRepo) {
         let e = &self.event;
         tracing::info!(
             kind = %e.kind,
@@ -77,7 +83,7 @@ impl Entry {
             ip = e.ip.as_deref().unwrap_or("-"),
             "security event"
         );
-        if let Err(error) = state.storage.record_security_event(&self.event).await {
+        if let Err(error) = storage.record_security_event(&self.event).await {
             tracing::error!(%error, kind = %self.event.kind, "could not store a security event");
         }
     }

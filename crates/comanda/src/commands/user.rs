@@ -6,11 +6,12 @@ use crate::cli::{UserCommand, UserCreateArgs};
 use crate::database;
 use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
-use comanda_domain::identity::{SecurityEvent, SecurityEventKind};
+use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
-    DisplayName, EventId, Login, NewUser, Role, Secret, StoreId, User, UserId, clock,
-    password_policy,
+    DisplayName, Login, NewUser, Role, Secret, StoreId, User, UserId, password_policy,
 };
+use comanda_server::audit;
+use comanda_server::auth::extract::RequestMeta;
 use comanda_server::password;
 use comanda_store::{Limit, Storage, UserFilter};
 use std::process::ExitCode;
@@ -226,20 +227,9 @@ async fn end_sessions(storage: &dyn Storage, user: &User, reason: &str) -> Resul
 }
 
 async fn log(storage: &dyn Storage, kind: SecurityEventKind, user: &User) {
-    let event = SecurityEvent {
-        id: EventId::new(),
-        at: clock::now(),
-        kind,
-        actor_user_id: None,
-        actor_api_key_id: None,
-        store_id: None,
-        subject_user_id: Some(user.id),
-        login: None,
-        ip: None,
-        request_id: None,
-        details: serde_json::json!({ "via": "command line" }),
-    };
-    if let Err(e) = storage.record_security_event(&event).await {
-        eprintln!("warning: could not write the security log: {e}");
-    }
+    audit::entry(kind, &RequestMeta::default())
+        .about(user.id)
+        .detail("via", "command line")
+        .record_in(storage)
+        .await;
 }

@@ -112,10 +112,7 @@ macro_rules! impl_sql_devices {
                         .bind(store.as_uuid())
                         .execute(&mut *tx)
                         .await
-                        .map_err(|e| match classify(e) {
-                            StoreError::MissingReference(_) => StoreError::NotFound { entity: "store" },
-                            other => other,
-                        })?;
+                        .map_err(missing_store)?;
                 }
                 tx.commit().await.map_err(classify)?;
                 let row = ::sqlx::query_as::<_, ApiKeyRow>(concat!("SELECT ", $crate::api_key_columns!(), " FROM api_keys WHERE id = $1"))

@@ -50,6 +50,14 @@ macro_rules! impl_sql_repos {
                 }
             }
 
+            /// A link to a store failed its foreign key: the store does not exist.
+            fn missing_store(e: ::sqlx::Error) -> StoreError {
+                match classify(e) {
+                    StoreError::MissingReference(_) => StoreError::NotFound { entity: "store" },
+                    other => other,
+                }
+            }
+
             /// The children of several parents in one query (`prefix` ends in `IN (`),
             /// e.g. the stores of a page of users.
             async fn children<'c, E>(

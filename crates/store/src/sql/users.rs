@@ -36,10 +36,7 @@ macro_rules! impl_sql_users {
                     .bind(store.as_uuid())
                     .execute(&mut *conn)
                     .await
-                    .map_err(|e| match classify(e) {
-                        StoreError::MissingReference(_) => StoreError::NotFound { entity: "store" },
-                        other => other,
-                    })?;
+                    .map_err(missing_store)?;
             }
             Ok(())
         }
