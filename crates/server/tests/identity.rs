@@ -12,7 +12,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 on_both_backends!(
-    owners_can_do_nothing_but_enrol_until_they_have_a_second_factor,
+    admins_can_do_nothing_but_enrol_until_they_have_a_second_factor,
     wrong_reused_and_stale_codes_fail_and_recovery_codes_work_once,
     a_reused_refresh_token_revokes_the_whole_family,
     bad_input_gets_a_4xx_in_the_error_shape,
@@ -26,16 +26,16 @@ on_both_backends!(
     security_events_are_logged,
 );
 
-async fn owners_can_do_nothing_but_enrol_until_they_have_a_second_factor(db: TestDb) {
+async fn admins_can_do_nothing_but_enrol_until_they_have_a_second_factor(db: TestDb) {
     let org = Org::new(db.storage()).await;
-    // A second owner, hired by the first: signs in with a password only.
+    // An admin, hired by the owner: signs in with a password only.
     let created = org
         .call(
             Method::POST,
             "/api/v1/users",
             Some(&org.owner.token),
             Some(json!({
-                "login": "socia", "display_name": "Sócia", "role": "owner", "all_stores": true,
+                "login": "socia", "display_name": "Sócia", "role": "admin", "all_stores": true,
                 "password": "partner passphrase 1"
             })),
         )
