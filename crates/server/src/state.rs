@@ -1,5 +1,5 @@
 use crate::auth::config::AuthConfig;
-use crate::auth::limiter::Limiter;
+use crate::auth::limiter::{Limiter, LocalBuckets};
 use crate::auth::principal::PrincipalCache;
 use crate::auth::tokens::{SigningKey, random_bytes};
 use crate::error::ApiError;
@@ -42,6 +42,8 @@ pub struct Inner {
     pub auth: AuthConfig,
     pub limiter: Limiter,
     pub principals: PrincipalCache,
+    /// Keeps the security log to one "throttled" entry per client per minute.
+    pub throttle_log: LocalBuckets,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -66,6 +68,7 @@ impl AppState {
             principals: PrincipalCache::new(auth.principal_ttl),
             auth,
             limiter,
+            throttle_log: LocalBuckets::default(),
             signing_key: OnceLock::new(),
         }))
     }

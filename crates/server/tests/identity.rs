@@ -466,10 +466,30 @@ async fn failed_sign_ins_are_throttled_then_recover(db: TestDb) {
         .parse()
         .expect("seconds");
     assert!((1..=3).contains(&retry), "{retry}");
+    let again = org
+        .login(&org.waiter.login, &org.waiter.password, None)
+        .await;
+    assert_eq!(again.status, 429);
     let other = org
         .login(&org.kitchen.login, &org.kitchen.password, None)
         .await;
     assert_eq!(other.status, 200, "other accounts are not affected");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events = org
+        .call(
+            Method::GET,
+            "/api/v1/audit/security-events?limit=500",
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    let throttled = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["kind"] == "login_throttled")
+        .count();
+    assert_eq!(throttled, 1, "two throttled attempts, one log entry");
     tokio::time::sleep(Duration::from_secs(retry)).await;
     let recovered = org
         .login(&org.waiter.login, &org.waiter.password, None)

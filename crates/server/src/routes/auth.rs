@@ -47,14 +47,20 @@ async fn throttle_attempt(
         Ok(()) => throttle(state, account_key, state.auth.login_per_account, 0).await,
         limited => limited,
     };
-    if outcome.is_err() {
+    // Throttled attempts are the ones the limiter does not bound, so each must not cost a
+    // write: the log gets one entry per IP and login per minute.
+    let log_key = format!("{}:{login}", ip_key("throttle-log", meta));
+    if outcome.is_err()
+        && state.throttle_log.take(&log_key, THROTTLE_LOG_RATE, 1) == Decision::Allowed
+    {
         audit::entry(SecurityEventKind::LoginThrottled, meta)
             .login(login)
-            .record(state)
-            .await;
+            .record_later(state);
     }
     outcome
 }
+
+const THROTTLE_LOG_RATE: Rate = Rate::new(1, std::time::Duration::from_secs(60));
 
 async fn charge_failure(state: &AppState, account_key: &str) {
     let _ = state
