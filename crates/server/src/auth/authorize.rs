@@ -25,6 +25,21 @@ impl Auth {
         .with_details(json!({ "permission": permission.as_str() })))
     }
 
+    /// Access being handed on (to a person or a key) must be the actor's own: their stores,
+    /// and all stores only from an all-stores actor.
+    pub fn require_grantable(&self, all_stores: bool, stores: &[StoreId]) -> Result<(), ApiError> {
+        if all_stores && !self.actor.all_stores {
+            return Err(ApiError::forbidden(
+                "store_forbidden",
+                "only all-stores users may grant access to all stores",
+            ));
+        }
+        match stores.iter().find(|s| !self.actor.can_access(**s)) {
+            Some(store) => Err(store_forbidden(*store)),
+            None => Ok(()),
+        }
+    }
+
     /// `permission`, in `store`. Outside the actor's stores the answer is 403 whether or
     /// not the store exists, so store ids cannot be probed.
     pub fn require_in(
@@ -43,9 +58,11 @@ impl Auth {
             .detail("permission", permission.as_str())
             .detail("reason", "outside the actor's stores")
             .record_later(state);
-        Err(
-            ApiError::forbidden("store_forbidden", "you do not have access to this store")
-                .with_details(json!({ "store_id": store.to_string() })),
-        )
+        Err(store_forbidden(store))
     }
+}
+
+fn store_forbidden(store: StoreId) -> ApiError {
+    ApiError::forbidden("store_forbidden", "you do not have access to this store")
+        .with_details(json!({ "store_id": store.to_string() }))
 }

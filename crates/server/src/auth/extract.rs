@@ -217,6 +217,19 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The refusal for an API key on a route that is for people.
+pub fn users_only() -> ApiError {
+    ApiError::forbidden("users_only", "this is for people, not API keys")
+}
+
+/// The actor, if it is a person.
+fn person(actor: Arc<Actor>) -> Result<Arc<Actor>, ApiError> {
+    if actor.user_id.is_none() {
+        return Err(users_only());
+    }
+    Ok(actor)
+}
+
 /// A person (not an API key) with nothing left to settle: for the `/me` routes.
 pub struct Person {
     pub actor: Arc<Actor>,
@@ -231,14 +244,10 @@ impl FromRequestParts<AppState> for Person {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Auth { actor, meta } = Auth::from_request_parts(parts, state).await?;
-        if actor.user_id.is_none() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "users_only",
-                "this is for people, not API keys",
-            ));
-        }
-        Ok(Self { actor, meta })
+        Ok(Self {
+            actor: person(actor)?,
+            meta,
+        })
     }
 }
 
@@ -255,14 +264,7 @@ impl FromRequestParts<AppState> for AuthAny {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let actor = actor_of(parts, state).await?;
-        if actor.user_id.is_none() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "users_only",
-                "this is for people, not API keys",
-            ));
-        }
+        let actor = person(actor_of(parts, state).await?)?;
         Ok(Self {
             actor,
             meta: RequestMeta::from_parts(parts, &state.auth.trusted_proxies),

@@ -44,7 +44,7 @@ async fn throttle_attempt(
     login: &str,
 ) -> Result<(), ApiError> {
     let outcome = match throttle(state, &ip_key("login", meta), state.auth.login_per_ip, 1).await {
-        Ok(()) => throttle(state, account_key, state.auth.login_per_account, 0).await,
+        Ok(()) => check_account(state, account_key).await,
         limited => limited,
     };
     // Throttled attempts are the ones the limiter does not bound, so each must not cost a
@@ -62,7 +62,17 @@ async fn throttle_attempt(
 
 const THROTTLE_LOG_RATE: Rate = Rate::new(1, std::time::Duration::from_secs(60));
 
-async fn charge_failure(state: &AppState, account_key: &str) {
+/// The bucket that counts one account's failed sign-ins (and failed password re-entries).
+pub(crate) fn account_key(login: &str) -> String {
+    format!("login:account:{login}")
+}
+
+/// Refuses with 429 while the account's failure budget is spent.
+pub(crate) async fn check_account(state: &AppState, account_key: &str) -> Result<(), ApiError> {
+    throttle(state, account_key, state.auth.login_per_account, 0).await
+}
+
+pub(crate) async fn charge_failure(state: &AppState, account_key: &str) {
     let _ = state
         .limiter
         .take(account_key, state.auth.login_per_account, 1)
@@ -116,7 +126,7 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let typed = body.login.trim().to_lowercase();
-    let account_key = format!("login:account:{typed}");
+    let account_key = account_key(&typed);
     throttle_attempt(&state, &meta, &account_key, &typed).await?;
 
     let password = Secret::new(body.password);

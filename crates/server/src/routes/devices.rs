@@ -2,7 +2,7 @@
 
 use super::views::{ApiKeyView, DeviceView};
 use crate::audit;
-use crate::auth::extract::Auth;
+use crate::auth::extract::{Auth, users_only};
 use crate::auth::tokens::{OpaqueToken, TokenKind};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -11,10 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use comanda_domain::identity::{NewApiKey, NewDevice, SecurityEventKind};
-use comanda_domain::validation::bounded_text;
+use comanda_domain::validation::{ValidationError, bounded_text};
 use comanda_domain::{ApiKeyId, DeviceId, Permission, PermissionSet, StoreId, clock};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,10 +36,7 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
     auth.require_in(&state, Permission::DeviceManage, store)?;
     let name = bounded_text("name", &body.name, 1, 60)?;
-    let created_by = auth
-        .actor
-        .user_id
-        .ok_or_else(|| ApiError::forbidden("users_only", "terminals are registered by people"))?;
+    let created_by = auth.actor.user_id.ok_or_else(users_only)?;
     let token = OpaqueToken::generate(TokenKind::Device);
     let new = NewDevice {
         id: DeviceId::from_uuid(token.id),
@@ -132,12 +128,7 @@ pub struct CreatedApiKey {
 }
 
 fn invalid(field: &str, reason: &'static str, message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        format!("{field}: {message}"),
-    )
-    .with_details(json!({ "field": field, "reason": reason }))
+    ValidationError::new(field, reason, message).into()
 }
 
 /// An API key holds at most what its creator holds, never rights over people or keys,
@@ -148,10 +139,7 @@ pub async fn create_api_key(
     ApiJson(body): ApiJson<NewApiKeyBody>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
-    let created_by = auth
-        .actor
-        .user_id
-        .ok_or_else(|| ApiError::forbidden("users_only", "keys are created by people"))?;
+    let created_by = auth.actor.user_id.ok_or_else(users_only)?;
     let name = bounded_text("name", &body.name, 1, 60)?;
     let mut permissions = Vec::new();
     for text in &body.permissions {
@@ -185,18 +173,7 @@ pub async fn create_api_key(
             "a key cannot hold permissions you do not have",
         ));
     }
-    if body.all_stores && !auth.actor.all_stores {
-        return Err(ApiError::forbidden(
-            "store_forbidden",
-            "only all-stores users may create all-stores keys",
-        ));
-    }
-    if let Some(store) = body.store_ids.iter().find(|s| !auth.actor.can_access(**s)) {
-        return Err(
-            ApiError::forbidden("store_forbidden", "you do not have access to this store")
-                .with_details(json!({ "store_id": store.to_string() })),
-        );
-    }
+    auth.require_grantable(body.all_stores, &body.store_ids)?;
     if !body.all_stores && body.store_ids.is_empty() {
         return Err(invalid(
             "store_ids",

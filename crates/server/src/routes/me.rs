@@ -1,8 +1,9 @@
 //! The signed-in user's own account: profile, password, sessions, second factor, PIN.
 
+use super::auth::{account_key, charge_failure, check_account};
 use super::views::{SessionView, UserView};
 use crate::audit;
-use crate::auth::extract::{AuthAny, Person};
+use crate::auth::extract::{AuthAny, Person, users_only};
 use crate::auth::session::requirements;
 use crate::auth::totp;
 use crate::error::ApiError;
@@ -13,7 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use comanda_domain::identity::SecurityEventKind;
-use comanda_domain::{Permission, Secret, SessionId, User, password_policy, pin};
+use comanda_domain::{Permission, Secret, SessionId, User, ValidationError, password_policy, pin};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -22,9 +23,7 @@ async fn current_user(
     state: &AppState,
     actor: &crate::auth::principal::Actor,
 ) -> Result<User, ApiError> {
-    let id = actor
-        .user_id
-        .ok_or_else(|| ApiError::forbidden("users_only", "this is for people, not API keys"))?;
+    let id = actor.user_id.ok_or_else(users_only)?;
     state
         .storage
         .get_user(id)
@@ -33,21 +32,12 @@ async fn current_user(
 }
 
 async fn require_password(state: &AppState, user: &User, given: &str) -> Result<(), ApiError> {
-    let key = format!("login:account:{}", user.login);
-    let limited = state
-        .limiter
-        .take(&key, state.auth.login_per_account, 0)
-        .await;
-    if let crate::auth::limiter::Decision::Limited { retry_after } = limited {
-        return Err(ApiError::too_many_requests(retry_after));
-    }
+    let key = account_key(user.login.as_str());
+    check_account(state, &key).await?;
     if password::verify(&Secret::new(given), &user.password_hash).await {
         return Ok(());
     }
-    let _ = state
-        .limiter
-        .take(&key, state.auth.login_per_account, 1)
-        .await;
+    charge_failure(state, &key).await;
     Err(ApiError::forbidden(
         "wrong_password",
         "the password is wrong",
@@ -99,12 +89,12 @@ pub async fn change_password(
     require_password(&state, &user, &body.current_password).await?;
     password_policy::check("new_password", &body.new_password, user.login.as_str())?;
     if body.new_password == body.current_password {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "new_password: must differ from the current password",
+        return Err(ValidationError::new(
+            "new_password",
+            "same_as_current",
+            "must differ from the current password",
         )
-        .with_details(json!({ "field": "new_password", "reason": "same_as_current" })));
+        .into());
     }
     let hash = password::hash(&Secret::new(body.new_password))
         .await

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
     DisplayName, Login, NewUser, Permission, Role, Secret, StoreId, User, UserId, UserPatch,
-    password_policy,
+    ValidationError, password_policy,
 };
 use comanda_store::UserFilter;
 use serde::{Deserialize, Serialize};
@@ -64,25 +64,6 @@ async fn load_manageable(state: &AppState, auth: &Auth, id: UserId) -> Result<Us
     }
     role_check(auth, user.role)?;
     Ok(user)
-}
-
-/// Stores being granted must be the actor's own; all-stores may only be granted by an
-/// all-stores actor.
-fn scope_check(auth: &Auth, all_stores: bool, stores: &[StoreId]) -> Result<(), ApiError> {
-    if all_stores && !auth.actor.all_stores {
-        return Err(ApiError::forbidden(
-            "store_forbidden",
-            "only all-stores users may grant access to all stores",
-        ));
-    }
-    match stores.iter().find(|s| !auth.actor.can_access(**s)) {
-        Some(store) => Err(ApiError::forbidden(
-            "store_forbidden",
-            "you do not have access to this store",
-        )
-        .with_details(json!({ "store_id": store.to_string() }))),
-        None => Ok(()),
-    }
 }
 
 pub async fn list(
@@ -152,16 +133,11 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     auth.require(&state, Permission::UserManage)?;
     role_check(&auth, body.role)?;
-    scope_check(&auth, body.all_stores, &body.store_ids)?;
+    auth.require_grantable(body.all_stores, &body.store_ids)?;
     let login = Login::parse("login", &body.login)?;
     let display_name = DisplayName::parse("display_name", &body.display_name)?;
     if !body.all_stores && body.store_ids.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "store_ids: assign at least one store",
-        )
-        .with_details(json!({ "field": "store_ids", "reason": "empty" })));
+        return Err(ValidationError::new("store_ids", "empty", "assign at least one store").into());
     }
     let (password_hash, temporary_password) = assigned_password(body.password, &login).await?;
     let mut store_ids = body.store_ids;
@@ -222,8 +198,7 @@ pub async fn update(
     if let Some(role) = body.role {
         role_check(&auth, role)?;
     }
-    scope_check(
-        &auth,
+    auth.require_grantable(
         body.all_stores == Some(true),
         body.store_ids.as_deref().unwrap_or_default(),
     )?;
