@@ -74,6 +74,34 @@ id_type!(
     /// An entry of the security log.
     EventId
 );
+id_type!(
+    /// A menu category ("Pizzas", "Beers / Draught").
+    CategoryId
+);
+id_type!(
+    /// Something sold: a dish, a bottle, a service.
+    ProductId
+);
+id_type!(
+    /// One sellable form of a product (a size, a volume); the unit of price, SKU and stock.
+    VariantId
+);
+id_type!(
+    /// A set of choices offered with products ("Flavours", "Extras").
+    ModifierGroupId
+);
+id_type!(
+    /// One choice in a modifier group ("extra cheese").
+    ModifierOptionId
+);
+id_type!(
+    /// A named tax or service-charge rate of a store.
+    TaxRateId
+);
+id_type!(
+    /// An entry of the stock ledger.
+    StockMovementId
+);
 
 #[cfg(test)]
 mod tests {

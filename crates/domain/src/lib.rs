@@ -1,6 +1,7 @@
 //! The rules of comanda, free of I/O so they can be tested exhaustively and shared by
 //! every backend and front end.
 
+pub mod catalog;
 pub mod identity;
 pub mod ids;
 pub mod locale;
@@ -8,13 +9,18 @@ pub mod money;
 pub mod permissions;
 pub mod pin;
 pub mod role;
+pub mod rounding;
 pub mod stores;
+pub mod tax;
 pub mod users;
 pub mod validation;
 
-pub use ids::{ApiKeyId, DeviceId, EventId, SessionId, StoreId, UserId};
+pub use ids::{
+    ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, ProductId,
+    SessionId, StockMovementId, StoreId, TaxRateId, UserId, VariantId,
+};
 pub use locale::Locale;
-pub use money::Currency;
+pub use money::{Currency, Money, MoneyError};
 pub use permissions::{Permission, PermissionSet};
 pub use role::Role;
 pub use stores::{NewStore, Store, StoreCode, StoreName, StorePatch, Timezone};

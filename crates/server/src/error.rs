@@ -129,6 +129,19 @@ impl From<StoreError> for ApiError {
                 format!("the {entity} was changed by someone else; reload and try again"),
             )
             .with_details(json!({ "current_version": current })),
+            StoreError::Invalid(e) => e.into(),
+            StoreError::InUse { entity, by } => ApiError::new(
+                StatusCode::CONFLICT,
+                "in_use",
+                format!("the {entity} is still used by {by}"),
+            )
+            .with_details(json!({ "used_by": by })),
+            StoreError::OutOfStock { variant, on_hand } => ApiError::new(
+                StatusCode::CONFLICT,
+                "out_of_stock",
+                format!("not enough stock: {on_hand} on hand"),
+            )
+            .with_details(json!({ "variant_id": variant, "on_hand": on_hand })),
             StoreError::MissingReference(reason) => {
                 tracing::warn!(%reason, "write referred to a missing record");
                 ApiError::new(

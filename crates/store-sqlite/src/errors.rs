@@ -16,9 +16,9 @@ pub fn classify(err: sqlx::Error) -> StoreError {
         }
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             let message = db.message();
-            let key = message.rsplit(": ").next().unwrap_or_default();
-            let first_column = key.split(", ").next().unwrap_or_default();
-            unique_violation(|k| k.sqlite == first_column, message)
+            // "UNIQUE constraint failed: table.col[, table.col...]"
+            let key = message.split_once(": ").map_or("", |(_, key)| key);
+            unique_violation(|k| k.sqlite == key, message)
         }
         sqlx::Error::Database(db)
             if matches!(db.code().as_deref(), Some(SQLITE_BUSY | SQLITE_LOCKED)) =>

@@ -15,6 +15,9 @@ use comanda_domain::{
 };
 use std::sync::Arc;
 
+mod catalog;
+pub use catalog::*;
+
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
     fn storage(&self) -> Arc<dyn Storage>;
@@ -55,6 +58,18 @@ macro_rules! conformance_suite {
             api_keys_keep_their_scope_and_permissions,
             security_events_list_newest_first,
             server_secrets_keep_the_first_value,
+            catalog_settings_start_from_defaults_and_check_the_version,
+            tax_rates_round_trip_and_stay_while_products_use_them,
+            categories_nest_without_loops_and_delete_only_when_empty,
+            products_round_trip_and_keep_variant_ids,
+            taken_codes_and_foreign_references_are_refused_naming_the_field,
+            products_are_found_by_name_prefix_sku_and_barcode,
+            modifier_groups_keep_option_ids_and_archive,
+            the_menu_holds_the_active_catalog_and_its_revision_grows,
+            imports_create_or_replace_by_sku_all_or_nothing,
+            stock_moves_by_ledger_and_blocks_sales_when_out,
+            low_stock_lists_what_is_at_or_below_its_threshold,
+            transfers_move_stock_between_stores_by_sku,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

@@ -16,6 +16,26 @@ pub enum StoreError {
     #[error("{entity} was changed by someone else; current version is {current}")]
     VersionMismatch { entity: &'static str, current: i64 },
 
+    /// The write refers to something missing or in another store, or would break a
+    /// rule only the database can check (a taken SKU, a loop of categories). Names the
+    /// field as the client sent it; nothing was written.
+    #[error("invalid: {0}")]
+    Invalid(comanda_domain::ValidationError),
+
+    /// The record cannot be removed while others depend on it.
+    #[error("{entity} is still used by {by}")]
+    InUse {
+        entity: &'static str,
+        by: &'static str,
+    },
+
+    /// A sale would take stock below zero for a product that may not be sold when out.
+    #[error("out of stock: {on_hand} on hand")]
+    OutOfStock {
+        variant: comanda_domain::VariantId,
+        on_hand: i64,
+    },
+
     /// A row refers to one that does not exist (a foreign key violation).
     #[error("refers to a missing record: {0}")]
     MissingReference(String),
@@ -34,6 +54,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An `Invalid` error for `field`.
+    pub fn invalid(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        StoreError::Invalid(comanda_domain::ValidationError::new(field, code, message))
+    }
+
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }

@@ -6,6 +6,8 @@
 //! means a shop in this product (`/api/v1/stores/{store_id}`).
 
 pub mod audit;
+pub mod catalog;
+pub mod catalog_rows;
 pub mod devices;
 pub mod error;
 pub mod migrations;
@@ -21,6 +23,10 @@ pub mod users;
 pub mod conformance;
 
 pub use audit::{AuditRepo, EventFilter, SecretRepo};
+pub use catalog::{
+    CatalogRepo, ImportPlan, ImportProduct, ImportSummary, MenuData, ProductFilter, StockFilter,
+    StockRepo, Transfer, TransferLine,
+};
 pub use devices::{ApiKeyRepo, DeviceRepo};
 pub use error::StoreError;
 pub use migrations::{
@@ -44,6 +50,8 @@ pub trait Storage:
     + ApiKeyRepo
     + AuditRepo
     + SecretRepo
+    + CatalogRepo
+    + StockRepo
 {
 }
 
@@ -57,6 +65,8 @@ impl<T> Storage for T where
         + ApiKeyRepo
         + AuditRepo
         + SecretRepo
+        + CatalogRepo
+        + StockRepo
 {
 }
 

@@ -282,11 +282,13 @@ impl TryFrom<SecurityEventRow> for SecurityEvent {
     }
 }
 
-fn corrupt(table: &'static str) -> impl Fn(comanda_domain::ValidationError) -> StoreError {
+pub(crate) fn corrupt(
+    table: &'static str,
+) -> impl Fn(comanda_domain::ValidationError) -> StoreError {
     move |e| StoreError::Internal(format!("unreadable row in {table}: {e}"))
 }
 
-fn corrupt_value(table: &str, column: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt_value(table: &str, column: &str, value: &str) -> StoreError {
     StoreError::Internal(format!("unreadable row in {table}: {column} = {value:?}"))
 }
 
@@ -335,6 +337,18 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         postgres: "users_login_key",
         entity: "user",
         field: "login",
+    },
+    UniqueKey {
+        sqlite: "product_variants.store_id, product_variants.sku",
+        postgres: "variants_sku",
+        entity: "variant",
+        field: "sku",
+    },
+    UniqueKey {
+        sqlite: "product_variants.store_id, product_variants.barcode",
+        postgres: "variants_barcode",
+        entity: "variant",
+        field: "barcode",
     },
 ];
 

@@ -12,7 +12,7 @@ macro_rules! impl_sql_devices {
 
         async fn keys_with_stores(pool: &::sqlx::Pool<Db>, rows: Vec<ApiKeyRow>) -> Result<Vec<ApiKey>> {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            let mut stores = children(pool, API_KEY_STORES, &ids).await?;
+            let mut stores = children(pool, API_KEY_STORES, &ids, ") ORDER BY 1, 2").await?;
             rows.into_iter()
                 .map(|row| {
                     let own = stores.remove(&row.id).unwrap_or_default();

@@ -11,8 +11,11 @@
 //! implements [`SqlBackend`] for its storage type.
 
 mod audit;
+mod catalog;
+mod catalog_import;
 mod devices;
 mod sessions;
+mod stock;
 mod stores;
 mod users;
 
@@ -58,12 +61,14 @@ macro_rules! impl_sql_repos {
                 }
             }
 
-            /// The children of several parents in one query (`prefix` ends in `IN (`),
-            /// e.g. the stores of a page of users.
+            /// The children of several parents in one query (`prefix` ends in `IN (`,
+            /// `suffix` closes it and orders by parent first), e.g. the stores of a page
+            /// of users.
             async fn children<'c, E>(
                 exec: E,
                 prefix: &'static str,
                 parents: &[Uuid],
+                suffix: &'static str,
             ) -> Result<HashMap<Uuid, Vec<Uuid>>>
             where
                 E: ::sqlx::Executor<'c, Database = Db>,
@@ -77,7 +82,7 @@ macro_rules! impl_sql_repos {
                 for parent in parents {
                     list.push_bind(*parent);
                 }
-                query.push(") ORDER BY 1, 2");
+                query.push(suffix);
                 let rows: Vec<(Uuid, Uuid)> = query
                     .build_query_as()
                     .fetch_all(exec)
@@ -94,6 +99,8 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_sessions!($storage);
             $crate::impl_sql_devices!($storage);
             $crate::impl_sql_audit!($storage);
+            $crate::impl_sql_catalog!($storage);
+            $crate::impl_sql_stock!($storage);
         }
     };
 }

@@ -43,7 +43,7 @@ macro_rules! impl_sql_users {
 
         async fn users_with_stores(pool: &::sqlx::Pool<Db>, rows: Vec<UserRow>) -> Result<Vec<User>> {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            let mut stores = children(pool, USER_STORES, &ids).await?;
+            let mut stores = children(pool, USER_STORES, &ids, ") ORDER BY 1, 2").await?;
             rows.into_iter()
                 .map(|row| {
                     let own = stores.remove(&row.id).unwrap_or_default();
