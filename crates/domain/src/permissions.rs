@@ -27,10 +27,18 @@ pub enum Permission {
     ApiKeyManage,
     /// Read the security log.
     AuditRead,
+    /// Read the catalog, menu and stock of a store.
+    CatalogRead,
+    /// Create and change categories, products, modifier groups; import the catalog.
+    CatalogManage,
+    /// Mark a product sold out or back ("86 the salmon"): kitchen and floor staff do it.
+    ProductAvailability,
+    /// Receive, count, adjust and transfer stock.
+    StockManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 12] = [
         Permission::StoreRead,
         Permission::StoreCreate,
         Permission::StoreManage,
@@ -39,6 +47,10 @@ impl Permission {
         Permission::DeviceManage,
         Permission::ApiKeyManage,
         Permission::AuditRead,
+        Permission::CatalogRead,
+        Permission::CatalogManage,
+        Permission::ProductAvailability,
+        Permission::StockManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -51,6 +63,10 @@ impl Permission {
             Permission::DeviceManage => "device_manage",
             Permission::ApiKeyManage => "api_key_manage",
             Permission::AuditRead => "audit_read",
+            Permission::CatalogRead => "catalog_read",
+            Permission::CatalogManage => "catalog_manage",
+            Permission::ProductAvailability => "product_availability",
+            Permission::StockManage => "stock_manage",
         }
     }
 
@@ -128,8 +144,16 @@ const MANAGER: PermissionSet = PermissionSet::of(&[
     Permission::UserRead,
     Permission::UserManage,
     Permission::DeviceManage,
+    Permission::CatalogRead,
+    Permission::CatalogManage,
+    Permission::ProductAvailability,
+    Permission::StockManage,
 ]);
-const STAFF: PermissionSet = PermissionSet::of(&[Permission::StoreRead]);
+const STAFF: PermissionSet = PermissionSet::of(&[
+    Permission::StoreRead,
+    Permission::CatalogRead,
+    Permission::ProductAvailability,
+]);
 
 impl Role {
     /// The permission table.
@@ -176,6 +200,10 @@ mod tests {
                     "device_manage",
                     "api_key_manage",
                     "audit_read",
+                    "catalog_read",
+                    "catalog_manage",
+                    "product_availability",
+                    "stock_manage",
                 ],
             ),
             (
@@ -189,15 +217,37 @@ mod tests {
                     "device_manage",
                     "api_key_manage",
                     "audit_read",
+                    "catalog_read",
+                    "catalog_manage",
+                    "product_availability",
+                    "stock_manage",
                 ],
             ),
             (
                 Role::Manager,
-                &["store_read", "user_read", "user_manage", "device_manage"],
+                &[
+                    "store_read",
+                    "user_read",
+                    "user_manage",
+                    "device_manage",
+                    "catalog_read",
+                    "catalog_manage",
+                    "product_availability",
+                    "stock_manage",
+                ],
             ),
-            (Role::Cashier, &["store_read"]),
-            (Role::Waiter, &["store_read"]),
-            (Role::Kitchen, &["store_read"]),
+            (
+                Role::Cashier,
+                &["store_read", "catalog_read", "product_availability"],
+            ),
+            (
+                Role::Waiter,
+                &["store_read", "catalog_read", "product_availability"],
+            ),
+            (
+                Role::Kitchen,
+                &["store_read", "catalog_read", "product_availability"],
+            ),
         ];
         for (role, names) in expected {
             let got: Vec<&str> = role.permissions().iter().map(Permission::as_str).collect();

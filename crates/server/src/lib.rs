@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog_csv;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod menu;
 pub mod metrics;
 pub mod observe;
 pub mod password;

@@ -3,6 +3,7 @@ use crate::auth::limiter::{Limiter, LocalBuckets};
 use crate::auth::principal::PrincipalCache;
 use crate::auth::tokens::{SigningKey, random_bytes};
 use crate::error::ApiError;
+use crate::menu::MenuCache;
 use crate::metrics::Metrics;
 use crate::readiness::Readiness;
 use comanda_store::{Storage, StoreError};
@@ -44,6 +45,8 @@ pub struct Inner {
     pub principals: PrincipalCache,
     /// Keeps the security log to one "throttled" entry per client per minute.
     pub throttle_log: LocalBuckets,
+    /// Each store's latest menu document, ready to send.
+    pub menus: MenuCache,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -69,6 +72,7 @@ impl AppState {
             auth,
             limiter,
             throttle_log: LocalBuckets::default(),
+            menus: MenuCache::default(),
             signing_key: OnceLock::new(),
         }))
     }

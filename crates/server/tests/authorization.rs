@@ -132,6 +132,192 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin key",
         "-",
     ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/menu",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/settings",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/settings",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/tax-rates",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/tax-rates",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/categories",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/categories",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/categories/{category_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/categories/{category_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/catalog/categories/{category_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/modifier-groups",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/modifier-groups",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/modifier-groups/{group_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/modifier-groups/{group_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/catalog/modifier-groups/{group_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/products",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/products",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}/availability",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/export",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/import",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/stock",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/stock/movements",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/stock/movements",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/catalog/stock/transfers",
+        "owner admin",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/stock/{variant_id}/threshold",
+        "owner admin manager key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
@@ -220,6 +406,32 @@ impl World {
             .await;
         assert_eq!(r.status, 201, "{r:?}");
         r.body["device"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A catalog record made by the owner in the own or other store; returns its id.
+    async fn fresh(&self, place: Where, kind: &str, body: Value) -> String {
+        let path = format!("/api/v1/stores/{}/catalog/{kind}", self.store(place));
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A product with one variant; returns (product id, variant id).
+    async fn fresh_product(&self, place: Where, sku: Option<&str>) -> (String, String) {
+        let path = format!("/api/v1/stores/{}/catalog/products", self.store(place));
+        let body = json!({
+            "name": format!("Produto {}", self.n()),
+            "variants": [{ "sku": sku, "price": { "amount": 500, "currency": "BRL" } }],
+        });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        (
+            r.body["id"].as_str().expect("id").to_owned(),
+            r.body["variants"][0]["id"]
+                .as_str()
+                .expect("variant")
+                .to_owned(),
+        )
     }
 
     fn password_of(&self, person: &Person) -> String {
@@ -382,6 +594,103 @@ impl World {
             ("POST", "/api/v1/api-keys") => Some(
                 json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] }),
             ),
+            ("PUT", "/api/v1/stores/{store_id}/catalog/settings") => {
+                let current = self.as_owner(Method::GET, &path, None).await;
+                Some(json!({ "version": current.body["version"], "rounding_mode": "half_even" }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/catalog/tax-rates") => {
+                Some(json!({ "name": format!("Taxa {}", self.n()), "rate": "5" }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/catalog/categories") => {
+                Some(json!({ "name": format!("Categoria {}", self.n()) }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/catalog/modifier-groups") => {
+                Some(json!({ "name": format!("Grupo {}", self.n()), "options": [{ "name": "A" }] }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/catalog/products") => Some(json!({
+                "name": format!("Produto {}", self.n()),
+                "variants": [{ "price": { "amount": 990, "currency": "BRL" } }],
+            })),
+            ("POST", "/api/v1/stores/{store_id}/catalog/import") => Some(Value::String(format!(
+                "product,sku,price\nImportado {n},IMP-{n},4.50\n",
+                n = self.n()
+            ))),
+            ("POST", "/api/v1/stores/{store_id}/catalog/stock/movements") => {
+                let (_, variant) = self.fresh_product(place, None).await;
+                Some(
+                    json!({ "movements": [{ "variant_id": variant, "kind": "receipt", "quantity": 6 }] }),
+                )
+            }
+            ("POST", "/api/v1/stores/{store_id}/catalog/stock/transfers") => {
+                let sku = format!("TRF-{}", self.n());
+                let other = match place {
+                    Where::Own => Where::Other,
+                    Where::Other => Where::Own,
+                };
+                let (_, variant) = self.fresh_product(place, Some(&sku)).await;
+                self.fresh_product(other, Some(&sku)).await;
+                Some(
+                    json!({ "to_store_id": self.store(other), "lines": [{ "variant_id": variant, "quantity": 1 }] }),
+                )
+            }
+            (_, t)
+                if t.starts_with("/api/v1/stores/{store_id}/catalog/tax-rates/{tax_rate_id}") =>
+            {
+                let id = self
+                    .fresh(
+                        place,
+                        "tax-rates",
+                        json!({ "name": format!("Taxa {}", self.n()), "rate": "3" }),
+                    )
+                    .await;
+                path = path.replace("{tax_rate_id}", &id);
+                (method.as_str() == "PUT").then(
+                    || json!({ "version": 1, "name": format!("Taxa {}", self.n()), "rate": "4" }),
+                )
+            }
+            (_, t)
+                if t.starts_with("/api/v1/stores/{store_id}/catalog/categories/{category_id}") =>
+            {
+                let id = self
+                    .fresh(
+                        place,
+                        "categories",
+                        json!({ "name": format!("Cat {}", self.n()) }),
+                    )
+                    .await;
+                path = path.replace("{category_id}", &id);
+                (method.as_str() == "PUT").then(|| json!({ "version": 1, "name": "Renomeada" }))
+            }
+            (_, t)
+                if t.starts_with(
+                    "/api/v1/stores/{store_id}/catalog/modifier-groups/{group_id}",
+                ) =>
+            {
+                let body =
+                    json!({ "name": format!("Grupo {}", self.n()), "options": [{ "name": "A" }] });
+                let id = self.fresh(place, "modifier-groups", body.clone()).await;
+                path = path.replace("{group_id}", &id);
+                let mut update = body;
+                update["version"] = json!(1);
+                (method.as_str() == "PUT").then_some(update)
+            }
+            (_, t) if t.starts_with("/api/v1/stores/{store_id}/catalog/products/{product_id}") => {
+                let (id, _) = self.fresh_product(place, None).await;
+                path = path.replace("{product_id}", &id);
+                match (method.as_str(), t.ends_with("/availability")) {
+                    ("PUT", true) => Some(json!({ "available": false })),
+                    ("PUT", false) => Some(json!({
+                        "version": 1, "name": "Renomeado",
+                        "variants": [{ "price": { "amount": 1090, "currency": "BRL" } }],
+                    })),
+                    _ => None,
+                }
+            }
+            ("PUT", "/api/v1/stores/{store_id}/catalog/stock/{variant_id}/threshold") => {
+                let (_, variant) = self.fresh_product(place, None).await;
+                path = path.replace("{variant_id}", &variant);
+                Some(json!({ "low_threshold": 2 }))
+            }
             ("DELETE", "/api/v1/api-keys/{api_key_id}") => {
                 let created = self
                     .as_owner(Method::POST, "/api/v1/api-keys", Some(json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] })))
@@ -412,8 +721,13 @@ impl World {
         if device {
             request = request.header("x-device-token", self.device_token.clone());
         }
-        if let Some(b) = body {
-            request = request.json(&b);
+        match body {
+            // A file upload (the catalog import) rather than a JSON document.
+            Some(Value::String(file)) => {
+                request = request.header("content-type", "text/csv").body(file);
+            }
+            Some(b) => request = request.json(&b),
+            None => {}
         }
         reply(request).await
     }
@@ -461,11 +775,19 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
 
     let org = Org::new(db.storage()).await;
     let key = org
-        .call(Method::POST, "/api/v1/api-keys", Some(&org.owner.token), Some(json!({
-            "name": "everything grantable",
-            "permissions": ["store_read", "store_manage", "user_read", "device_manage", "audit_read"],
-            "store_ids": [org.store_a],
-        })))
+        .call(
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(&org.owner.token),
+            Some(json!({
+                "name": "everything grantable",
+                "permissions": [
+                    "store_read", "store_manage", "user_read", "device_manage", "audit_read",
+                    "catalog_read", "catalog_manage", "product_availability", "stock_manage",
+                ],
+                "store_ids": [org.store_a],
+            })),
+        )
         .await;
     assert_eq!(key.status, 201, "{key:?}");
     let device = org

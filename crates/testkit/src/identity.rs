@@ -302,14 +302,21 @@ impl Org {
     }
 }
 
-/// Sends a request and decodes the answer (JSON, or `null` for an empty body).
+/// Sends a request and decodes the answer: JSON, `null` for an empty body, or a string
+/// for another type of content (a CSV file).
 pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    let json = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("application/json"));
     let text = response.text().await.expect("body");
     let body = if text.is_empty() {
         Value::Null
+    } else if !json {
+        Value::String(text)
     } else {
         serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))

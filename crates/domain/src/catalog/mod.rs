@@ -171,6 +171,38 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Product {
+    /// The product as a draft, to change one thing and write it back.
+    pub fn to_draft(&self) -> ProductDraft {
+        ProductDraft {
+            category_id: self.category_id,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            image_url: self.image_url.clone(),
+            station: self.station.clone(),
+            age_restricted: self.age_restricted,
+            track_stock: self.track_stock,
+            sell_when_out: self.sell_when_out,
+            available: self.available,
+            status: self.status,
+            position: self.position,
+            tax_rate_ids: self.tax_rate_ids.clone(),
+            modifier_group_ids: self.modifier_group_ids.clone(),
+            variants: self
+                .variants
+                .iter()
+                .map(|v| VariantDraft {
+                    id: Some(v.id),
+                    name: v.name.clone(),
+                    sku: v.sku.clone(),
+                    barcode: v.barcode.clone(),
+                    price: v.price,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How the chosen options of a group add to the price.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -62,7 +62,7 @@ impl Auth {
     }
 }
 
-fn store_forbidden(store: StoreId) -> ApiError {
+pub(crate) fn store_forbidden(store: StoreId) -> ApiError {
     ApiError::forbidden("store_forbidden", "you do not have access to this store")
         .with_details(json!({ "store_id": store.to_string() }))
 }

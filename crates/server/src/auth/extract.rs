@@ -314,6 +314,48 @@ impl FromRequestParts<AppState> for Terminal {
     }
 }
 
+/// Who may read what a terminal sells (the menu): a signed-in person or key with the
+/// permission, or a registered terminal of that store by its device token alone, so a
+/// till can load its menu before anyone signs in on it.
+pub enum StoreReader {
+    Actor(Auth),
+    Terminal(Terminal),
+}
+
+impl FromRequestParts<AppState> for StoreReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let has_bearer = parts.headers.contains_key(header::AUTHORIZATION);
+        if !has_bearer && parts.headers.contains_key(DEVICE_TOKEN) {
+            return Terminal::from_request_parts(parts, state)
+                .await
+                .map(Self::Terminal);
+        }
+        Auth::from_request_parts(parts, state)
+            .await
+            .map(Self::Actor)
+    }
+}
+
+impl StoreReader {
+    pub fn require_in(
+        &self,
+        state: &AppState,
+        permission: comanda_domain::Permission,
+        store: comanda_domain::StoreId,
+    ) -> Result<(), ApiError> {
+        match self {
+            StoreReader::Actor(auth) => auth.require_in(state, permission, store),
+            StoreReader::Terminal(t) if t.device.store_id == store => Ok(()),
+            StoreReader::Terminal(_) => Err(super::authorize::store_forbidden(store)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

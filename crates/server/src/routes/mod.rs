@@ -3,9 +3,13 @@
 //! authorization table (`api_routes()`).
 
 mod auth;
+mod catalog;
+mod catalog_io;
 mod devices;
 mod me;
+mod menu;
 mod security_log;
+mod stock;
 mod stores;
 mod users;
 mod views;
@@ -29,6 +33,9 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// JSON bodies larger than this are refused with 413 before they are read in full.
 const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A catalog file: 100,000 products fit with room to spare.
+const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteSpec {
@@ -58,6 +65,19 @@ impl Api {
                 .trim_end_matches('/')
                 .to_owned(),
         });
+        self.router = self
+            .router
+            .route(path, with_body_limit(route, MAX_BODY_BYTES));
+        self
+    }
+
+    /// A route taking a file upload rather than a JSON document.
+    fn upload<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.routes.push(RouteSpec {
+            method: Method::POST,
+            path: format!("{API_PREFIX}{path}"),
+        });
+        let route = with_body_limit(routing::post(h), MAX_IMPORT_BYTES);
         self.router = self.router.route(path, route);
         self
     }
@@ -125,6 +145,119 @@ fn api() -> Api {
         .post("/api-keys", devices::create_api_key)
         .delete("/api-keys/{api_key_id}", devices::revoke_api_key)
         .get("/audit/security-events", security_log::list)
+        // The catalog of a store.
+        .get("/stores/{store_id}/catalog/menu", menu::menu)
+        .get("/stores/{store_id}/catalog/settings", catalog::get_settings)
+        .put("/stores/{store_id}/catalog/settings", catalog::put_settings)
+        .get(
+            "/stores/{store_id}/catalog/tax-rates",
+            catalog::list_tax_rates,
+        )
+        .post(
+            "/stores/{store_id}/catalog/tax-rates",
+            catalog::create_tax_rate,
+        )
+        .get(
+            "/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+            catalog::get_tax_rate,
+        )
+        .put(
+            "/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+            catalog::update_tax_rate,
+        )
+        .delete(
+            "/stores/{store_id}/catalog/tax-rates/{tax_rate_id}",
+            catalog::archive_tax_rate,
+        )
+        .get(
+            "/stores/{store_id}/catalog/categories",
+            catalog::list_categories,
+        )
+        .post(
+            "/stores/{store_id}/catalog/categories",
+            catalog::create_category,
+        )
+        .get(
+            "/stores/{store_id}/catalog/categories/{category_id}",
+            catalog::get_category,
+        )
+        .put(
+            "/stores/{store_id}/catalog/categories/{category_id}",
+            catalog::update_category,
+        )
+        .delete(
+            "/stores/{store_id}/catalog/categories/{category_id}",
+            catalog::delete_category,
+        )
+        .get(
+            "/stores/{store_id}/catalog/modifier-groups",
+            catalog::list_groups,
+        )
+        .post(
+            "/stores/{store_id}/catalog/modifier-groups",
+            catalog::create_group,
+        )
+        .get(
+            "/stores/{store_id}/catalog/modifier-groups/{group_id}",
+            catalog::get_group,
+        )
+        .put(
+            "/stores/{store_id}/catalog/modifier-groups/{group_id}",
+            catalog::update_group,
+        )
+        .delete(
+            "/stores/{store_id}/catalog/modifier-groups/{group_id}",
+            catalog::archive_group,
+        )
+        .get(
+            "/stores/{store_id}/catalog/products",
+            catalog::list_products,
+        )
+        .post(
+            "/stores/{store_id}/catalog/products",
+            catalog::create_product,
+        )
+        .get(
+            "/stores/{store_id}/catalog/products/{product_id}",
+            catalog::get_product,
+        )
+        .put(
+            "/stores/{store_id}/catalog/products/{product_id}",
+            catalog::update_product,
+        )
+        .delete(
+            "/stores/{store_id}/catalog/products/{product_id}",
+            catalog::archive_product,
+        )
+        .put(
+            "/stores/{store_id}/catalog/products/{product_id}/availability",
+            catalog::set_availability,
+        )
+        .get("/stores/{store_id}/catalog/export", catalog_io::export)
+        .upload("/stores/{store_id}/catalog/import", catalog_io::import)
+        // Stock of a store.
+        .get("/stores/{store_id}/catalog/stock", stock::levels)
+        .get("/stores/{store_id}/catalog/stock/movements", stock::ledger)
+        .post("/stores/{store_id}/catalog/stock/movements", stock::record)
+        .post(
+            "/stores/{store_id}/catalog/stock/transfers",
+            stock::transfer,
+        )
+        .put(
+            "/stores/{store_id}/catalog/stock/{variant_id}/threshold",
+            stock::set_threshold,
+        )
+}
+
+/// Bodies over `limit` are refused: by declared length before any is read, else as
+/// they are read.
+fn with_body_limit(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState> {
+    route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            limit,
+            refuse_declared_oversize,
+        ))
 }
 
 /// Every API route, for tests that must cover them all.
@@ -137,8 +270,6 @@ pub fn api_routes() -> Vec<RouteSpec> {
 pub fn router(state: AppState) -> Router {
     let api = api()
         .router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(state.clone(), require_ready));
 
     Router::new()
@@ -176,20 +307,21 @@ async fn require_ready(State(state): State<AppState>, req: Request, next: Next) 
 /// Refuses a body whose declared length is over the limit before reading any of it, so a
 /// client announcing megabytes cannot hold a connection while it uploads them. Bodies
 /// without a length are cut off by `DefaultBodyLimit` as they are read.
-async fn refuse_declared_oversize(req: Request, next: Next) -> Response {
+async fn refuse_declared_oversize(
+    State(limit): State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "the body is too large (at most {} KiB)",
-                MAX_BODY_BYTES / 1024
-            ),
+            format!("the body is too large (at most {} KiB)", limit / 1024),
         )
         .into_response();
     }

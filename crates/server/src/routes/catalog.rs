@@ -1,0 +1,431 @@
+//! A store's catalog: pricing settings, tax rates, categories, modifier groups and
+//! products. Every route names the store, and every record is looked up within it, so a
+//! record of another store is simply not found.
+
+use crate::auth::extract::Auth;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use comanda_domain::catalog::inputs::{
+    CategoryInput, ModifierGroupInput, ProductInput, SettingsInput, TaxRateInput,
+};
+use comanda_domain::catalog::{CatalogSettings, Category, ModifierGroup, Product, Status, TaxRate};
+use comanda_domain::{
+    CategoryId, Currency, ModifierGroupId, Permission, ProductId, StoreId, TaxRateId,
+    ValidationError,
+};
+use comanda_store::{ProductFilter, StoreError};
+use serde::Deserialize;
+
+/// The store's currency, which every price it accepts must be in.
+pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, ApiError> {
+    Ok(state
+        .storage
+        .get_store(store)
+        .await?
+        .ok_or_else(|| ApiError::not_found("store not found"))?
+        .currency)
+}
+
+/// Changes are based on a version; a PUT without one is refused rather than guessed.
+fn version(sent: Option<i64>) -> Result<i64, ApiError> {
+    sent.ok_or_else(|| {
+        ValidationError::new(
+            "version",
+            "required",
+            "send the version you changed (from the last read) so concurrent edits are caught",
+        )
+        .into()
+    })
+}
+
+fn found<T>(record: Option<T>, what: &str) -> Result<Json<T>, ApiError> {
+    record
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("{what} not found")))
+}
+
+/// `?status=active|archived|all`; active by default.
+fn status_filter(status: Option<&str>) -> Result<Option<Status>, ApiError> {
+    match status {
+        None | Some("active") => Ok(Some(Status::Active)),
+        Some("archived") => Ok(Some(Status::Archived)),
+        Some("all") => Ok(None),
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "status must be active, archived or all",
+        )),
+    }
+}
+
+// Settings.
+
+pub async fn get_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<CatalogSettings>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    let currency = currency_of(&state, store).await?;
+    let settings = state.storage.catalog_settings(store).await?;
+    Ok(Json(settings.unwrap_or_else(|| {
+        CatalogSettings::defaults_for(currency)
+    })))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<SettingsInput>,
+) -> Result<Json<CatalogSettings>, ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    let patch = body.parse()?;
+    let currency = currency_of(&state, store).await?;
+    let saved = state
+        .storage
+        .update_catalog_settings(
+            store,
+            body.version,
+            &patch,
+            CatalogSettings::defaults_for(currency),
+        )
+        .await?;
+    Ok(Json(saved))
+}
+
+// Tax rates: set by those who answer for the store's books.
+
+pub async fn list_tax_rates(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<PageView<TaxRate>>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    let items = state.storage.list_tax_rates(store).await?;
+    Ok(Json(PageView { items, next: None }))
+}
+
+pub async fn create_tax_rate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<TaxRateInput>,
+) -> Result<(StatusCode, Json<TaxRate>), ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    let draft = body.parse()?;
+    let rate = state.storage.create_tax_rate(store, &draft).await?;
+    Ok((StatusCode::CREATED, Json(rate)))
+}
+
+pub async fn get_tax_rate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
+) -> Result<Json<TaxRate>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    found(state.storage.get_tax_rate(store, id).await?, "tax rate")
+}
+
+pub async fn update_tax_rate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
+    ApiJson(body): ApiJson<TaxRateInput>,
+) -> Result<Json<TaxRate>, ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    let draft = body.parse()?;
+    let rate = state
+        .storage
+        .update_tax_rate(store, id, version(body.version)?, &draft)
+        .await?;
+    Ok(Json(rate))
+}
+
+pub async fn archive_tax_rate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    state.storage.archive_tax_rate(store, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Categories.
+
+pub async fn list_categories(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<PageView<Category>>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    let items = state.storage.list_categories(store).await?;
+    Ok(Json(PageView { items, next: None }))
+}
+
+pub async fn create_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<CategoryInput>,
+) -> Result<(StatusCode, Json<Category>), ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse()?;
+    let category = state.storage.create_category(store, &draft).await?;
+    Ok((StatusCode::CREATED, Json(category)))
+}
+
+pub async fn get_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
+) -> Result<Json<Category>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    found(state.storage.get_category(store, id).await?, "category")
+}
+
+pub async fn update_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
+    ApiJson(body): ApiJson<CategoryInput>,
+) -> Result<Json<Category>, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse()?;
+    let category = state
+        .storage
+        .update_category(store, id, version(body.version)?, &draft)
+        .await?;
+    Ok(Json(category))
+}
+
+pub async fn delete_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    state.storage.delete_category(store, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Modifier groups.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn list_groups(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<PageView<ModifierGroup>>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    let page = PageParams {
+        after: query.after,
+        limit: query.limit,
+    };
+    let groups = state
+        .storage
+        .list_modifier_groups(
+            store,
+            status_filter(query.status.as_deref())?,
+            page.cursor()?,
+            page.limit(),
+        )
+        .await?;
+    Ok(Json(PageView::from(groups, |g| g)))
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<ModifierGroupInput>,
+) -> Result<(StatusCode, Json<ModifierGroup>), ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse(currency_of(&state, store).await?)?;
+    let group = state.storage.create_modifier_group(store, &draft).await?;
+    Ok((StatusCode::CREATED, Json(group)))
+}
+
+pub async fn get_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ModifierGroupId)>,
+) -> Result<Json<ModifierGroup>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    found(
+        state.storage.get_modifier_group(store, id).await?,
+        "modifier group",
+    )
+}
+
+pub async fn update_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ModifierGroupId)>,
+    ApiJson(body): ApiJson<ModifierGroupInput>,
+) -> Result<Json<ModifierGroup>, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse(currency_of(&state, store).await?)?;
+    let group = state
+        .storage
+        .update_modifier_group(store, id, version(body.version)?, &draft)
+        .await?;
+    Ok(Json(group))
+}
+
+pub async fn archive_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ModifierGroupId)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    state.storage.archive_modifier_group(store, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Products.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductQuery {
+    /// Name prefix, SKU prefix or barcode.
+    q: Option<String>,
+    category_id: Option<String>,
+    status: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn list_products(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<ProductQuery>,
+) -> Result<Json<PageView<Product>>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    let category = query
+        .category_id
+        .as_deref()
+        .map(|c| {
+            c.parse().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "category_id is not an id",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = ProductFilter {
+        status: status_filter(query.status.as_deref())?,
+        category,
+        search: query.q,
+    };
+    let page = PageParams {
+        after: query.after,
+        limit: query.limit,
+    };
+    let products = state
+        .storage
+        .list_products(store, &filter, page.cursor()?, page.limit())
+        .await?;
+    Ok(Json(PageView::from(products, |p| p)))
+}
+
+pub async fn create_product(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<ProductInput>,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse(currency_of(&state, store).await?)?;
+    let product = state.storage.create_product(store, &draft).await?;
+    Ok((StatusCode::CREATED, Json(product)))
+}
+
+pub async fn get_product(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
+) -> Result<Json<Product>, ApiError> {
+    auth.require_in(&state, Permission::CatalogRead, store)?;
+    found(state.storage.get_product(store, id).await?, "product")
+}
+
+pub async fn update_product(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
+    ApiJson(body): ApiJson<ProductInput>,
+) -> Result<Json<Product>, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    let draft = body.parse(currency_of(&state, store).await?)?;
+    let product = state
+        .storage
+        .update_product(store, id, version(body.version)?, &draft)
+        .await?;
+    Ok(Json(product))
+}
+
+pub async fn archive_product(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_in(&state, Permission::CatalogManage, store)?;
+    state.storage.archive_product(store, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    available: bool,
+}
+
+/// Marks a product sold out or back. Staff press this mid-service without having read
+/// the product first, so it needs no version: it changes only this flag, retrying if
+/// someone else changed the product in between.
+pub async fn set_availability(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
+    ApiJson(body): ApiJson<AvailabilityBody>,
+) -> Result<Json<Product>, ApiError> {
+    auth.require_in(&state, Permission::ProductAvailability, store)?;
+    let mut attempts = 0;
+    loop {
+        let current = state
+            .storage
+            .get_product(store, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("product not found"))?;
+        if current.available == body.available {
+            return Ok(Json(current));
+        }
+        let mut draft = current.to_draft();
+        draft.available = body.available;
+        match state
+            .storage
+            .update_product(store, id, current.version, &draft)
+            .await
+        {
+            Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
+            result => return Ok(Json(result?)),
+        }
+    }
+}
