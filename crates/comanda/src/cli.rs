@@ -84,9 +84,39 @@ pub enum Command {
     /// owner who lost their password or phone
     #[command(subcommand)]
     User(UserCommand),
+    /// Import or export a store's catalog as CSV (see docs/catalog.md)
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Measure this binary (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Check a CSV file and write it into a store's catalog, all of it or nothing
+    Import(CatalogImportArgs),
+    /// Write a store's catalog as CSV
+    Export(CatalogExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogImportArgs {
+    /// The CSV file
+    pub file: PathBuf,
+    /// The store, by code or id
+    #[arg(long)]
+    pub store: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogExportArgs {
+    /// The store, by code or id
+    #[arg(long)]
+    pub store: String,
+    /// Write here instead of to standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +164,23 @@ pub enum BenchCommand {
     Startup(BenchStartupArgs),
     /// Sign-in latency and the per-request cost of checking a token and its scope
     Auth(BenchAuthArgs),
+    /// Catalog at scale: CSV import, the menu document (full and 304), search
+    Catalog(BenchCatalogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCatalogArgs {
+    /// Products in the generated catalog (one CSV row each)
+    #[arg(long, default_value_t = 100_000)]
+    pub products: u32,
+
+    /// Modifier groups on every product
+    #[arg(long, default_value_t = 5)]
+    pub groups_per_product: u32,
+
+    /// Searches to time, per kind (name prefix, barcode)
+    #[arg(long, default_value_t = 500)]
+    pub searches: u32,
 }
 
 #[derive(Debug, Args)]

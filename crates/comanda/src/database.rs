@@ -1,6 +1,7 @@
 use crate::settings::{DatabaseTarget, Settings};
-use anyhow::{Result, anyhow};
-use comanda_store::Storage;
+use anyhow::{Context, Result, anyhow, bail};
+use comanda_domain::StoreId;
+use comanda_store::{Limit, Storage};
 use comanda_store_postgres::{PgOptions, PgStorage};
 use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
 use std::sync::Arc;
@@ -29,4 +30,37 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Storage>> {
             Arc::new(PgStorage::connect_lazy(url.expose(), &options).map_err(|e| anyhow!("{e}"))?)
         }
     })
+}
+
+/// Opens the configured database for an operator command, which needs the schema the
+/// binary expects.
+pub async fn open_current(settings: &Settings) -> Result<Arc<dyn Storage>> {
+    let storage = open(settings).await?;
+    let status = storage
+        .migration_status()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    if let Some(problem) = status.problem() {
+        bail!("the database schema is not current ({problem}); run `comanda migrate` first");
+    }
+    Ok(storage)
+}
+
+/// The stores named by code (any case) or id.
+pub async fn store_ids(storage: &dyn Storage, names: &[String]) -> Result<Vec<StoreId>> {
+    let stores = storage
+        .list_stores(None, None, Limit::new(Some(Limit::MAX)))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    names
+        .iter()
+        .map(|name| {
+            stores
+                .items
+                .iter()
+                .find(|s| s.code.as_str() == name.to_lowercase() || s.id.to_string() == *name)
+                .map(|s| s.id)
+                .with_context(|| format!("no store with the code or id {name:?}"))
+        })
+        .collect()
 }

@@ -35,7 +35,10 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         Command::Bench(cli::BenchCommand::Startup(args)) => {
             return commands::bench::startup(&settings, args);
         }
-        Command::Migrate(_) | Command::User(_) | Command::Bench(cli::BenchCommand::Auth(_)) => None,
+        Command::Migrate(_)
+        | Command::User(_)
+        | Command::Catalog(_)
+        | Command::Bench(cli::BenchCommand::Auth(_) | cli::BenchCommand::Catalog(_)) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
     let filter = if matches!(cli.command, Command::Bench(_)) {
@@ -55,8 +58,12 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Migrate(args), _) => commands::migrate::run(&settings, args).await,
             (Command::User(command), _) => commands::user::run(&settings, command).await,
+            (Command::Catalog(command), _) => commands::catalog::run(&settings, command).await,
             (Command::Bench(cli::BenchCommand::Auth(args)), _) => {
                 commands::bench_auth::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Catalog(args)), _) => {
+                commands::bench_catalog::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

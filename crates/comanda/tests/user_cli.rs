@@ -2,32 +2,10 @@
 
 mod support;
 
-use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
-use comanda_store::{AuditRepo, Bootstrap, EventFilter, Limit, Ops, UserRepo};
-use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
-use support::{comanda, run};
-
-async fn prepared(dir: &std::path::Path) -> SqliteStorage {
-    let storage = SqliteStorage::open(&SqliteOptions::new(dir.join("comanda.db")))
-        .await
-        .expect("open");
-    storage.migrate().await.expect("migrate");
-    let store = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("valid");
-    let owner = NewUser {
-        id: UserId::new(),
-        login: Login::parse("login", "owner").expect("valid"),
-        display_name: DisplayName::parse("display_name", "Dona").expect("valid"),
-        password_hash: comanda_server::password::hash(&Secret::new("owner passphrase 1"))
-            .await
-            .expect("hash"),
-        role: Role::Owner,
-        all_stores: true,
-        store_ids: vec![store.id],
-        must_change_password: false,
-    };
-    storage.bootstrap(&store, &owner).await.expect("bootstrap");
-    storage
-}
+use comanda_domain::{Login, Secret};
+use comanda_store::{AuditRepo, EventFilter, Limit, UserRepo};
+use comanda_store_sqlite::SqliteStorage;
+use support::{comanda, prepared, run};
 
 fn user(dir: &std::path::Path, args: &[&str], password: Option<&str>) -> support::Output {
     let mut cmd = comanda(dir);
@@ -149,7 +127,7 @@ async fn mistakes_are_named_in_one_line() {
         (
             &["create", "bia", "--role", "waiter", "--store", "nowhere"][..],
             None,
-            "no store with the code \"nowhere\"",
+            "no store with the code or id \"nowhere\"",
         ),
         (
             &["create", "bia", "--role", "waiter"][..],

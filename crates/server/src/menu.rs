@@ -7,16 +7,17 @@
 //! instance is seen at once; only the bytes are cached.
 
 use crate::error::ApiError;
+use crate::state::AppState;
 use bytes::Bytes;
 use comanda_domain::catalog::{Category, ModifierPricing, Product, TaxRate};
 use comanda_domain::rounding::RoundingMode;
 use comanda_domain::tax::{Pricing, RoundingScope, TaxKind};
-use comanda_domain::{CategoryId, Currency, StoreId};
+use comanda_domain::{CategoryId, Currency, ModifierGroupId, StoreId, TaxRateId};
 use comanda_store::{MenuData, Storage};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -43,6 +44,8 @@ pub struct MenuCache {
     menus: Mutex<HashMap<StoreId, Arc<CachedMenu>>>,
     /// One builder per store at a time: a terminal fleet starting together builds once.
     builders: Mutex<HashMap<StoreId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Stores with a rebuild queued and not yet started.
+    queued: Mutex<HashSet<StoreId>>,
 }
 
 impl MenuCache {
@@ -57,6 +60,39 @@ impl MenuCache {
     fn builder(&self, store: StoreId) -> Arc<tokio::sync::Mutex<()>> {
         let mut builders = self.builders.lock().unwrap_or_else(|e| e.into_inner());
         builders.entry(store).or_default().clone()
+    }
+
+    /// After a change, rebuilds a menu this instance has served, in the background, so
+    /// terminals asking next find it ready. A burst of changes queues one rebuild.
+    pub fn refresh_soon(state: &AppState, store: StoreId) {
+        let known = lock(&state.menus.menus).contains_key(&store);
+        if !known || !lock(&state.menus.queued).insert(store) {
+            return;
+        }
+        let state = state.clone();
+        tokio::spawn(async move {
+            // Wait out a build in progress; changes from here on queue another rebuild.
+            let building = state.menus.builder(store).lock_owned().await;
+            lock(&state.menus.queued).remove(&store);
+            drop(building);
+            let rebuilt = async {
+                let currency = state
+                    .storage
+                    .get_store(store)
+                    .await?
+                    .ok_or(comanda_store::StoreError::NotFound { entity: "store" })?
+                    .currency;
+                let revision = state.storage.catalog_revision(store).await?;
+                Ok::<_, ApiError>((currency, revision))
+            }
+            .await;
+            if let Ok((currency, revision)) = rebuilt {
+                let _ = state
+                    .menus
+                    .get(&state.storage, store, currency, revision)
+                    .await;
+            }
+        });
     }
 
     /// The menu at `revision` or newer, from memory or built now.
@@ -83,7 +119,7 @@ impl MenuCache {
                 ApiError::internal()
             })??;
         let menu = Arc::new(built);
-        let mut menus = self.menus.lock().unwrap_or_else(|e| e.into_inner());
+        let mut menus = lock(&self.menus);
         let newest = menus
             .get(&store)
             .is_none_or(|m| m.revision <= menu.revision);
@@ -92,6 +128,11 @@ impl MenuCache {
         }
         Ok(menu)
     }
+}
+
+/// A poisoned lock only means a panic elsewhere; the maps stay usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn render(store: StoreId, currency: Currency, data: &MenuData) -> Result<CachedMenu, ApiError> {
@@ -147,11 +188,13 @@ struct MenuTaxRate<'a> {
     default: bool,
 }
 
+/// Products, categories and groups refer to each other by position in these arrays
+/// rather than by id: it halves the size of a large menu.
 #[derive(Serialize)]
 struct MenuCategory<'a> {
     id: CategoryId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<CategoryId>,
+    parent: Option<usize>,
     name: &'a str,
     position: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,7 +227,7 @@ struct MenuOption<'a> {
 struct MenuProduct<'a> {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    category_id: Option<CategoryId>,
+    category: Option<usize>,
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<&'a str>,
@@ -197,9 +240,9 @@ struct MenuProduct<'a> {
     available: bool,
     track_stock: bool,
     sell_when_out: bool,
-    tax_rate_ids: Vec<String>,
+    tax_rates: Vec<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    modifier_group_ids: Vec<String>,
+    modifier_groups: Vec<usize>,
     variants: Vec<MenuVariant<'a>>,
 }
 
@@ -215,19 +258,44 @@ struct MenuVariant<'a> {
     price: i64,
 }
 
+/// Where each record sits in the document's arrays.
+struct Positions {
+    categories: HashMap<CategoryId, usize>,
+    tax_rates: HashMap<TaxRateId, usize>,
+    groups: HashMap<ModifierGroupId, usize>,
+    default_rates: Vec<usize>,
+}
+
 impl<'a> MenuDocument<'a> {
     fn new(store: StoreId, currency: Currency, data: &'a MenuData) -> Self {
         let stations = category_stations(&data.categories);
-        let default_rates: Vec<String> = data
-            .tax_rates
-            .iter()
-            .filter(|r| r.default)
-            .map(|r| r.id.to_string())
-            .collect();
-        let active_groups: std::collections::HashSet<_> =
-            data.modifier_groups.iter().map(|g| g.id).collect();
-        let active_rates: std::collections::HashSet<_> =
-            data.tax_rates.iter().map(|r| r.id).collect();
+        let positions = Positions {
+            categories: data
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id, i))
+                .collect(),
+            tax_rates: data
+                .tax_rates
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.id, i))
+                .collect(),
+            groups: data
+                .modifier_groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.id, i))
+                .collect(),
+            default_rates: data
+                .tax_rates
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.default)
+                .map(|(i, _)| i)
+                .collect(),
+        };
         MenuDocument {
             store_id: store,
             revision: data.revision,
@@ -244,7 +312,9 @@ impl<'a> MenuDocument<'a> {
                 .iter()
                 .map(|c| MenuCategory {
                     id: c.id,
-                    parent_id: c.parent_id,
+                    parent: c
+                        .parent_id
+                        .and_then(|p| positions.categories.get(&p).copied()),
                     name: c.name.as_str(),
                     position: c.position,
                     image_url: c.image_url.as_ref().map(|u| u.as_str()),
@@ -274,9 +344,7 @@ impl<'a> MenuDocument<'a> {
             products: data
                 .products
                 .iter()
-                .map(|p| {
-                    MenuProduct::new(p, &stations, &default_rates, &active_rates, &active_groups)
-                })
+                .map(|p| MenuProduct::new(p, &stations, &positions))
                 .collect(),
         }
     }
@@ -296,16 +364,10 @@ impl<'a> From<&'a TaxRate> for MenuTaxRate<'a> {
 }
 
 impl<'a> MenuProduct<'a> {
-    fn new(
-        p: &'a Product,
-        stations: &HashMap<CategoryId, &'a str>,
-        default_rates: &[String],
-        active_rates: &std::collections::HashSet<comanda_domain::TaxRateId>,
-        active_groups: &std::collections::HashSet<comanda_domain::ModifierGroupId>,
-    ) -> Self {
+    fn new(p: &'a Product, stations: &HashMap<CategoryId, &'a str>, at: &Positions) -> Self {
         MenuProduct {
             id: p.id.to_string(),
-            category_id: p.category_id,
+            category: p.category_id.and_then(|c| at.categories.get(&c).copied()),
             name: p.name.as_str(),
             description: p.description.as_deref(),
             image_url: p.image_url.as_ref().map(|u| u.as_str()),
@@ -318,19 +380,18 @@ impl<'a> MenuProduct<'a> {
             available: p.available,
             track_stock: p.track_stock,
             sell_when_out: p.sell_when_out,
-            tax_rate_ids: match &p.tax_rate_ids {
-                None => default_rates.to_vec(),
+            // Archived rates and groups are not in the menu, so they drop out here.
+            tax_rates: match &p.tax_rate_ids {
+                None => at.default_rates.clone(),
                 Some(ids) => ids
                     .iter()
-                    .filter(|id| active_rates.contains(id))
-                    .map(ToString::to_string)
+                    .filter_map(|id| at.tax_rates.get(id).copied())
                     .collect(),
             },
-            modifier_group_ids: p
+            modifier_groups: p
                 .modifier_group_ids
                 .iter()
-                .filter(|id| active_groups.contains(id))
-                .map(ToString::to_string)
+                .filter_map(|id| at.groups.get(id).copied())
                 .collect(),
             variants: p
                 .variants

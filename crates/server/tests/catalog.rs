@@ -190,12 +190,19 @@ async fn the_menu_carries_an_etag_and_answers_304_until_the_catalog_changes(db: 
     assert_eq!(first.status, 200);
     let product = &first.body["products"][0];
     assert_eq!(product["station"], "grill", "inherited from the category");
+    // References are positions in the document's arrays.
     assert_eq!(
-        product["tax_rate_ids"],
-        json!([icms["id"]]),
+        product["tax_rates"],
+        json!([0]),
         "the store's default rates"
     );
-    assert_eq!(product["modifier_group_ids"], json!([flavours["id"]]));
+    assert_eq!(first.body["tax_rates"][0]["id"], icms["id"]);
+    assert_eq!(product["modifier_groups"], json!([0]));
+    assert_eq!(first.body["modifier_groups"][0]["id"], flavours["id"]);
+    assert_eq!(
+        first.body["categories"][product["category"].as_u64().expect("category") as usize]["id"],
+        grill["id"]
+    );
     assert_eq!(product["variants"][0]["price"], 8900);
     assert_eq!(first.body["currency"], "BRL");
     assert_eq!(

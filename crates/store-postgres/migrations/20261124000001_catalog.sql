@@ -65,8 +65,12 @@ CREATE TABLE products (
     available      BOOLEAN NOT NULL,
     status         TEXT    NOT NULL CHECK (status IN ('active', 'archived')),
     position       BIGINT NOT NULL,
-    -- true: carries the store's default tax rates rather than its own list.
-    default_taxes  BOOLEAN NOT NULL,
+    -- The rates and modifier groups the product carries, as comma-separated ids in
+    -- order: read with the product in one row, and checked against this store's
+    -- active rates and groups in the transaction that writes them (rates and groups
+    -- are archived, never deleted). NULL tax_rate_list: the store's default rates.
+    tax_rate_list       TEXT,
+    modifier_group_list TEXT    NOT NULL,
     version        BIGINT NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL
@@ -92,15 +96,6 @@ CREATE TABLE product_variants (
 CREATE UNIQUE INDEX variants_sku ON product_variants (store_id, sku) WHERE NOT archived;
 CREATE UNIQUE INDEX variants_barcode ON product_variants (store_id, barcode) WHERE NOT archived;
 CREATE INDEX variants_product ON product_variants (product_id, position);
-
-CREATE TABLE product_tax_rates (
-    product_id  UUID    NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    tax_rate_id UUID    NOT NULL REFERENCES tax_rates (id),
-    position    BIGINT NOT NULL,
-    PRIMARY KEY (product_id, tax_rate_id)
-);
-
-CREATE INDEX product_tax_rates_rate ON product_tax_rates (tax_rate_id);
 
 CREATE TABLE modifier_groups (
     id          UUID    NOT NULL PRIMARY KEY,
@@ -128,15 +123,6 @@ CREATE TABLE modifier_options (
 );
 
 CREATE INDEX modifier_options_group ON modifier_options (group_id, position);
-
-CREATE TABLE product_modifier_groups (
-    product_id UUID    NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    group_id   UUID    NOT NULL REFERENCES modifier_groups (id),
-    position   BIGINT NOT NULL,
-    PRIMARY KEY (product_id, group_id)
-);
-
-CREATE INDEX product_modifier_groups_group ON product_modifier_groups (group_id);
 
 CREATE TABLE stock_levels (
     store_id      UUID    NOT NULL REFERENCES stores (id),

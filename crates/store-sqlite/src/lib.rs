@@ -78,7 +78,16 @@ impl SqliteStorage {
             })
             .busy_timeout(options.busy_timeout)
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Reads of a large catalog walk an index and jump into the table; with the
+            // default 2 MB page cache each jump is a read() call. Memory-mapping the file
+            // (shared by every connection through the OS page cache) and a larger cache
+            // make a 100,000-product menu read about 4x faster.
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-16384")
+            // sqlx hands rows from SQLite's thread to ours through a channel; with the
+            // default of 50 slots a large read wakes both threads every few rows.
+            .row_buffer_size(1024);
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)

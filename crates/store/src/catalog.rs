@@ -17,8 +17,9 @@ pub struct ProductFilter {
     /// `None`: active and archived.
     pub status: Option<Status>,
     pub category: Option<CategoryId>,
-    /// Name prefix (folded: case and accents ignored), SKU prefix, or exact barcode.
-    /// Results then come in name order instead of creation order.
+    /// A name prefix (case and accents ignored), or a whole SKU (as written or in upper
+    /// case) or barcode, as a scanner or a cashier types it. Results then come in name
+    /// order instead of creation order.
     pub search: Option<String>,
 }
 

@@ -161,8 +161,8 @@ impl TryFrom<CategoryRow> for Category {
 #[macro_export]
 macro_rules! product_columns {
     () => {
-        "id, store_id, category_id, name, description, image_url, station, age_restricted, track_stock, \
-         sell_when_out, available, status, position, default_taxes, version, created_at, updated_at"
+        "id, store_id, category_id, name, name_key, description, image_url, station, age_restricted, track_stock, \
+         sell_when_out, available, status, position, tax_rate_list, modifier_group_list, version, created_at, updated_at"
     };
 }
 
@@ -172,6 +172,7 @@ pub struct ProductRow {
     pub store_id: Uuid,
     pub category_id: Option<Uuid>,
     pub name: String,
+    pub name_key: String,
     pub description: Option<String>,
     pub image_url: Option<String>,
     pub station: Option<String>,
@@ -181,7 +182,8 @@ pub struct ProductRow {
     pub available: bool,
     pub status: String,
     pub position: i64,
-    pub default_taxes: bool,
+    pub tax_rate_list: Option<String>,
+    pub modifier_group_list: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -190,7 +192,7 @@ pub struct ProductRow {
 #[macro_export]
 macro_rules! variant_columns {
     () => {
-        "id, product_id, name, sku, barcode, price"
+        "id, product_id, name, sku, barcode, price, position"
     };
 }
 
@@ -202,6 +204,7 @@ pub struct VariantRow {
     pub sku: Option<String>,
     pub barcode: Option<String>,
     pub price: i64,
+    pub position: i64,
 }
 
 impl VariantRow {
@@ -217,12 +220,29 @@ impl VariantRow {
     }
 }
 
-/// The parts of products kept in other tables, by product.
+/// Ids as a product row keeps its links: comma-separated, in order.
+pub fn id_list<I: std::fmt::Display>(ids: &[I]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_id_list<T>(column: &'static str, text: &str, make: fn(Uuid) -> T) -> Result<Vec<T>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Uuid::parse_str(s)
+                .map(make)
+                .map_err(|_| corrupt_value("products", column, s))
+        })
+        .collect()
+}
+
+/// The variants of products, by product.
 #[derive(Default)]
 pub struct ProductParts {
     pub variants: HashMap<Uuid, Vec<Variant>>,
-    pub tax_rates: HashMap<Uuid, Vec<Uuid>>,
-    pub groups: HashMap<Uuid, Vec<Uuid>>,
 }
 
 impl ProductParts {
@@ -239,18 +259,11 @@ impl ProductParts {
 
     pub fn assemble(&mut self, row: ProductRow) -> Result<Product> {
         const T: &str = "products";
-        let tax_rate_ids = if row.default_taxes {
-            None
-        } else {
-            Some(
-                self.tax_rates
-                    .remove(&row.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(TaxRateId::from_uuid)
-                    .collect(),
-            )
-        };
+        let tax_rate_ids = row
+            .tax_rate_list
+            .as_deref()
+            .map(|list| parse_id_list("tax_rate_list", list, TaxRateId::from_uuid))
+            .transpose()?;
         Ok(Product {
             id: ProductId::from_uuid(row.id),
             store_id: StoreId::from_uuid(row.store_id),
@@ -269,13 +282,11 @@ impl ProductParts {
             status: parsed(T, "status", &row.status)?,
             position: small(T, "position", row.position)?,
             tax_rate_ids,
-            modifier_group_ids: self
-                .groups
-                .remove(&row.id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(ModifierGroupId::from_uuid)
-                .collect(),
+            modifier_group_ids: parse_id_list(
+                "modifier_group_list",
+                &row.modifier_group_list,
+                ModifierGroupId::from_uuid,
+            )?,
             variants: self.variants.remove(&row.id).unwrap_or_default(),
             version: row.version,
             created_at: row.created_at,

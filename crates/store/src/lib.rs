@@ -70,4 +70,8 @@ impl<T> Storage for T where
 {
 }
 
+/// For the shared SQL, expanded in the backend crates.
+#[doc(hidden)]
+pub use futures::future::try_join;
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -2,85 +2,22 @@
 //! pays for its token and scope check. Runs the real router on a local port against the
 //! configured database (a temporary SQLite file by default).
 
+use super::bench_env::{self, PASSWORD};
 use crate::cli::BenchAuthArgs;
-use crate::database;
-use crate::settings::{DatabaseTarget, Settings};
+use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
-use comanda_domain::{DisplayName, Login, NewStore, NewUser, Permission, Role, Secret, UserId};
-use comanda_server::auth::config::AuthConfig;
+use comanda_domain::{Permission, Role};
 use comanda_server::auth::extract::authenticate;
-use comanda_server::auth::limiter::{Limiter, Rate};
-use comanda_server::readiness::Readiness;
-use comanda_server::{AppState, router};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-const PASSWORD: &str = "bench passphrase 2580";
+use tokio::net::TcpStream;
 
 pub async fn run(settings: &Settings, args: &BenchAuthArgs) -> Result<ExitCode> {
-    let scratch = tempfile::Builder::new()
-        .prefix("comanda-bench-")
-        .tempdir()?;
-    let mut local = settings.clone();
-    if matches!(settings.database, DatabaseTarget::Sqlite { .. }) {
-        local.database = DatabaseTarget::Sqlite {
-            path: scratch.path().join("bench.db"),
-        };
-        local.data_dir = scratch.path().to_owned();
-    }
-    let storage = database::open(&local).await?;
-    storage.migrate().await.map_err(|e| anyhow!("{e}"))?;
-    let suffix = uuid::Uuid::now_v7().simple().to_string();
-    let store = NewStore::parse(
-        &format!("bench-{}", &suffix[20..]),
-        "Bench",
-        "USD",
-        "UTC",
-        "en-US",
-    )
-    .map_err(|e| anyhow!("{e}"))?;
-    storage
-        .create_store(&store)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let login = format!("bench{}", &suffix[20..]);
-    storage
-        .create_user(&NewUser {
-            id: UserId::new(),
-            login: Login::parse("login", &login).map_err(|e| anyhow!("{e}"))?,
-            display_name: DisplayName::parse("display_name", "Bench")
-                .map_err(|e| anyhow!("{e}"))?,
-            password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
-                .await
-                .map_err(|e| anyhow!("{e}"))?,
-            role: Role::Cashier,
-            all_stores: false,
-            store_ids: vec![store.id],
-            must_change_password: false,
-        })
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-
-    let auth = AuthConfig {
-        login_per_ip: Rate::new(1_000_000, Duration::from_secs(1)),
-        login_per_account: Rate::new(1_000_000, Duration::from_secs(1)),
-        ..AuthConfig::default()
-    };
-    let state = AppState::with_auth(
-        storage.clone(),
-        Readiness::serving(),
-        auth,
-        Limiter::local(),
-    );
-    state.load_signing_key().await.map_err(|e| anyhow!("{e}"))?;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let app = router(state.clone());
-    tokio::spawn(async move {
-        let _ = comanda_server::serve(listener, app, std::future::pending(), Duration::ZERO).await;
-    });
+    let db = bench_env::open(settings).await?;
+    let storage = db.storage.clone();
+    let (store, login) = bench_env::store_and_person(&*storage, "USD", Role::Cashier).await?;
+    let (state, addr) = bench_env::serve(storage.clone()).await?;
 
     println!(
         "backend: {}; {} sign-ins over HTTP, {} token checks in process",
@@ -131,7 +68,7 @@ pub async fn run(settings: &Settings, args: &BenchAuthArgs) -> Result<ExitCode> 
     let cold_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(cold_rounds);
 
     login_ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| login_ms[((login_ms.len() - 1) as f64 * p).round() as usize];
+    let pct = |p: f64| bench_env::percentile(&login_ms, p);
     println!();
     println!("| measure | value |");
     println!("|---|---|");

@@ -7,9 +7,7 @@ use crate::database;
 use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
 use comanda_domain::identity::SecurityEventKind;
-use comanda_domain::{
-    DisplayName, Login, NewUser, Role, Secret, StoreId, User, UserId, password_policy,
-};
+use comanda_domain::{DisplayName, Login, NewUser, Role, Secret, User, UserId, password_policy};
 use comanda_server::audit;
 use comanda_server::auth::extract::RequestMeta;
 use comanda_server::password;
@@ -17,20 +15,13 @@ use comanda_store::{Limit, Storage, UserFilter};
 use std::process::ExitCode;
 
 pub async fn run(settings: &Settings, command: &UserCommand) -> Result<ExitCode> {
-    let storage = database::open(settings).await?;
+    let storage = database::open_current(settings).await?;
     let outcome = dispatch(&*storage, command).await;
     storage.close().await;
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
 async fn dispatch(storage: &dyn Storage, command: &UserCommand) -> Result<()> {
-    let status = storage
-        .migration_status()
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    if let Some(problem) = status.problem() {
-        bail!("the database schema is not current ({problem}); run `comanda migrate` first");
-    }
     match command {
         UserCommand::Create(args) => create(storage, args).await,
         UserCommand::ResetPassword(a) => {
@@ -89,24 +80,6 @@ async fn chosen_password(login: &Login) -> Result<(comanda_domain::PasswordHash,
     Ok((hash, generated.then(|| password.expose().to_owned())))
 }
 
-async fn store_ids(storage: &dyn Storage, codes: &[String]) -> Result<Vec<StoreId>> {
-    let stores = storage
-        .list_stores(None, None, Limit::new(Some(Limit::MAX)))
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    codes
-        .iter()
-        .map(|code| {
-            stores
-                .items
-                .iter()
-                .find(|s| s.code.as_str() == code.to_lowercase())
-                .map(|s| s.id)
-                .with_context(|| format!("no store with the code {code:?}"))
-        })
-        .collect()
-}
-
 async fn create(storage: &dyn Storage, args: &UserCreateArgs) -> Result<()> {
     let login = Login::parse("login", &args.login).map_err(|e| anyhow!("invalid {e}"))?;
     let role: Role = args.role.parse().map_err(|()| {
@@ -117,7 +90,7 @@ async fn create(storage: &dyn Storage, args: &UserCreateArgs) -> Result<()> {
     })?;
     let display_name = DisplayName::parse("name", args.name.as_deref().unwrap_or(&args.login))
         .map_err(|e| anyhow!("invalid {e}"))?;
-    let stores = store_ids(storage, &args.stores).await?;
+    let stores = database::store_ids(storage, &args.stores).await?;
     if !args.all_stores && stores.is_empty() {
         bail!("give at least one --store CODE, or --all-stores");
     }

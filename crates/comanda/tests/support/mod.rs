@@ -189,3 +189,30 @@ fn find_url(line: &str) -> Option<String> {
         .unwrap_or(rest.len());
     Some(rest[..end].to_owned())
 }
+
+/// A migrated SQLite database in `dir` with a store `main` (BRL) and an owner.
+#[allow(dead_code)]
+pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStorage {
+    use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
+    use comanda_store::{Bootstrap, Ops};
+    use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
+    let storage = SqliteStorage::open(&SqliteOptions::new(dir.join("comanda.db")))
+        .await
+        .expect("open");
+    storage.migrate().await.expect("migrate");
+    let store = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("valid");
+    let owner = NewUser {
+        id: UserId::new(),
+        login: Login::parse("login", "owner").expect("valid"),
+        display_name: DisplayName::parse("display_name", "Dona").expect("valid"),
+        password_hash: comanda_server::password::hash(&Secret::new("owner passphrase 1"))
+            .await
+            .expect("hash"),
+        role: Role::Owner,
+        all_stores: true,
+        store_ids: vec![store.id],
+        must_change_password: false,
+    };
+    storage.bootstrap(&store, &owner).await.expect("bootstrap");
+    storage
+}

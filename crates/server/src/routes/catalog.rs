@@ -5,6 +5,7 @@
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
+use crate::menu::MenuCache;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -95,6 +96,7 @@ pub async fn put_settings(
             CatalogSettings::defaults_for(currency),
         )
         .await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(Json(saved))
 }
 
@@ -119,6 +121,7 @@ pub async fn create_tax_rate(
     auth.require_in(&state, Permission::StoreManage, store)?;
     let draft = body.parse()?;
     let rate = state.storage.create_tax_rate(store, &draft).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok((StatusCode::CREATED, Json(rate)))
 }
 
@@ -143,6 +146,7 @@ pub async fn update_tax_rate(
         .storage
         .update_tax_rate(store, id, version(body.version)?, &draft)
         .await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(Json(rate))
 }
 
@@ -153,6 +157,7 @@ pub async fn archive_tax_rate(
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
     state.storage.archive_tax_rate(store, id).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,6 +182,7 @@ pub async fn create_category(
     auth.require_in(&state, Permission::CatalogManage, store)?;
     let draft = body.parse()?;
     let category = state.storage.create_category(store, &draft).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -201,6 +207,7 @@ pub async fn update_category(
         .storage
         .update_category(store, id, version(body.version)?, &draft)
         .await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(Json(category))
 }
 
@@ -211,6 +218,7 @@ pub async fn delete_category(
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     state.storage.delete_category(store, id).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,6 +264,7 @@ pub async fn create_group(
     auth.require_in(&state, Permission::CatalogManage, store)?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let group = state.storage.create_modifier_group(store, &draft).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok((StatusCode::CREATED, Json(group)))
 }
 
@@ -283,6 +292,7 @@ pub async fn update_group(
         .storage
         .update_modifier_group(store, id, version(body.version)?, &draft)
         .await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(Json(group))
 }
 
@@ -293,6 +303,7 @@ pub async fn archive_group(
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     state.storage.archive_modifier_group(store, id).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -354,6 +365,7 @@ pub async fn create_product(
     auth.require_in(&state, Permission::CatalogManage, store)?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let product = state.storage.create_product(store, &draft).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok((StatusCode::CREATED, Json(product)))
 }
 
@@ -378,6 +390,7 @@ pub async fn update_product(
         .storage
         .update_product(store, id, version(body.version)?, &draft)
         .await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(Json(product))
 }
 
@@ -388,6 +401,7 @@ pub async fn archive_product(
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     state.storage.archive_product(store, id).await?;
+    MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -425,7 +439,11 @@ pub async fn set_availability(
             .await
         {
             Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
-            result => return Ok(Json(result?)),
+            result => {
+                let product = result?;
+                MenuCache::refresh_soon(&state, store);
+                return Ok(Json(product));
+            }
         }
     }
 }

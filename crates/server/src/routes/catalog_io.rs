@@ -4,6 +4,7 @@ use crate::auth::extract::Auth;
 use crate::catalog_csv::{ImportError, export_file, import_file};
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::menu::MenuCache;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -63,7 +64,10 @@ pub async fn import(
         ));
     }
     match import_file(state.storage.as_ref(), store, &body).await {
-        Ok(summary) => Ok(Json(summary)),
+        Ok(summary) => {
+            MenuCache::refresh_soon(&state, store);
+            Ok(Json(summary))
+        }
         Err(ImportError::Store(e)) => Err(e.into()),
         Err(ImportError::Rejected(errors)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

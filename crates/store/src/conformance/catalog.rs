@@ -363,9 +363,13 @@ pub async fn products_are_found_by_name_prefix_sku_and_barcode(db: Arc<dyn Stora
     assert_eq!(names(search("PÃO F"), 10).await, vec!["Pão Francês"]);
     assert_eq!(names(search("agua"), 10).await, vec!["Água"]);
     assert_eq!(
-        names(search("ps-"), 10).await,
+        names(search("ps-1"), 10).await,
         vec!["Pastel"],
-        "SKU prefix, any case"
+        "whole SKU, any case"
+    );
+    assert!(
+        names(search("PS-"), 10).await.is_empty(),
+        "SKUs match whole"
     );
     assert_eq!(names(search("036000291452"), 10).await, vec!["Pastel"]);
     assert!(

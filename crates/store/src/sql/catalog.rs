@@ -4,7 +4,7 @@
 macro_rules! impl_sql_catalog {
     ($storage:ty) => {
         use $crate::catalog_rows::{
-            assemble_groups, CategoryRow, GroupRow, OptionRow, ProductParts, ProductRow, SettingsRow,
+            assemble_groups, id_list, CategoryRow, GroupRow, OptionRow, ProductParts, ProductRow, SettingsRow,
             TaxRateRow, VariantRow,
         };
         use $crate::{CatalogRepo, ImportPlan, ImportSummary, MenuData, ProductFilter};
@@ -139,8 +139,8 @@ macro_rules! impl_sql_catalog {
             let now = clock::now();
             ::sqlx::query(
                 "INSERT INTO products (id, store_id, category_id, name, name_key, description, image_url, station, age_restricted,
-                     track_stock, sell_when_out, available, status, position, default_taxes, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)",
+                     track_stock, sell_when_out, available, status, position, tax_rate_list, modifier_group_list, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, 1, $16, $16)",
             )
             .bind(id.as_uuid())
             .bind(store.as_uuid())
@@ -156,16 +156,17 @@ macro_rules! impl_sql_catalog {
             .bind(draft.available)
             .bind(draft.status.as_str())
             .bind(i64::from(draft.position))
-            .bind(draft.tax_rate_ids.is_none())
+            .bind(draft.tax_rate_ids.as_deref().map(id_list))
             .bind(now)
+            .bind(id_list(&draft.modifier_group_ids))
             .execute(&mut *conn)
             .await
             .map_err(classify)?;
             Ok(())
         }
 
-        /// Replaces the variants and links of a product: variants with a known id are
-        /// changed in place, new ones inserted, the rest retired.
+        /// Replaces the variants of a product: those with a known id are changed in
+        /// place, new ones inserted, the rest retired.
         async fn write_product_parts(conn: &mut Conn, store: StoreId, id: ProductId, draft: &ProductDraft) -> Result<()> {
             let existing: Vec<(Uuid,)> = ::sqlx::query_as("SELECT id FROM product_variants WHERE product_id = $1 AND NOT archived")
                 .bind(id.as_uuid())
@@ -214,27 +215,6 @@ macro_rules! impl_sql_catalog {
                         .map_err(classify)?;
                 }
             }
-            for table in ["DELETE FROM product_tax_rates WHERE product_id = $1", "DELETE FROM product_modifier_groups WHERE product_id = $1"] {
-                ::sqlx::query(table).bind(id.as_uuid()).execute(&mut *conn).await.map_err(classify)?;
-            }
-            for (position, rate) in draft.tax_rate_ids.iter().flatten().enumerate() {
-                ::sqlx::query("INSERT INTO product_tax_rates (product_id, tax_rate_id, position) VALUES ($1, $2, $3)")
-                    .bind(id.as_uuid())
-                    .bind(rate.as_uuid())
-                    .bind(position as i64)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(classify)?;
-            }
-            for (position, group) in draft.modifier_group_ids.iter().enumerate() {
-                ::sqlx::query("INSERT INTO product_modifier_groups (product_id, group_id, position) VALUES ($1, $2, $3)")
-                    .bind(id.as_uuid())
-                    .bind(group.as_uuid())
-                    .bind(position as i64)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(classify)?;
-            }
             Ok(())
         }
 
@@ -259,7 +239,7 @@ macro_rules! impl_sql_catalog {
             let affected = ::sqlx::query(
                 "UPDATE products SET category_id = $1, name = $2, name_key = $3, description = $4, image_url = $5, station = $6,
                      age_restricted = $7, track_stock = $8, sell_when_out = $9, available = $10, status = $11, position = $12,
-                     default_taxes = $13, version = version + 1, updated_at = $14
+                     tax_rate_list = $13, modifier_group_list = $18, version = version + 1, updated_at = $14
                  WHERE id = $15 AND store_id = $16 AND ($17 < 0 OR version = $17)",
             )
             .bind(draft.category_id.map(|c| c.as_uuid()))
@@ -274,11 +254,12 @@ macro_rules! impl_sql_catalog {
             .bind(draft.available)
             .bind(draft.status.as_str())
             .bind(i64::from(draft.position))
-            .bind(draft.tax_rate_ids.is_none())
+            .bind(draft.tax_rate_ids.as_deref().map(id_list))
             .bind(clock::now())
             .bind(id.as_uuid())
             .bind(store.as_uuid())
             .bind(expected_version.unwrap_or(-1))
+            .bind(id_list(&draft.modifier_group_ids))
             .execute(&mut *conn)
             .await
             .map_err(classify)?
@@ -299,8 +280,6 @@ macro_rules! impl_sql_catalog {
                 query.push(") ORDER BY product_id, position");
                 let variants: Vec<VariantRow> = query.build_query_as().fetch_all(pool).await.map_err(classify)?;
                 parts.add_variants(variants, currency)?;
-                parts.tax_rates = children(pool, "SELECT product_id, tax_rate_id FROM product_tax_rates WHERE product_id IN (", &ids, ") ORDER BY product_id, position").await?;
-                parts.groups = children(pool, "SELECT product_id, group_id FROM product_modifier_groups WHERE product_id IN (", &ids, ") ORDER BY product_id, position").await?;
             }
             rows.into_iter().map(|row| parts.assemble(row)).collect()
         }
@@ -558,11 +537,12 @@ macro_rules! impl_sql_catalog {
             async fn archive_tax_rate(&self, store: StoreId, id: TaxRateId) -> Result<()> {
                 let mut tx = self.writer().begin().await.map_err(classify)?;
                 owned(&mut tx, "SELECT id FROM tax_rates WHERE store_id = ", store, id.as_uuid(), "tax rate").await?;
+                // Rare enough to scan the store's products for.
                 let used: Option<(Uuid,)> = ::sqlx::query_as(
-                    "SELECT p.id FROM product_tax_rates pt JOIN products p ON p.id = pt.product_id
-                     WHERE pt.tax_rate_id = $1 AND p.status = 'active' LIMIT 1",
+                    "SELECT id FROM products WHERE store_id = $1 AND status = 'active' AND tax_rate_list LIKE $2 LIMIT 1",
                 )
-                .bind(id.as_uuid())
+                .bind(store.as_uuid())
+                .bind(format!("%{id}%"))
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(classify)?;
@@ -745,41 +725,84 @@ macro_rules! impl_sql_catalog {
 
             async fn list_products(&self, store: StoreId, filter: &ProductFilter, after: Option<ProductId>, limit: Limit) -> Result<Page<Product, ProductId>> {
                 let currency = currency_of(self.reader(), store).await?;
-                let mut query = ::sqlx::QueryBuilder::<Db>::new(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = "));
-                query.push_bind(store.as_uuid());
-                if let Some(status) = filter.status {
-                    query.push(" AND status = ").push_bind(status.as_str());
-                }
-                if let Some(category) = filter.category {
-                    query.push(" AND category_id = ").push_bind(category.as_uuid());
-                }
+                let filtered = |query: &mut ::sqlx::QueryBuilder<'_, Db>| {
+                    query.push_bind(store.as_uuid());
+                    if let Some(status) = filter.status {
+                        query.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if let Some(category) = filter.category {
+                        query.push(" AND category_id = ").push_bind(category.as_uuid());
+                    }
+                };
                 let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-                if let Some(text) = search {
-                    // Prefix ranges: [k, k + U+10FFFF) holds every text starting with k in
-                    // byte order, which both backends use for these columns.
-                    let key = search_key(text);
-                    let upper = text.to_uppercase();
-                    query.push(" AND ((name_key >= ").push_bind(key.clone());
-                    query.push(" AND name_key < ").push_bind(format!("{key}\u{10FFFF}"));
-                    query.push(") OR id IN (SELECT product_id FROM product_variants WHERE store_id = ").push_bind(store.as_uuid());
-                    query.push(" AND NOT archived AND ((sku >= ").push_bind(text.to_owned());
-                    query.push(" AND sku < ").push_bind(format!("{text}\u{10FFFF}"));
-                    query.push(") OR (sku >= ").push_bind(upper.clone());
-                    query.push(" AND sku < ").push_bind(format!("{upper}\u{10FFFF}"));
-                    query.push(") OR barcode = ").push_bind(text.to_owned());
-                    query.push(")))");
-                    if let Some(after) = after {
-                        query.push(" AND (name_key, id) > (SELECT name_key, id FROM products WHERE id = ").push_bind(after.as_uuid());
-                        query.push(")");
+                let rows: Vec<ProductRow> = match search {
+                    None => {
+                        let mut query = ::sqlx::QueryBuilder::<Db>::new(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = "));
+                        filtered(&mut query);
+                        if let Some(after) = after {
+                            query.push(" AND id > ").push_bind(after.as_uuid());
+                        }
+                        query.push(" ORDER BY id LIMIT ").push_bind(limit.probe());
+                        query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?
                     }
-                    query.push(" ORDER BY name_key, id LIMIT ").push_bind(limit.probe());
-                } else {
-                    if let Some(after) = after {
-                        query.push(" AND id > ").push_bind(after.as_uuid());
+                    Some(text) => {
+                        // Two narrow queries instead of one with OR, each walking an index
+                        // and stopping at the page size, merged in name order: a name
+                        // prefix ([k, k + U+10FFFF) in byte order, which both backends use
+                        // for this column), or an exact SKU or barcode.
+                        let key = search_key(text);
+                        let in_name_order = |query: &mut ::sqlx::QueryBuilder<'_, Db>| {
+                            if let Some(after) = after {
+                                query.push(" AND (name_key, id) > (SELECT name_key, id FROM products WHERE id = ").push_bind(after.as_uuid());
+                                query.push(")");
+                            }
+                            query.push(" ORDER BY name_key, id LIMIT ").push_bind(limit.probe());
+                        };
+                        let mut by_name = ::sqlx::QueryBuilder::<Db>::new(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = "));
+                        filtered(&mut by_name);
+                        by_name.push(" AND name_key >= ").push_bind(key.clone());
+                        by_name.push(" AND name_key < ").push_bind(format!("{key}\u{10FFFF}"));
+                        in_name_order(&mut by_name);
+                        // Whole codes: a handful of products, found through the code
+                        // indexes (one lookup each), then read by id.
+                        let by_code = async {
+                            let ids: Vec<(Uuid,)> = ::sqlx::query_as(
+                                "SELECT product_id FROM product_variants WHERE store_id = $1 AND NOT archived AND sku = $2
+                                 UNION SELECT product_id FROM product_variants WHERE store_id = $1 AND NOT archived AND sku = $3
+                                 UNION SELECT product_id FROM product_variants WHERE store_id = $1 AND NOT archived AND barcode = $2",
+                            )
+                            .bind(store.as_uuid())
+                            .bind(text.to_owned())
+                            .bind(text.to_uppercase())
+                            .fetch_all(self.reader())
+                            .await?;
+                            if ids.is_empty() {
+                                return Ok(Vec::new());
+                            }
+                            let mut query = ::sqlx::QueryBuilder::<Db>::new(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = "));
+                            filtered(&mut query);
+                            query.push(" AND id IN (");
+                            let mut list = query.separated(", ");
+                            for (id,) in &ids {
+                                list.push_bind(*id);
+                            }
+                            query.push(")");
+                            in_name_order(&mut query);
+                            query.build_query_as::<ProductRow>().fetch_all(self.reader()).await
+                        };
+                        let (mut rows, coded) = $crate::try_join(
+                            by_name.build_query_as::<ProductRow>().fetch_all(self.reader()),
+                            by_code,
+                        )
+                        .await
+                        .map_err(classify)?;
+                        rows.extend(coded);
+                        rows.sort_by(|a, b| (&a.name_key, a.id).cmp(&(&b.name_key, b.id)));
+                        rows.dedup_by_key(|r| r.id);
+                        rows.truncate(usize::try_from(limit.probe()).unwrap_or(usize::MAX));
+                        rows
                     }
-                    query.push(" ORDER BY id LIMIT ").push_bind(limit.probe());
-                }
-                let rows: Vec<ProductRow> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
+                };
                 let products = complete_products(self.reader(), rows, currency).await?;
                 Ok(Page::from_probe(products, limit, |p| p.id))
             }
@@ -825,38 +848,20 @@ macro_rules! impl_sql_catalog {
                 .await
                 .map_err(classify)?;
                 let modifier_groups = assemble_groups(group_rows, options, currency)?;
-                let rows: Vec<ProductRow> = ::sqlx::query_as(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = $1 AND status = 'active' ORDER BY name_key, id"))
+                // The two large reads run side by side on separate reader connections.
+                let product_rows = ::sqlx::query_as::<_, ProductRow>(concat!("SELECT ", $crate::product_columns!(), " FROM products WHERE store_id = $1 AND status = 'active'"))
                     .bind(store.as_uuid())
-                    .fetch_all(pool)
-                    .await
-                    .map_err(classify)?;
-                let variants: Vec<VariantRow> = ::sqlx::query_as(concat!("SELECT ", $crate::variant_columns!(), " FROM product_variants WHERE store_id = $1 AND NOT archived ORDER BY product_id, position"))
+                    .fetch_all(pool);
+                let variant_rows = ::sqlx::query_as::<_, VariantRow>(concat!("SELECT ", $crate::variant_columns!(), " FROM product_variants WHERE store_id = $1 AND NOT archived"))
                     .bind(store.as_uuid())
-                    .fetch_all(pool)
-                    .await
-                    .map_err(classify)?;
+                    .fetch_all(pool);
+                let mut rows = product_rows.await.map_err(classify)?;
+                let mut variants = variant_rows.await.map_err(classify)?;
+                variants.sort_unstable_by_key(|v| (v.product_id, v.position));
                 let mut parts = ProductParts::default();
                 parts.add_variants(variants, currency)?;
-                let links = |sql| async move {
-                    let rows: Vec<(Uuid, Uuid)> = ::sqlx::query_as(sql).bind(store.as_uuid()).fetch_all(pool).await.map_err(classify)?;
-                    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-                    for (product, other) in rows {
-                        map.entry(product).or_default().push(other);
-                    }
-                    Ok::<_, StoreError>(map)
-                };
-                parts.tax_rates = links(
-                    "SELECT l.product_id, l.tax_rate_id FROM product_tax_rates l JOIN products p ON p.id = l.product_id
-                     WHERE p.store_id = $1 AND p.status = 'active' ORDER BY l.product_id, l.position",
-                )
-                .await?;
-                parts.groups = links(
-                    "SELECT l.product_id, l.group_id FROM product_modifier_groups l JOIN products p ON p.id = l.product_id
-                     WHERE p.store_id = $1 AND p.status = 'active' ORDER BY l.product_id, l.position",
-                )
-                .await?;
-                let mut products = rows.into_iter().map(|row| parts.assemble(row)).collect::<Result<Vec<_>>>()?;
-                products.sort_by_key(|p| p.position);
+                rows.sort_unstable_by(|a, b| (a.position, &a.name_key, a.id).cmp(&(b.position, &b.name_key, b.id)));
+                let products = rows.into_iter().map(|row| parts.assemble(row)).collect::<Result<Vec<_>>>()?;
                 Ok(MenuData { revision, settings, tax_rates, categories, modifier_groups, products })
             }
 

@@ -123,12 +123,33 @@ macro_rules! impl_sql_catalog_import {
             Ok(())
         }
 
+/// Every rate and group the plan names must be active in this store.
+        async fn check_references(conn: &mut Conn, store: StoreId, plan: &ImportPlan) -> Result<()> {
+            let mut rates: Vec<Uuid> = plan.products.iter().flat_map(|p| p.draft.tax_rate_ids.iter().flatten().map(|id| id.as_uuid())).collect();
+            let mut groups: Vec<Uuid> = plan.products.iter().flat_map(|p| p.draft.modifier_group_ids.iter().map(|id| id.as_uuid())).collect();
+            for ids in [&mut rates, &mut groups] {
+                ids.sort_unstable();
+                ids.dedup();
+            }
+            let found_rates = present(conn, "SELECT id FROM tax_rates WHERE status = 'active' AND store_id = ", store, &rates).await?;
+            let found_groups = present(conn, "SELECT id FROM modifier_groups WHERE status = 'active' AND store_id = ", store, &groups).await?;
+            for p in &plan.products {
+                let rate_missing = p.draft.tax_rate_ids.iter().flatten().any(|id| !found_rates.contains(&id.as_uuid()));
+                let group_missing = p.draft.modifier_group_ids.iter().any(|id| !found_groups.contains(&id.as_uuid()));
+                if rate_missing || group_missing {
+                    return Err(line_error(&p.lines, "unknown", "names a tax rate or modifier group that is not active in this store".into()));
+                }
+            }
+            Ok(())
+        }
+
         async fn insert_new_products(conn: &mut Conn, store: StoreId, products: &[(ProductId, &ProductDraft)]) -> Result<()> {
             let now = clock::now();
             for chunk in products.chunks(IMPORT_CHUNK) {
                 let mut query = ::sqlx::QueryBuilder::<Db>::new(
                     "INSERT INTO products (id, store_id, category_id, name, name_key, description, image_url, station, age_restricted,
-                         track_stock, sell_when_out, available, status, position, default_taxes, version, created_at, updated_at) ",
+                         track_stock, sell_when_out, available, status, position, tax_rate_list, modifier_group_list, version,
+                         created_at, updated_at) ",
                 );
                 query.push_values(chunk, |mut row, (id, d)| {
                     row.push_bind(id.as_uuid())
@@ -145,7 +166,8 @@ macro_rules! impl_sql_catalog_import {
                         .push_bind(d.available)
                         .push_bind(d.status.as_str())
                         .push_bind(i64::from(d.position))
-                        .push_bind(d.tax_rate_ids.is_none())
+                        .push_bind(d.tax_rate_ids.as_deref().map(id_list))
+                        .push_bind(id_list(&d.modifier_group_ids))
                         .push_bind(1_i64)
                         .push_bind(now)
                         .push_bind(now);
@@ -171,26 +193,6 @@ macro_rules! impl_sql_catalog_import {
                 });
                 query.build().execute(&mut *conn).await.map_err(classify)?;
             }
-            let rates: Vec<(Uuid, usize, Uuid)> = products
-                .iter()
-                .flat_map(|(id, d)| d.tax_rate_ids.iter().flatten().enumerate().map(move |(i, r)| (id.as_uuid(), i, r.as_uuid())))
-                .collect();
-            insert_links(conn, "INSERT INTO product_tax_rates (product_id, tax_rate_id, position) ", &rates).await?;
-            let groups: Vec<(Uuid, usize, Uuid)> = products
-                .iter()
-                .flat_map(|(id, d)| d.modifier_group_ids.iter().enumerate().map(move |(i, g)| (id.as_uuid(), i, g.as_uuid())))
-                .collect();
-            insert_links(conn, "INSERT INTO product_modifier_groups (product_id, group_id, position) ", &groups).await
-        }
-
-        async fn insert_links(conn: &mut Conn, prefix: &'static str, links: &[(Uuid, usize, Uuid)]) -> Result<()> {
-            for chunk in links.chunks(IMPORT_CHUNK) {
-                let mut query = ::sqlx::QueryBuilder::<Db>::new(prefix);
-                query.push_values(chunk, |mut row, (product, position, other)| {
-                    row.push_bind(*product).push_bind(*other).push_bind(*position as i64);
-                });
-                query.build().execute(&mut *conn).await.map_err(classify)?;
-            }
             Ok(())
         }
 
@@ -199,6 +201,7 @@ macro_rules! impl_sql_catalog_import {
             let mut tx = pool.begin().await.map_err(classify)?;
             let currency = currency_of(&mut *tx, store).await?;
             let categories = import_categories(&mut tx, store, &plan.category_paths, &mut summary).await?;
+            check_references(&mut tx, store, plan).await?;
             let matches = match_existing(&mut tx, store, plan).await?;
             let mut drafts: Vec<ProductDraft> = Vec::with_capacity(plan.products.len());
             for p in &plan.products {

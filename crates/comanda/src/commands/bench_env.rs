@@ -1,0 +1,105 @@
+//! What the in-process benchmarks share: a scratch database (a temporary SQLite file,
+//! or the configured PostgreSQL), a store, a person, and the real router on a local port.
+
+use crate::database;
+use crate::settings::{DatabaseTarget, Settings};
+use anyhow::{Result, anyhow};
+use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
+use comanda_server::auth::config::AuthConfig;
+use comanda_server::auth::limiter::{Limiter, Rate};
+use comanda_server::readiness::Readiness;
+use comanda_server::{AppState, router};
+use comanda_store::Storage;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub const PASSWORD: &str = "bench passphrase 2580";
+
+pub struct BenchDb {
+    pub storage: Arc<dyn Storage>,
+    /// Holds the scratch SQLite file until the benchmark ends.
+    _scratch: tempfile::TempDir,
+}
+
+/// A migrated database: a fresh SQLite file unless PostgreSQL is configured.
+pub async fn open(settings: &Settings) -> Result<BenchDb> {
+    let scratch = tempfile::Builder::new()
+        .prefix("comanda-bench-")
+        .tempdir()?;
+    let mut local = settings.clone();
+    if matches!(settings.database, DatabaseTarget::Sqlite { .. }) {
+        local.database = DatabaseTarget::Sqlite {
+            path: scratch.path().join("bench.db"),
+        };
+        local.data_dir = scratch.path().to_owned();
+    }
+    let storage = database::open(&local).await?;
+    storage.migrate().await.map_err(|e| anyhow!("{e}"))?;
+    Ok(BenchDb {
+        storage,
+        _scratch: scratch,
+    })
+}
+
+/// A store with a unique code, and a person of `role` working there; returns the store
+/// and the person's login.
+pub async fn store_and_person(
+    storage: &dyn Storage,
+    currency: &str,
+    role: Role,
+) -> Result<(NewStore, String)> {
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    let tag = &suffix[20..];
+    let store = NewStore::parse(&format!("bench-{tag}"), "Bench", currency, "UTC", "en-US")
+        .map_err(|e| anyhow!("{e}"))?;
+    storage
+        .create_store(&store)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let login = format!("bench{tag}");
+    storage
+        .create_user(&NewUser {
+            id: UserId::new(),
+            login: Login::parse("login", &login).map_err(|e| anyhow!("{e}"))?,
+            display_name: DisplayName::parse("display_name", "Bench")
+                .map_err(|e| anyhow!("{e}"))?,
+            password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
+                .await
+                .map_err(|e| anyhow!("{e}"))?,
+            role,
+            all_stores: false,
+            store_ids: vec![store.id],
+            must_change_password: false,
+        })
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok((store, login))
+}
+
+/// The real router on a local port, with sign-in limits out of the way.
+pub async fn serve(storage: Arc<dyn Storage>) -> Result<(AppState, SocketAddr)> {
+    let auth = AuthConfig {
+        login_per_ip: Rate::new(1_000_000, Duration::from_secs(1)),
+        login_per_account: Rate::new(1_000_000, Duration::from_secs(1)),
+        ..AuthConfig::default()
+    };
+    let state = AppState::with_auth(storage, Readiness::serving(), auth, Limiter::local());
+    state.load_signing_key().await.map_err(|e| anyhow!("{e}"))?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = router(state.clone());
+    tokio::spawn(async move {
+        let _ = comanda_server::serve(listener, app, std::future::pending(), Duration::ZERO).await;
+    });
+    Ok((state, addr))
+}
+
+/// The value below which `p` of the sorted samples fall.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
