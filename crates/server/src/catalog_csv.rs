@@ -13,7 +13,7 @@ use comanda_domain::catalog::{
 use comanda_domain::money::MoneyInput;
 use comanda_domain::{Currency, Money, ValidationError};
 use comanda_store::{
-    ImportPlan, ImportProduct, ImportSummary, Limit, ProductFilter, Storage, StoreError,
+    ImportPlan, ImportProduct, ImportSummary, Limit, Page, ProductFilter, Storage, StoreError,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -565,24 +565,31 @@ impl From<StoreError> for ImportError {
     }
 }
 
+/// Every item of a paged list, page by page at the largest page size.
+async fn all_pages<T, C, F, Fut>(mut page: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(Option<C>, Limit) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T, C>, StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let next = page(after, Limit::new(Some(Limit::MAX))).await?;
+        items.extend(next.items);
+        match next.next {
+            Some(cursor) => after = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Every modifier group of a store with the given status.
 async fn all_groups(
     storage: &dyn Storage,
     store: StoreId,
     status: Option<Status>,
 ) -> Result<Vec<ModifierGroup>, StoreError> {
-    let mut groups = Vec::new();
-    let mut after = None;
-    loop {
-        let page = storage
-            .list_modifier_groups(store, status, after, Limit::new(Some(Limit::MAX)))
-            .await?;
-        groups.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(groups),
-        }
-    }
+    all_pages(|after, limit| storage.list_modifier_groups(store, status, after, limit)).await
 }
 
 /// Checks and writes a file into a store's catalog: all of it or nothing.
@@ -614,23 +621,9 @@ pub async fn import_file(
 
 /// The whole catalog of a store as CSV.
 pub async fn export_file(storage: &dyn Storage, store: StoreId) -> Result<Vec<u8>, StoreError> {
-    let mut products = Vec::new();
-    let mut after = None;
-    loop {
-        let page = storage
-            .list_products(
-                store,
-                &ProductFilter::default(),
-                after,
-                Limit::new(Some(Limit::MAX)),
-            )
-            .await?;
-        products.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let all = ProductFilter::default();
+    let products =
+        all_pages(|after, limit| storage.list_products(store, &all, after, limit)).await?;
     let categories = storage.list_categories(store).await?;
     let tax_rates = storage.list_tax_rates(store).await?;
     let groups = all_groups(storage, store, None).await?;

@@ -124,6 +124,24 @@ impl PageParams {
     }
 }
 
+/// An id given as a query parameter (`?category_id=`), or a 400 naming the parameter.
+pub fn query_id<T: std::str::FromStr>(
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("{name} is not an id"),
+                )
+            })
+        })
+        .transpose()
+}
+
 /// A page of results as the API returns it.
 #[derive(Debug, serde::Serialize)]
 pub struct PageView<T> {

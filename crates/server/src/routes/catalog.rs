@@ -4,7 +4,7 @@
 
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView, query_id};
 use crate::menu::MenuCache;
 use crate::state::AppState;
 use axum::Json;
@@ -327,19 +327,7 @@ pub async fn list_products(
     ApiQuery(query): ApiQuery<ProductQuery>,
 ) -> Result<Json<PageView<Product>>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    let category = query
-        .category_id
-        .as_deref()
-        .map(|c| {
-            c.parse().map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    "category_id is not an id",
-                )
-            })
-        })
-        .transpose()?;
+    let category = query_id("category_id", query.category_id.as_deref())?;
     let filter = ProductFilter {
         status: status_filter(query.status.as_deref())?,
         category,

@@ -3,7 +3,7 @@
 
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView, query_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -62,18 +62,7 @@ pub async fn ledger(
     ApiQuery(query): ApiQuery<LedgerQuery>,
 ) -> Result<Json<PageView<Movement>>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    let variant = PageParams {
-        after: query.variant_id,
-        limit: None,
-    }
-    .cursor::<VariantId>()
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "variant_id is not an id",
-        )
-    })?;
+    let variant: Option<VariantId> = query_id("variant_id", query.variant_id.as_deref())?;
     let page = PageParams {
         after: query.after,
         limit: query.limit,

@@ -102,11 +102,49 @@ macro_rules! impl_sql_catalog {
             query.build_query_as().fetch_all(&mut *conn).await.map_err(classify)
         }
 
+        /// The record with this id in this store (`sql` binds `$1` the id, `$2` the store).
+        async fn one_in_store<R, T>(pool: &::sqlx::Pool<Db>, sql: &'static str, id: Uuid, store: StoreId) -> Result<Option<T>>
+        where
+            R: for<'r> ::sqlx::FromRow<'r, <Db as ::sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = StoreError>,
+        {
+            ::sqlx::query_as::<_, R>(sql)
+                .bind(id)
+                .bind(store.as_uuid())
+                .fetch_optional(pool)
+                .await
+                .map_err(classify)?
+                .map(T::try_from)
+                .transpose()
+        }
+
+        /// Every record of a store (`sql` binds `$1` the store).
+        async fn all_in_store<R, T>(pool: &::sqlx::Pool<Db>, sql: &'static str, store: StoreId) -> Result<Vec<T>>
+        where
+            R: for<'r> ::sqlx::FromRow<'r, <Db as ::sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = StoreError>,
+        {
+            ::sqlx::query_as::<_, R>(sql)
+                .bind(store.as_uuid())
+                .fetch_all(pool)
+                .await
+                .map_err(classify)?
+                .into_iter()
+                .map(T::try_from)
+                .collect()
+        }
+
+        /// Every amount must be in the store's currency; names the first that is not.
+        fn in_currency(currency: Currency, amounts: impl IntoIterator<Item = Currency>, field: impl Fn(usize) -> String) -> Result<()> {
+            match amounts.into_iter().position(|c| c != currency) {
+                Some(i) => Err(StoreError::invalid(field(i), "currency_mismatch", format!("this store prices in {currency}"))),
+                None => Ok(()),
+            }
+        }
+
         /// Checks what a product refers to and that its codes are free.
         async fn check_product(conn: &mut Conn, store: StoreId, product: Option<ProductId>, draft: &ProductDraft, currency: Currency) -> Result<()> {
-            if let Some(i) = draft.variants.iter().position(|v| v.price.currency != currency) {
-                return Err(StoreError::invalid(format!("variants[{i}].price.currency"), "currency_mismatch", format!("this store prices in {currency}")));
-            }
+            in_currency(currency, draft.variants.iter().map(|v| v.price.currency), |i| format!("variants[{i}].price.currency"))?;
             if let Some(category) = draft.category_id {
                 let found = present(conn, "SELECT id FROM categories WHERE store_id = ", store, &[category.as_uuid()]).await?;
                 if found.is_empty() {
@@ -298,7 +336,10 @@ macro_rules! impl_sql_catalog {
             assemble_groups(rows, options, currency)
         }
 
-        async fn write_options(conn: &mut Conn, group: ModifierGroupId, draft: &ModifierGroupDraft) -> Result<()> {
+        /// Writes a group's options (in the store's `currency`): those with a known id are
+        /// changed in place, new ones inserted, the rest retired.
+        async fn write_options(conn: &mut Conn, group: ModifierGroupId, draft: &ModifierGroupDraft, currency: Currency) -> Result<()> {
+            in_currency(currency, draft.options.iter().map(|o| o.price_delta.currency), |i| format!("options[{i}].price_delta.currency"))?;
             let existing: Vec<(Uuid,)> = ::sqlx::query_as("SELECT id FROM modifier_options WHERE group_id = $1 AND NOT archived")
                 .bind(group.as_uuid())
                 .fetch_all(&mut *conn)
@@ -493,35 +534,22 @@ macro_rules! impl_sql_catalog {
             async fn create_tax_rate(&self, store: StoreId, draft: &TaxRateDraft) -> Result<TaxRate> {
                 let id = TaxRateId::new();
                 let mut tx = self.writer().begin().await.map_err(classify)?;
+                currency_of(&mut *tx, store).await?;
                 write_tax_rate(&mut tx, "INSERT INTO tax_rates (id, store_id, name, kind, rate, compound, is_default, status, version, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8)", store, id, 1, draft)
-                    .await
-                    .map_err(|e| match e { StoreError::MissingReference(_) => StoreError::NotFound { entity: "store" }, other => other })?;
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8)", store, id, 1, draft).await?;
                 bump_revision(&mut tx, store).await?;
                 tx.commit().await.map_err(classify)?;
                 self.get_tax_rate(store, id).await?.ok_or(StoreError::NotFound { entity: "tax rate" })
             }
 
             async fn get_tax_rate(&self, store: StoreId, id: TaxRateId) -> Result<Option<TaxRate>> {
-                ::sqlx::query_as::<_, TaxRateRow>(concat!("SELECT ", $crate::tax_rate_columns!(), " FROM tax_rates WHERE id = $1 AND store_id = $2"))
-                    .bind(id.as_uuid())
-                    .bind(store.as_uuid())
-                    .fetch_optional(self.writer())
-                    .await
-                    .map_err(classify)?
-                    .map(TaxRate::try_from)
-                    .transpose()
+                let sql = concat!("SELECT ", $crate::tax_rate_columns!(), " FROM tax_rates WHERE id = $1 AND store_id = $2");
+                one_in_store::<TaxRateRow, _>(self.writer(), sql, id.as_uuid(), store).await
             }
 
             async fn list_tax_rates(&self, store: StoreId) -> Result<Vec<TaxRate>> {
-                ::sqlx::query_as::<_, TaxRateRow>(concat!("SELECT ", $crate::tax_rate_columns!(), " FROM tax_rates WHERE store_id = $1 ORDER BY id"))
-                    .bind(store.as_uuid())
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(classify)?
-                    .into_iter()
-                    .map(TaxRate::try_from)
-                    .collect()
+                let sql = concat!("SELECT ", $crate::tax_rate_columns!(), " FROM tax_rates WHERE store_id = $1 ORDER BY id");
+                all_in_store::<TaxRateRow, _>(self.reader(), sql, store).await
             }
 
             async fn update_tax_rate(&self, store: StoreId, id: TaxRateId, expected_version: i64, draft: &TaxRateDraft) -> Result<TaxRate> {
@@ -566,25 +594,13 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn get_category(&self, store: StoreId, id: CategoryId) -> Result<Option<Category>> {
-                ::sqlx::query_as::<_, CategoryRow>(concat!("SELECT ", $crate::category_columns!(), " FROM categories WHERE id = $1 AND store_id = $2"))
-                    .bind(id.as_uuid())
-                    .bind(store.as_uuid())
-                    .fetch_optional(self.writer())
-                    .await
-                    .map_err(classify)?
-                    .map(Category::try_from)
-                    .transpose()
+                let sql = concat!("SELECT ", $crate::category_columns!(), " FROM categories WHERE id = $1 AND store_id = $2");
+                one_in_store::<CategoryRow, _>(self.writer(), sql, id.as_uuid(), store).await
             }
 
             async fn list_categories(&self, store: StoreId) -> Result<Vec<Category>> {
-                ::sqlx::query_as::<_, CategoryRow>(concat!("SELECT ", $crate::category_columns!(), " FROM categories WHERE store_id = $1 ORDER BY position, name, id"))
-                    .bind(store.as_uuid())
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(classify)?
-                    .into_iter()
-                    .map(Category::try_from)
-                    .collect()
+                let sql = concat!("SELECT ", $crate::category_columns!(), " FROM categories WHERE store_id = $1 ORDER BY position, name, id");
+                all_in_store::<CategoryRow, _>(self.reader(), sql, store).await
             }
 
             async fn update_category(&self, store: StoreId, id: CategoryId, expected_version: i64, draft: &CategoryDraft) -> Result<Category> {
@@ -639,12 +655,9 @@ macro_rules! impl_sql_catalog {
                 let id = ModifierGroupId::new();
                 let mut tx = self.writer().begin().await.map_err(classify)?;
                 let currency = currency_of(&mut *tx, store).await?;
-                if let Some(i) = draft.options.iter().position(|o| o.price_delta.currency != currency) {
-                    return Err(StoreError::invalid(format!("options[{i}].price_delta.currency"), "currency_mismatch", format!("this store prices in {currency}")));
-                }
                 write_group(&mut tx, "INSERT INTO modifier_groups (id, store_id, name, min_choices, max_choices, pricing, status, version, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)", store, id, 1, draft).await?;
-                write_options(&mut tx, id, draft).await?;
+                write_options(&mut tx, id, draft, currency).await?;
                 bump_revision(&mut tx, store).await?;
                 tx.commit().await.map_err(classify)?;
                 self.get_modifier_group(store, id).await?.ok_or(StoreError::NotFound { entity: "modifier group" })
@@ -681,13 +694,10 @@ macro_rules! impl_sql_catalog {
             async fn update_modifier_group(&self, store: StoreId, id: ModifierGroupId, expected_version: i64, draft: &ModifierGroupDraft) -> Result<ModifierGroup> {
                 let mut tx = self.writer().begin().await.map_err(classify)?;
                 let currency = currency_of(&mut *tx, store).await?;
-                if let Some(i) = draft.options.iter().position(|o| o.price_delta.currency != currency) {
-                    return Err(StoreError::invalid(format!("options[{i}].price_delta.currency"), "currency_mismatch", format!("this store prices in {currency}")));
-                }
                 let affected = write_group(&mut tx, "UPDATE modifier_groups SET name = $3, min_choices = $4, max_choices = $5, pricing = $6, status = $7,
                      version = version + 1, updated_at = $8 WHERE id = $1 AND store_id = $2 AND version = $9", store, id, expected_version, draft).await?;
                 versioned(&mut tx, affected, "SELECT version FROM modifier_groups WHERE id = $1 AND store_id = $2", id.as_uuid(), store, "modifier group").await?;
-                write_options(&mut tx, id, draft).await?;
+                write_options(&mut tx, id, draft, currency).await?;
                 bump_revision(&mut tx, store).await?;
                 tx.commit().await.map_err(classify)?;
                 self.get_modifier_group(store, id).await?.ok_or(StoreError::NotFound { entity: "modifier group" })

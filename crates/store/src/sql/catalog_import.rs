@@ -207,9 +207,7 @@ macro_rules! impl_sql_catalog_import {
             for p in &plan.products {
                 let mut draft = p.draft.clone();
                 draft.category_id = p.category.and_then(|i| categories.get(i)).map(|id| CategoryId::from_uuid(*id));
-                if draft.variants.iter().any(|v| v.price.currency != currency) {
-                    return Err(line_error(&p.lines, "currency_mismatch", format!("this store prices in {currency}")));
-                }
+                in_currency(currency, draft.variants.iter().map(|v| v.price.currency), |i| format!("line {}", p.lines.get(i).copied().unwrap_or(0)))?;
                 drafts.push(draft);
             }
             let mut new = Vec::new();
