@@ -7,6 +7,7 @@ pub mod catalog_csv;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod idempotency;
 pub mod menu;
 pub mod metrics;
 pub mod observe;

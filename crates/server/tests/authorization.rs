@@ -277,6 +277,36 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "store",
     ),
     (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}/override",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/catalog/products/{product_id}/override",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/overrides",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/catalog/source",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/catalog/source",
+        "owner admin key",
+        "store",
+    ),
+    (
         "GET",
         "/api/v1/stores/{store_id}/catalog/export",
         "owner admin manager cashier waiter kitchen key",
@@ -594,6 +624,9 @@ impl World {
             ("POST", "/api/v1/api-keys") => Some(
                 json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] }),
             ),
+            ("PUT", "/api/v1/stores/{store_id}/catalog/source") => {
+                Some(json!({ "source_store_id": null }))
+            }
             ("PUT", "/api/v1/stores/{store_id}/catalog/settings") => {
                 let current = self.as_owner(Method::GET, &path, None).await;
                 Some(json!({ "version": current.body["version"], "rounding_mode": "half_even" }))
@@ -675,11 +708,16 @@ impl World {
                 (method.as_str() == "PUT").then_some(update)
             }
             (_, t) if t.starts_with("/api/v1/stores/{store_id}/catalog/products/{product_id}") => {
-                let (id, _) = self.fresh_product(place, None).await;
+                let (id, variant) = self.fresh_product(place, None).await;
                 path = path.replace("{product_id}", &id);
-                match (method.as_str(), t.ends_with("/availability")) {
-                    ("PUT", true) => Some(json!({ "available": false })),
-                    ("PUT", false) => Some(json!({
+                let suffix = t.rsplit('/').next().unwrap_or_default();
+                match (method.as_str(), suffix) {
+                    ("PUT", "availability") => Some(json!({ "available": false })),
+                    ("PUT", "override") => Some(json!({
+                        "available": false,
+                        "prices": [{ "variant_id": variant, "price": { "amount": 450, "currency": "BRL" } }],
+                    })),
+                    ("PUT", _) => Some(json!({
                         "version": 1, "name": "Renomeado",
                         "variants": [{ "price": { "amount": 1090, "currency": "BRL" } }],
                     })),

@@ -12,6 +12,7 @@ on_both_backends!(
     the_menu_carries_an_etag_and_answers_304_until_the_catalog_changes,
     terminals_read_their_own_store_menu_with_the_device_token,
     staff_mark_products_sold_out_and_back,
+    a_branch_sells_the_main_catalog_at_its_own_prices,
     csv_exports_import_elsewhere_unchanged_and_bad_files_write_nothing,
     stock_moves_through_the_ledger_and_lists_what_is_low,
 );
@@ -28,9 +29,13 @@ struct Catalog<'a> {
 
 impl<'a> Catalog<'a> {
     fn of(org: &'a Org, token: &str) -> Self {
+        Self::at(org, org.store_a, token)
+    }
+
+    fn at(org: &'a Org, store: comanda_domain::StoreId, token: &str) -> Self {
         Self {
             org,
-            base: format!("/api/v1/stores/{}/catalog", org.store_a),
+            base: format!("/api/v1/stores/{store}/catalog"),
             token: token.to_owned(),
         }
     }
@@ -539,4 +544,152 @@ async fn stock_moves_through_the_ledger_and_lists_what_is_low(db: TestDb) {
         .call(Method::POST, "/stock/transfers", Some(json!({ "to_store_id": org.store_b, "lines": [{ "variant_id": variant, "quantity": 1 }] })))
         .await;
     assert_eq!(transfer.status, 403);
+}
+
+async fn a_branch_sells_the_main_catalog_at_its_own_prices(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let main = Catalog::at(&org, org.store_a, &org.owner.token);
+    let branch = Catalog::at(&org, org.store_b, &org.owner.token);
+    let pizza = main
+        .created(
+            "/products",
+            json!({ "name": "Pizza", "variants": [
+                { "name": "Média", "sku": "PZ-M", "price": brl(4000) },
+                { "name": "Grande", "sku": "PZ-G", "price": brl(5500) },
+            ]}),
+        )
+        .await;
+    let id = pizza["id"].as_str().expect("id");
+    let large = pizza["variants"][1]["id"].as_str().expect("variant");
+
+    let follow = branch
+        .call(
+            Method::PUT,
+            "/source",
+            Some(json!({ "source_store_id": org.store_a })),
+        )
+        .await;
+    assert_eq!(follow.status, 200, "{follow:?}");
+    assert_eq!(follow.body["source_store_id"], json!(org.store_a));
+    let followers = main.call(Method::GET, "/source", None).await;
+    assert_eq!(followers.body["followers"], json!([org.store_b]));
+
+    // The branch reads the shared catalog and cannot change it.
+    let listed = branch.call(Method::GET, "/products", None).await;
+    assert_eq!(listed.body["items"][0]["id"], json!(id));
+    let refused = branch
+        .call(
+            Method::POST,
+            "/products",
+            Some(json!({ "name": "Própria", "variants": [{ "price": brl(100) }] })),
+        )
+        .await;
+    assert_eq!((refused.status, refused.code()), (409, "catalog_shared"));
+    assert_eq!(
+        refused.body["error"]["details"]["source_store_id"],
+        json!(org.store_a)
+    );
+
+    // Its own price, in its own currency only, for variants of that product only.
+    let path = format!("/products/{id}/override");
+    let bad = branch
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({ "prices": [{ "variant_id": large, "price": { "amount": 5900, "currency": "USD" } }] })),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["details"]["field"].as_str()),
+        (422, Some("prices[0].price.currency")),
+        "{bad:?}"
+    );
+    let menu_before = branch.menu(None).await;
+    let priced = branch
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({ "prices": [{ "variant_id": large, "price": brl(5900) }] })),
+        )
+        .await;
+    assert_eq!(priced.status, 200, "{priced:?}");
+    assert_eq!(priced.body["variants"][1]["price"]["amount"], 5900);
+    let read = branch
+        .call(Method::GET, &format!("/products/{id}"), None)
+        .await;
+    assert_eq!(read.body["variants"][1]["price"]["amount"], 5900);
+    let at_main = main
+        .call(Method::GET, &format!("/products/{id}"), None)
+        .await;
+    assert_eq!(at_main.body["variants"][1]["price"]["amount"], 5500);
+
+    // Menus: the branch's ETag moves with its override and with the shared catalog.
+    let tag = etag(&menu_before);
+    let after_price = branch.menu(Some(&tag)).await;
+    assert_eq!(
+        after_price.status, 200,
+        "the override changed the branch menu"
+    );
+    let tag = etag(&after_price);
+    let update = json!({
+        "version": at_main.body["version"],
+        "name": "Pizza",
+        "description": "Massa fina",
+        "variants": [
+            { "id": pizza["variants"][0]["id"], "name": "Média", "sku": "PZ-M", "price": brl(4000) },
+            { "id": large, "name": "Grande", "sku": "PZ-G", "price": brl(5500) },
+        ],
+    });
+    let updated = main
+        .call(Method::PUT, &format!("/products/{id}"), Some(update))
+        .await;
+    assert_eq!(updated.status, 200, "{updated:?}");
+    let after_edit = branch.menu(Some(&tag)).await;
+    assert_eq!(
+        after_edit.status, 200,
+        "the shared change reached the branch menu"
+    );
+    let menu = &after_edit.body;
+    assert_eq!(menu["products"][0]["description"], "Massa fina");
+
+    // Sold out at the main store: the branch keeps selling.
+    let out = Catalog::at(&org, org.store_a, &org.waiter.token)
+        .call(
+            Method::PUT,
+            &format!("/products/{id}/availability"),
+            Some(json!({ "available": false })),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{out:?}");
+    assert_eq!(
+        main.menu(None).await.body["products"][0]["available"],
+        false
+    );
+    assert_eq!(
+        branch.menu(None).await.body["products"][0]["available"],
+        true
+    );
+
+    // Stock at the branch is its own, on the shared variant.
+    let stocked = branch
+        .call(
+            Method::POST,
+            "/stock/movements",
+            Some(
+                json!({ "movements": [{ "variant_id": large, "kind": "receipt", "quantity": 7 }] }),
+            ),
+        )
+        .await;
+    assert_eq!(stocked.status, 201, "{stocked:?}");
+    let levels = main.call(Method::GET, "/stock", None).await;
+    assert_eq!(levels.body["items"], json!([]));
+
+    let overrides = branch.call(Method::GET, "/overrides", None).await;
+    assert_eq!(overrides.body["items"][0]["product_id"], json!(id));
+    let cleared = branch.call(Method::DELETE, &path, None).await;
+    assert_eq!(cleared.status, 204);
+    let read = branch
+        .call(Method::GET, &format!("/products/{id}"), None)
+        .await;
+    assert_eq!(read.body["variants"][1]["price"]["amount"], 5500);
 }

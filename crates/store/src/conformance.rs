@@ -17,6 +17,10 @@ use std::sync::Arc;
 
 mod catalog;
 pub use catalog::*;
+mod idempotency;
+pub use idempotency::*;
+mod catalog_share;
+pub use catalog_share::*;
 
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
@@ -70,6 +74,9 @@ macro_rules! conformance_suite {
             stock_moves_by_ledger_and_blocks_sales_when_out,
             low_stock_lists_what_is_at_or_below_its_threshold,
             transfers_move_stock_between_stores_by_sku,
+            a_branch_sells_from_its_main_store_with_its_own_prices_and_stock,
+            idempotency_keys_replay_refuse_and_expire,
+            concurrent_claims_of_one_key_admit_one,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

@@ -8,8 +8,10 @@
 pub mod audit;
 pub mod catalog;
 pub mod catalog_rows;
+pub mod catalog_share;
 pub mod devices;
 pub mod error;
+pub mod idempotency;
 pub mod migrations;
 pub mod ops;
 pub mod page;
@@ -27,8 +29,10 @@ pub use catalog::{
     CatalogRepo, ImportPlan, ImportProduct, ImportSummary, MenuData, ProductFilter, StockFilter,
     StockRepo, Transfer, TransferLine,
 };
+pub use catalog_share::CatalogShareRepo;
 pub use devices::{ApiKeyRepo, DeviceRepo};
 pub use error::StoreError;
+pub use idempotency::{ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};
 pub use migrations::{
     AppliedMigration, KnownMigration, MigrationState, MigrationStatus, known_migrations,
     migrate_error,
@@ -52,6 +56,8 @@ pub trait Storage:
     + SecretRepo
     + CatalogRepo
     + StockRepo
+    + CatalogShareRepo
+    + IdempotencyRepo
 {
 }
 
@@ -67,6 +73,8 @@ impl<T> Storage for T where
         + SecretRepo
         + CatalogRepo
         + StockRepo
+        + CatalogShareRepo
+        + IdempotencyRepo
 {
 }
 

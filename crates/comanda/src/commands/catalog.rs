@@ -27,6 +27,9 @@ async fn import(storage: &dyn Storage, args: &CatalogImportArgs) -> Result<ExitC
     let [store] = database::store_ids(storage, std::slice::from_ref(&args.store)).await?[..] else {
         bail!("name one store");
     };
+    if let Some(source) = storage.catalog_source(store).await? {
+        bail!("this store sells from the catalog of store {source}; import into that store");
+    }
     let data =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     match import_file(storage, store, &data).await {
@@ -66,6 +69,7 @@ async fn export(storage: &dyn Storage, args: &CatalogExportArgs) -> Result<ExitC
     let [store] = database::store_ids(storage, std::slice::from_ref(&args.store)).await?[..] else {
         bail!("name one store");
     };
+    let store = storage.catalog_source(store).await?.unwrap_or(store);
     let csv = export_file(storage, store)
         .await
         .map_err(|e| anyhow!("{e}"))?;

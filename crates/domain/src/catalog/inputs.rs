@@ -21,7 +21,7 @@ pub const MAX_OPTIONS: usize = 100;
 pub const MAX_GROUPS_PER_PRODUCT: usize = 20;
 pub const MAX_RATES_PER_PRODUCT: usize = 10;
 
-fn parse_id<T: FromStr>(field: &str, value: &str) -> Result<T, ValidationError> {
+pub(crate) fn parse_id<T: FromStr>(field: &str, value: &str) -> Result<T, ValidationError> {
     value
         .trim()
         .parse()

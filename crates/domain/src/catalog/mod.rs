@@ -6,6 +6,7 @@
 
 pub mod codes;
 pub mod inputs;
+pub mod overrides;
 pub mod stock;
 
 pub use codes::{Barcode, ImageUrl, ItemName, Sku, StationCode, search_key};

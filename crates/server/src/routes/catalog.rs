@@ -13,13 +13,15 @@ use axum::http::StatusCode;
 use comanda_domain::catalog::inputs::{
     CategoryInput, ModifierGroupInput, ProductInput, SettingsInput, TaxRateInput,
 };
+use comanda_domain::catalog::overrides;
 use comanda_domain::catalog::{CatalogSettings, Category, ModifierGroup, Product, Status, TaxRate};
 use comanda_domain::{
     CategoryId, Currency, ModifierGroupId, Permission, ProductId, StoreId, TaxRateId,
     ValidationError,
 };
-use comanda_store::{ProductFilter, StoreError};
+use comanda_store::ProductFilter;
 use serde::Deserialize;
+use serde_json::json;
 
 /// The store's currency, which every price it accepts must be in.
 pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, ApiError> {
@@ -29,6 +31,35 @@ pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, A
         .await?
         .ok_or_else(|| ApiError::not_found("store not found"))?
         .currency)
+}
+
+/// The store whose catalog `store` sells from: its own, or the one it follows.
+pub async fn catalog_owner(state: &AppState, store: StoreId) -> Result<StoreId, ApiError> {
+    Ok(state.storage.catalog_source(store).await?.unwrap_or(store))
+}
+
+/// A shared catalog is changed at the store that owns it; a follower changes only its
+/// own prices and availability (`…/products/{id}/override`).
+pub async fn require_own_catalog(state: &AppState, store: StoreId) -> Result<(), ApiError> {
+    match state.storage.catalog_source(store).await? {
+        None => Ok(()),
+        Some(source) => Err(ApiError::conflict(
+            "catalog_shared",
+            "this store sells from another store's catalog: change it there, or set this store's own prices and availability through the product's override",
+        )
+        .with_details(json!({ "source_store_id": source }))),
+    }
+}
+
+/// Products as `store` sells them: its overrides applied.
+pub async fn as_sold_in(
+    state: &AppState,
+    store: StoreId,
+    products: &mut [Product],
+) -> Result<(), ApiError> {
+    let overrides = state.storage.product_overrides(store).await?;
+    overrides::apply_all(products, &overrides);
+    Ok(())
 }
 
 /// Changes are based on a version; a PUT without one is refused rather than guessed.
@@ -72,7 +103,10 @@ pub async fn get_settings(
 ) -> Result<Json<CatalogSettings>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
     let currency = currency_of(&state, store).await?;
-    let settings = state.storage.catalog_settings(store).await?;
+    let settings = state
+        .storage
+        .catalog_settings(catalog_owner(&state, store).await?)
+        .await?;
     Ok(Json(settings.unwrap_or_else(|| {
         CatalogSettings::defaults_for(currency)
     })))
@@ -85,6 +119,7 @@ pub async fn put_settings(
     ApiJson(body): ApiJson<SettingsInput>,
 ) -> Result<Json<CatalogSettings>, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
+    require_own_catalog(&state, store).await?;
     let patch = body.parse()?;
     let currency = currency_of(&state, store).await?;
     let saved = state
@@ -108,7 +143,10 @@ pub async fn list_tax_rates(
     ApiPath(store): ApiPath<StoreId>,
 ) -> Result<Json<PageView<TaxRate>>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    let items = state.storage.list_tax_rates(store).await?;
+    let items = state
+        .storage
+        .list_tax_rates(catalog_owner(&state, store).await?)
+        .await?;
     Ok(Json(PageView { items, next: None }))
 }
 
@@ -119,6 +157,7 @@ pub async fn create_tax_rate(
     ApiJson(body): ApiJson<TaxRateInput>,
 ) -> Result<(StatusCode, Json<TaxRate>), ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let rate = state.storage.create_tax_rate(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
@@ -131,7 +170,13 @@ pub async fn get_tax_rate(
     ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
 ) -> Result<Json<TaxRate>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    found(state.storage.get_tax_rate(store, id).await?, "tax rate")
+    found(
+        state
+            .storage
+            .get_tax_rate(catalog_owner(&state, store).await?, id)
+            .await?,
+        "tax rate",
+    )
 }
 
 pub async fn update_tax_rate(
@@ -141,6 +186,7 @@ pub async fn update_tax_rate(
     ApiJson(body): ApiJson<TaxRateInput>,
 ) -> Result<Json<TaxRate>, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let rate = state
         .storage
@@ -156,6 +202,7 @@ pub async fn archive_tax_rate(
     ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
+    require_own_catalog(&state, store).await?;
     state.storage.archive_tax_rate(store, id).await?;
     MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
@@ -169,7 +216,10 @@ pub async fn list_categories(
     ApiPath(store): ApiPath<StoreId>,
 ) -> Result<Json<PageView<Category>>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    let items = state.storage.list_categories(store).await?;
+    let items = state
+        .storage
+        .list_categories(catalog_owner(&state, store).await?)
+        .await?;
     Ok(Json(PageView { items, next: None }))
 }
 
@@ -180,6 +230,7 @@ pub async fn create_category(
     ApiJson(body): ApiJson<CategoryInput>,
 ) -> Result<(StatusCode, Json<Category>), ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let category = state.storage.create_category(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
@@ -192,7 +243,13 @@ pub async fn get_category(
     ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
 ) -> Result<Json<Category>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    found(state.storage.get_category(store, id).await?, "category")
+    found(
+        state
+            .storage
+            .get_category(catalog_owner(&state, store).await?, id)
+            .await?,
+        "category",
+    )
 }
 
 pub async fn update_category(
@@ -202,6 +259,7 @@ pub async fn update_category(
     ApiJson(body): ApiJson<CategoryInput>,
 ) -> Result<Json<Category>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let category = state
         .storage
@@ -217,6 +275,7 @@ pub async fn delete_category(
     ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     state.storage.delete_category(store, id).await?;
     MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
@@ -246,7 +305,7 @@ pub async fn list_groups(
     let groups = state
         .storage
         .list_modifier_groups(
-            store,
+            catalog_owner(&state, store).await?,
             status_filter(query.status.as_deref())?,
             page.cursor()?,
             page.limit(),
@@ -262,6 +321,7 @@ pub async fn create_group(
     ApiJson(body): ApiJson<ModifierGroupInput>,
 ) -> Result<(StatusCode, Json<ModifierGroup>), ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let group = state.storage.create_modifier_group(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
@@ -275,7 +335,10 @@ pub async fn get_group(
 ) -> Result<Json<ModifierGroup>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
     found(
-        state.storage.get_modifier_group(store, id).await?,
+        state
+            .storage
+            .get_modifier_group(catalog_owner(&state, store).await?, id)
+            .await?,
         "modifier group",
     )
 }
@@ -287,6 +350,7 @@ pub async fn update_group(
     ApiJson(body): ApiJson<ModifierGroupInput>,
 ) -> Result<Json<ModifierGroup>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let group = state
         .storage
@@ -302,6 +366,7 @@ pub async fn archive_group(
     ApiPath((store, id)): ApiPath<(StoreId, ModifierGroupId)>,
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     state.storage.archive_modifier_group(store, id).await?;
     MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
@@ -337,10 +402,16 @@ pub async fn list_products(
         after: query.after,
         limit: query.limit,
     };
-    let products = state
+    let mut products = state
         .storage
-        .list_products(store, &filter, page.cursor()?, page.limit())
+        .list_products(
+            catalog_owner(&state, store).await?,
+            &filter,
+            page.cursor()?,
+            page.limit(),
+        )
         .await?;
+    as_sold_in(&state, store, &mut products.items).await?;
     Ok(Json(PageView::from(products, |p| p)))
 }
 
@@ -351,6 +422,7 @@ pub async fn create_product(
     ApiJson(body): ApiJson<ProductInput>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let product = state.storage.create_product(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
@@ -363,7 +435,12 @@ pub async fn get_product(
     ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
 ) -> Result<Json<Product>, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
-    found(state.storage.get_product(store, id).await?, "product")
+    let mut product = state
+        .storage
+        .get_product(catalog_owner(&state, store).await?, id)
+        .await?;
+    as_sold_in(&state, store, product.as_mut_slice()).await?;
+    found(product, "product")
 }
 
 pub async fn update_product(
@@ -373,6 +450,7 @@ pub async fn update_product(
     ApiJson(body): ApiJson<ProductInput>,
 ) -> Result<Json<Product>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let product = state
         .storage
@@ -388,6 +466,7 @@ pub async fn archive_product(
     ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
 ) -> Result<StatusCode, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     state.storage.archive_product(store, id).await?;
     MenuCache::refresh_soon(&state, store);
     Ok(StatusCode::NO_CONTENT)
@@ -399,9 +478,9 @@ pub struct AvailabilityBody {
     available: bool,
 }
 
-/// Marks a product sold out or back. Staff press this mid-service without having read
-/// the product first, so it needs no version: it changes only this flag, retrying if
-/// someone else changed the product in between.
+/// Marks a product sold out here, or back. Staff press this mid-service, so it needs no
+/// version; it is kept as this store's override, so a chain's other stores, which may
+/// share the product, keep selling it.
 pub async fn set_availability(
     State(state): State<AppState>,
     auth: Auth,
@@ -409,29 +488,26 @@ pub async fn set_availability(
     ApiJson(body): ApiJson<AvailabilityBody>,
 ) -> Result<Json<Product>, ApiError> {
     auth.require_in(&state, Permission::ProductAvailability, store)?;
-    let mut attempts = 0;
-    loop {
-        let current = state
-            .storage
-            .get_product(store, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("product not found"))?;
-        if current.available == body.available {
-            return Ok(Json(current));
-        }
-        let mut draft = current.to_draft();
-        draft.available = body.available;
-        match state
-            .storage
-            .update_product(store, id, current.version, &draft)
-            .await
-        {
-            Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
-            result => {
-                let product = result?;
-                MenuCache::refresh_soon(&state, store);
-                return Ok(Json(product));
-            }
-        }
-    }
+    let owner = catalog_owner(&state, store).await?;
+    let mut product = state
+        .storage
+        .get_product(owner, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product not found"))?;
+    let mut change = state
+        .storage
+        .product_overrides(store)
+        .await?
+        .into_iter()
+        .find(|o| o.product_id == id)
+        .unwrap_or(overrides::ProductOverride {
+            product_id: id,
+            available: None,
+            prices: Default::default(),
+        });
+    change.available = (product.available != body.available).then_some(body.available);
+    state.storage.set_product_override(store, &change).await?;
+    MenuCache::refresh_soon(&state, store);
+    change.apply(&mut product);
+    Ok(Json(product))
 }

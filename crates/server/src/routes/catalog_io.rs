@@ -1,5 +1,6 @@
 //! The catalog as a CSV file: export, and an all-or-nothing import.
 
+use super::catalog::{catalog_owner, require_own_catalog};
 use crate::auth::extract::Auth;
 use crate::catalog_csv::{ImportError, export_file, import_file};
 use crate::error::ApiError;
@@ -30,7 +31,7 @@ pub async fn export(
         .await?
         .ok_or_else(|| ApiError::not_found("store not found"))?
         .code;
-    let csv = export_file(state.storage.as_ref(), store).await?;
+    let csv = export_file(state.storage.as_ref(), catalog_owner(&state, store).await?).await?;
     let disposition = format!("attachment; filename=\"catalog-{code}.csv\"");
     let mut response = csv.into_response();
     let h = response.headers_mut();
@@ -52,6 +53,7 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
+    require_own_catalog(&state, store).await?;
     let is_csv = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

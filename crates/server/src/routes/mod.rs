@@ -5,6 +5,7 @@
 mod auth;
 mod catalog;
 mod catalog_io;
+mod catalog_share;
 mod devices;
 mod me;
 mod menu;
@@ -17,7 +18,7 @@ mod views;
 use crate::error::ApiError;
 use crate::readiness::Phase;
 use crate::state::AppState;
-use crate::{health, metrics, observe};
+use crate::{health, idempotency, metrics, observe};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
@@ -233,6 +234,26 @@ fn api() -> Api {
             "/stores/{store_id}/catalog/products/{product_id}/availability",
             catalog::set_availability,
         )
+        .put(
+            "/stores/{store_id}/catalog/products/{product_id}/override",
+            catalog_share::put_override,
+        )
+        .delete(
+            "/stores/{store_id}/catalog/products/{product_id}/override",
+            catalog_share::delete_override,
+        )
+        .get(
+            "/stores/{store_id}/catalog/overrides",
+            catalog_share::list_overrides,
+        )
+        .get(
+            "/stores/{store_id}/catalog/source",
+            catalog_share::get_source,
+        )
+        .put(
+            "/stores/{store_id}/catalog/source",
+            catalog_share::put_source,
+        )
         .get("/stores/{store_id}/catalog/export", catalog_io::export)
         .upload("/stores/{store_id}/catalog/import", catalog_io::import)
         // Stock of a store.
@@ -266,10 +287,14 @@ pub fn api_routes() -> Vec<RouteSpec> {
 }
 
 /// The whole HTTP surface. Layers, outermost first: request id + access log, then per
-/// route: metrics, panic guard.
+/// route: metrics, panic guard; for the API, readiness then idempotency keys.
 pub fn router(state: AppState) -> Router {
     let api = api()
         .router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), require_ready));
 
     Router::new()

@@ -14,16 +14,16 @@ use comanda_domain::{Currency, NewStore, ProductId, StoreId};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-async fn store(db: &Arc<dyn Storage>, code: &str) -> StoreId {
+pub(super) async fn store(db: &Arc<dyn Storage>, code: &str) -> StoreId {
     let new = NewStore::parse(code, code, "BRL", "America/Sao_Paulo", "pt-BR").expect("store");
     db.create_store(&new).await.expect("create store").id
 }
 
-fn brl(amount: i64) -> Value {
+pub(super) fn brl(amount: i64) -> Value {
     json!({ "amount": amount, "currency": "BRL" })
 }
 
-fn product(body: Value) -> ProductDraft {
+pub(super) fn product(body: Value) -> ProductDraft {
     serde_json::from_value::<ProductInput>(body)
         .expect("shape")
         .parse(Currency::Brl)

@@ -17,7 +17,8 @@ macro_rules! impl_sql_catalog {
 
         type Conn = <Db as ::sqlx::Database>::Connection;
 
-        /// Marks the store's catalog as changed, in the transaction of the change.
+        /// Marks the store's catalog as changed, in the transaction of the change, for the
+        /// store and every store that follows it.
         async fn bump_revision(conn: &mut Conn, store: StoreId) -> Result<()> {
             ::sqlx::query(
                 "INSERT INTO catalog_revisions (store_id, revision) VALUES ($1, 1)
@@ -27,6 +28,12 @@ macro_rules! impl_sql_catalog {
             .execute(&mut *conn)
             .await
             .map_err(missing_store)?;
+            // The stores selling from this catalog see the change too.
+            ::sqlx::query("UPDATE catalog_revisions SET revision = revision + 1 WHERE store_id IN (SELECT store_id FROM catalog_follows WHERE source_id = $1)")
+                .bind(store.as_uuid())
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
             Ok(())
         }
 
@@ -838,6 +845,8 @@ macro_rules! impl_sql_catalog {
                 // The revision is read first: if a change lands meanwhile, the data is at
                 // least as new as the revision it is labelled with, never older.
                 let revision = self.catalog_revision(store).await?;
+                let overrides = self.product_overrides(store).await?;
+                let store = self.catalog_source(store).await?.unwrap_or(store);
                 let pool = self.reader();
                 let currency = currency_of(pool, store).await?;
                 let settings = self.catalog_settings(store).await?.unwrap_or_else(|| CatalogSettings::defaults_for(currency));
@@ -871,7 +880,8 @@ macro_rules! impl_sql_catalog {
                 let mut parts = ProductParts::default();
                 parts.add_variants(variants, currency)?;
                 rows.sort_unstable_by(|a, b| (a.position, &a.name_key, a.id).cmp(&(b.position, &b.name_key, b.id)));
-                let products = rows.into_iter().map(|row| parts.assemble(row)).collect::<Result<Vec<_>>>()?;
+                let mut products = rows.into_iter().map(|row| parts.assemble(row)).collect::<Result<Vec<_>>>()?;
+                ::comanda_domain::catalog::overrides::apply_all(&mut products, &overrides);
                 Ok(MenuData { revision, settings, tax_rates, categories, modifier_groups, products })
             }
 

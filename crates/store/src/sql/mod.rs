@@ -13,7 +13,9 @@
 mod audit;
 mod catalog;
 mod catalog_import;
+mod catalog_share;
 mod devices;
+mod idempotency;
 mod sessions;
 mod stock;
 mod stores;
@@ -100,7 +102,9 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_devices!($storage);
             $crate::impl_sql_audit!($storage);
             $crate::impl_sql_catalog!($storage);
+            $crate::impl_sql_catalog_share!($storage);
             $crate::impl_sql_stock!($storage);
+            $crate::impl_sql_idempotency!($storage);
         }
     };
 }

@@ -8,7 +8,8 @@ macro_rules! impl_sql_stock {
         use ::comanda_domain::catalog::stock::{Movement, MovementKind, NewMovement, StockLevel};
         use ::comanda_domain::StockMovementId;
 
-        /// What the ledger needs to know about a variant of this store.
+        /// What the ledger needs to know about a variant of the catalog this store sells from
+        /// (its own, or the one it follows): stock is always the store's own.
         struct Stocked {
             product: Uuid,
             track_stock: bool,
@@ -18,7 +19,7 @@ macro_rules! impl_sql_stock {
         async fn stocked(conn: &mut Conn, store: StoreId, variant: VariantId, field: String) -> Result<Stocked> {
             let row: Option<(Uuid, bool, bool)> = ::sqlx::query_as(
                 "SELECT p.id, p.track_stock, p.sell_when_out FROM product_variants v JOIN products p ON p.id = v.product_id
-                 WHERE v.id = $1 AND v.store_id = $2",
+                 WHERE v.id = $1 AND v.store_id = COALESCE((SELECT source_id FROM catalog_follows WHERE store_id = $2), $2)",
             )
             .bind(variant.as_uuid())
             .bind(store.as_uuid())
@@ -93,7 +94,7 @@ macro_rules! impl_sql_stock {
                 let mut outgoing = Vec::with_capacity(transfer.lines.len());
                 let mut incoming = Vec::with_capacity(transfer.lines.len());
                 for (i, line) in transfer.lines.iter().enumerate() {
-                    let sku: Option<(Option<String>,)> = ::sqlx::query_as("SELECT sku FROM product_variants WHERE id = $1 AND store_id = $2")
+                    let sku: Option<(Option<String>,)> = ::sqlx::query_as("SELECT sku FROM product_variants WHERE id = $1 AND store_id = COALESCE((SELECT source_id FROM catalog_follows WHERE store_id = $2), $2)")
                         .bind(line.variant_id.as_uuid())
                         .bind(transfer.from.as_uuid())
                         .fetch_optional(&mut *tx)
@@ -105,7 +106,7 @@ macro_rules! impl_sql_stock {
                         Some((None,)) => return Err(StoreError::invalid(field, "no_sku", "only variants with a SKU can be transferred: the SKU finds them in the other store")),
                         Some((Some(sku),)) => sku,
                     };
-                    let target: Option<(Uuid,)> = ::sqlx::query_as("SELECT id FROM product_variants WHERE store_id = $1 AND sku = $2 AND NOT archived")
+                    let target: Option<(Uuid,)> = ::sqlx::query_as("SELECT id FROM product_variants WHERE store_id = COALESCE((SELECT source_id FROM catalog_follows WHERE store_id = $1), $1) AND sku = $2 AND NOT archived")
                         .bind(transfer.to.as_uuid())
                         .bind(&sku)
                         .fetch_optional(&mut *tx)

@@ -1,0 +1,89 @@
+//! Remembered answers to retried writes. A client that sends `Idempotency-Key` with a
+//! write gets, for every retry with that key, the first answer byte for byte; the key is
+//! held by one request at a time, and a request that never finished (a crash, a 5xx)
+//! leaves the key free to try again.
+
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// One key of one caller: `scope` names the caller (`user:…`, `key:…`, `device:…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of the method, path and body: the same key with another request is refused.
+    pub request_hash: Vec<u8>,
+    /// The key is held this long by the request that claimed it; after that a retry may
+    /// take it over (the first one crashed or hung).
+    pub lease_until: DateTime<Utc>,
+    /// The answer is kept until then.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A finished answer, as it was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    /// The headers worth repeating (content type, location, ETag), as name/value pairs.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The key is now held by this request: run it, then complete or release the key.
+    Claimed,
+    /// The same request was answered before: send this again.
+    Replay(StoredResponse),
+    /// The key was used for a different request.
+    Mismatch,
+    /// Another request holds the key right now.
+    InProgress,
+}
+
+#[async_trait]
+pub trait IdempotencyRepo: Send + Sync {
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<ClaimOutcome>;
+
+    /// Keeps the answer for retries. A no-op if the key was completed already (by the
+    /// write itself, in its own transaction).
+    async fn complete_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<()>;
+
+    /// Frees a key whose request did not finish, so a retry runs it again.
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> Result<()>;
+
+    /// Forgets answers that expired before `now`; returns how many.
+    async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64>;
+}
+
+impl StoredResponse {
+    #[doc(hidden)]
+    pub fn headers_text(&self) -> Result<String> {
+        serde_json::to_string(&self.headers).map_err(|e| StoreError::Internal(e.to_string()))
+    }
+
+    #[doc(hidden)]
+    pub fn from_row(status: i32, headers: Option<String>, body: Option<Vec<u8>>) -> Result<Self> {
+        let headers = match headers {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Internal(format!("stored response headers: {e}")))?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            status: u16::try_from(status)
+                .map_err(|_| StoreError::Internal(format!("stored status {status}")))?,
+            headers,
+            body: body.unwrap_or_default(),
+        })
+    }
+}

@@ -1,0 +1,102 @@
+/// `IdempotencyRepo`; expanded inside [`impl_sql_repos!`](crate::impl_sql_repos).
+/// Instants are kept as Unix milliseconds so both backends compare them the same way.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_sql_idempotency {
+    ($storage:ty) => {
+        use $crate::idempotency::{ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};
+
+        type KeyRow = (Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>);
+
+        #[::async_trait::async_trait]
+        impl IdempotencyRepo for $storage {
+            async fn claim_idempotency_key(
+                &self,
+                claim: &IdempotencyClaim,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<ClaimOutcome> {
+                // A new key, an expired answer, or an unfinished request whose lease ran
+                // out (retried by the same request) goes to this request; the conflict
+                // clause decides atomically, so only one of several racing retries wins.
+                let claimed = ::sqlx::query(
+                    "INSERT INTO idempotency_keys (scope, key, request_hash, created_at, lease_until, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (scope, key) DO UPDATE
+                     SET request_hash = excluded.request_hash, status = NULL, headers = NULL, body = NULL,
+                         created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                     WHERE idempotency_keys.expires_at <= excluded.created_at
+                        OR (idempotency_keys.status IS NULL AND idempotency_keys.lease_until <= excluded.created_at
+                            AND idempotency_keys.request_hash = excluded.request_hash)",
+                )
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .bind(&claim.request_hash)
+                .bind(now.timestamp_millis())
+                .bind(claim.lease_until.timestamp_millis())
+                .bind(claim.expires_at.timestamp_millis())
+                .execute(self.writer())
+                .await
+                .map_err(classify)?
+                .rows_affected();
+                if claimed == 1 {
+                    return Ok(ClaimOutcome::Claimed);
+                }
+                let row: Option<KeyRow> = ::sqlx::query_as(
+                    "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                )
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .fetch_optional(self.writer())
+                .await
+                .map_err(classify)?;
+                let Some((hash, status, headers, body)) = row else {
+                    // Released or purged in between: the client may simply retry.
+                    return Ok(ClaimOutcome::InProgress);
+                };
+                if hash != claim.request_hash {
+                    return Ok(ClaimOutcome::Mismatch);
+                }
+                match status {
+                    Some(status) => Ok(ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body)?)),
+                    None => Ok(ClaimOutcome::InProgress),
+                }
+            }
+
+            async fn complete_idempotency_key(&self, scope: &str, key: &str, response: &StoredResponse) -> Result<()> {
+                let headers = response.headers_text()?;
+                ::sqlx::query(
+                    "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5
+                     WHERE scope = $1 AND key = $2 AND status IS NULL",
+                )
+                .bind(scope)
+                .bind(key)
+                .bind(i32::from(response.status))
+                .bind(headers)
+                .bind(&response.body)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn release_idempotency_key(&self, scope: &str, key: &str) -> Result<()> {
+                ::sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
+                    .bind(scope)
+                    .bind(key)
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn purge_idempotency_keys(&self, now: ::chrono::DateTime<::chrono::Utc>) -> Result<u64> {
+                Ok(::sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+                    .bind(now.timestamp_millis())
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?
+                    .rows_affected())
+            }
+        }
+    };
+}
