@@ -102,6 +102,22 @@ id_type!(
     /// An entry of the stock ledger.
     StockMovementId
 );
+id_type!(
+    /// A part of a store's floor: the terrace, the bar, the hall.
+    ServiceAreaId
+);
+id_type!(
+    /// A table of a store.
+    TableId
+);
+id_type!(
+    /// An order (a tab, a ticket, a delivery).
+    OrderId
+);
+id_type!(
+    /// A line of an order.
+    OrderLineId
+);
 
 #[cfg(test)]
 mod tests {
