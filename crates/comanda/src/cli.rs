@@ -87,9 +87,26 @@ pub enum Command {
     /// Import or export a store's catalog as CSV (see docs/catalog.md)
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check the order log (see docs/orders.md)
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure this binary (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every store's order log and prove no event was altered or removed: each
+    /// event's hash is recomputed and must chain to the one before it
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// Only this store, by code or id
+    #[arg(long)]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

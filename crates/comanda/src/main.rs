@@ -38,6 +38,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         Command::Migrate(_)
         | Command::User(_)
         | Command::Catalog(_)
+        | Command::Audit(_)
         | Command::Bench(cli::BenchCommand::Auth(_) | cli::BenchCommand::Catalog(_)) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -59,6 +60,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             (Command::Migrate(args), _) => commands::migrate::run(&settings, args).await,
             (Command::User(command), _) => commands::user::run(&settings, command).await,
             (Command::Catalog(command), _) => commands::catalog::run(&settings, command).await,
+            (Command::Audit(command), _) => commands::audit::run(&settings, command).await,
             (Command::Bench(cli::BenchCommand::Auth(args)), _) => {
                 commands::bench_auth::run(&settings, args).await
             }

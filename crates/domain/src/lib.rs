@@ -16,8 +16,9 @@ pub mod users;
 pub mod validation;
 
 pub use ids::{
-    ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, ProductId,
-    SessionId, StockMovementId, StoreId, TaxRateId, UserId, VariantId,
+    ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, OrderId,
+    OrderLineId, ProductId, ServiceAreaId, SessionId, StockMovementId, StoreId, TableId, TaxRateId,
+    UserId, VariantId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};
@@ -31,3 +32,4 @@ pub mod password_policy;
 pub mod secret;
 
 pub use secret::Secret;
+pub mod orders;

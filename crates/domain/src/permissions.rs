@@ -35,10 +35,21 @@ pub enum Permission {
     ProductAvailability,
     /// Receive, count, adjust and transfer stock.
     StockManage,
+    /// See a store's orders and tables.
+    OrderRead,
+    /// Open orders, add and remove lines, send them, discount within the limit, move,
+    /// merge and split tabs.
+    OrderTake,
+    /// Approve what needs a manager: voiding what the kitchen has, large discounts.
+    OrderApprove,
+    /// Mark what the kitchen has made.
+    KitchenUpdate,
+    /// Lay out service areas and tables.
+    FloorManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 17] = [
         Permission::StoreRead,
         Permission::StoreCreate,
         Permission::StoreManage,
@@ -51,6 +62,11 @@ impl Permission {
         Permission::CatalogManage,
         Permission::ProductAvailability,
         Permission::StockManage,
+        Permission::OrderRead,
+        Permission::OrderTake,
+        Permission::OrderApprove,
+        Permission::KitchenUpdate,
+        Permission::FloorManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -67,6 +83,11 @@ impl Permission {
             Permission::CatalogManage => "catalog_manage",
             Permission::ProductAvailability => "product_availability",
             Permission::StockManage => "stock_manage",
+            Permission::OrderRead => "order_read",
+            Permission::OrderTake => "order_take",
+            Permission::OrderApprove => "order_approve",
+            Permission::KitchenUpdate => "kitchen_update",
+            Permission::FloorManage => "floor_manage",
         }
     }
 
@@ -148,11 +169,25 @@ const MANAGER: PermissionSet = PermissionSet::of(&[
     Permission::CatalogManage,
     Permission::ProductAvailability,
     Permission::StockManage,
+    Permission::OrderRead,
+    Permission::OrderTake,
+    Permission::OrderApprove,
+    Permission::KitchenUpdate,
+    Permission::FloorManage,
 ]);
-const STAFF: PermissionSet = PermissionSet::of(&[
+const FLOOR: PermissionSet = PermissionSet::of(&[
     Permission::StoreRead,
     Permission::CatalogRead,
     Permission::ProductAvailability,
+    Permission::OrderRead,
+    Permission::OrderTake,
+]);
+const KITCHEN: PermissionSet = PermissionSet::of(&[
+    Permission::StoreRead,
+    Permission::CatalogRead,
+    Permission::ProductAvailability,
+    Permission::OrderRead,
+    Permission::KitchenUpdate,
 ]);
 
 impl Role {
@@ -161,7 +196,8 @@ impl Role {
         match self {
             Role::Owner | Role::Admin => EVERYTHING,
             Role::Manager => MANAGER,
-            Role::Cashier | Role::Waiter | Role::Kitchen => STAFF,
+            Role::Cashier | Role::Waiter => FLOOR,
+            Role::Kitchen => KITCHEN,
         }
     }
 
@@ -204,6 +240,11 @@ mod tests {
                     "catalog_manage",
                     "product_availability",
                     "stock_manage",
+                    "order_read",
+                    "order_take",
+                    "order_approve",
+                    "kitchen_update",
+                    "floor_manage",
                 ],
             ),
             (
@@ -221,6 +262,11 @@ mod tests {
                     "catalog_manage",
                     "product_availability",
                     "stock_manage",
+                    "order_read",
+                    "order_take",
+                    "order_approve",
+                    "kitchen_update",
+                    "floor_manage",
                 ],
             ),
             (
@@ -234,19 +280,42 @@ mod tests {
                     "catalog_manage",
                     "product_availability",
                     "stock_manage",
+                    "order_read",
+                    "order_take",
+                    "order_approve",
+                    "kitchen_update",
+                    "floor_manage",
                 ],
             ),
             (
                 Role::Cashier,
-                &["store_read", "catalog_read", "product_availability"],
+                &[
+                    "store_read",
+                    "catalog_read",
+                    "product_availability",
+                    "order_read",
+                    "order_take",
+                ],
             ),
             (
                 Role::Waiter,
-                &["store_read", "catalog_read", "product_availability"],
+                &[
+                    "store_read",
+                    "catalog_read",
+                    "product_availability",
+                    "order_read",
+                    "order_take",
+                ],
             ),
             (
                 Role::Kitchen,
-                &["store_read", "catalog_read", "product_availability"],
+                &[
+                    "store_read",
+                    "catalog_read",
+                    "product_availability",
+                    "order_read",
+                    "kitchen_update",
+                ],
             ),
         ];
         for (role, names) in expected {

@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use comanda_domain::clock;
-use comanda_store::{ClaimOutcome, IdempotencyClaim, StoredResponse};
+use comanda_store::{ClaimOutcome, IdempotencyClaim, KeyRef, StoredResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -95,6 +95,12 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Ok(ClaimOutcome::InProgress) => return in_progress().into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     }
+    // A write that keeps its answer in its own transaction (orders) finds the key here.
+    let mut parts = parts;
+    parts.extensions.insert(KeyRef {
+        scope: claim.scope.clone(),
+        key: claim.key.clone(),
+    });
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     finish(&state, &claim, response).await
 }

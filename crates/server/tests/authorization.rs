@@ -348,6 +348,138 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin manager key",
         "store",
     ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/areas",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/areas",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/tables",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/tables",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/tables/{table_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/orders",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/orders/{order_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/lines",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/lines/{line_id}/remove",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/lines/{line_id}/void",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/orders/{order_id}/lines/{line_id}/discount",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/orders/{order_id}/discount",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/orders/{order_id}/tip",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/orders/{order_id}/service",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/send",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/ready",
+        "owner admin manager kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/served",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/cancel",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/move",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/merge",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/split",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
@@ -462,6 +594,39 @@ impl World {
                 .expect("variant")
                 .to_owned(),
         )
+    }
+
+    /// A counter order with one pending line, made by the owner; (order id, line id).
+    async fn fresh_order(&self, place: Where) -> (String, String) {
+        let (product, _) = self.fresh_product(place, None).await;
+        let path = format!("/api/v1/stores/{}/orders", self.store(place));
+        let body =
+            json!({ "kind": "counter", "lines": [{ "product_id": product, "quantity": 1 }] });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        (
+            r.body["id"].as_str().expect("id").to_owned(),
+            r.body["lines"][0]["id"].as_str().expect("line").to_owned(),
+        )
+    }
+
+    /// The same, sent to the kitchen (version 2).
+    async fn sent_order(&self, place: Where) -> (String, String) {
+        let (order, line) = self.fresh_order(place).await;
+        let path = format!("/api/v1/stores/{}/orders/{order}/send", self.store(place));
+        let r = self
+            .as_owner(Method::POST, &path, Some(json!({ "version": 1 })))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        (order, line)
+    }
+
+    async fn fresh_table(&self, place: Where) -> String {
+        let path = format!("/api/v1/stores/{}/tables", self.store(place));
+        let body = json!({ "name": format!("Mesa {}", self.n()) });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().expect("id").to_owned()
     }
 
     fn password_of(&self, person: &Person) -> String {
@@ -624,6 +789,63 @@ impl World {
             ("POST", "/api/v1/api-keys") => Some(
                 json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] }),
             ),
+            ("POST", "/api/v1/stores/{store_id}/areas") => {
+                Some(json!({ "name": format!("Área {}", self.n()) }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/tables") => {
+                Some(json!({ "name": format!("Mesa {}", self.n()) }))
+            }
+            ("PUT", "/api/v1/stores/{store_id}/tables/{table_id}") => {
+                path = path.replace("{table_id}", &self.fresh_table(place).await);
+                Some(json!({ "version": 1, "name": format!("Mesa {}", self.n()) }))
+            }
+            ("POST", "/api/v1/stores/{store_id}/orders") => {
+                let (product, _) = self.fresh_product(place, None).await;
+                Some(
+                    json!({ "kind": "counter", "lines": [{ "product_id": product, "quantity": 1 }] }),
+                )
+            }
+            (_, t) if t.starts_with("/api/v1/stores/{store_id}/orders/{order_id}") => {
+                let action = t.trim_start_matches("/api/v1/stores/{store_id}/orders/{order_id}");
+                let needs_sent = matches!(action, "/lines/{line_id}/void" | "/ready" | "/served");
+                let (order, line) = if needs_sent {
+                    self.sent_order(place).await
+                } else {
+                    self.fresh_order(place).await
+                };
+                path = path
+                    .replace("{order_id}", &order)
+                    .replace("{line_id}", &line);
+                let version = if needs_sent { 2 } else { 1 };
+                match action {
+                    "" => None,
+                    "/lines" => {
+                        let (product, _) = self.fresh_product(place, None).await;
+                        Some(
+                            json!({ "version": 1, "lines": [{ "product_id": product, "quantity": 2 }] }),
+                        )
+                    }
+                    "/lines/{line_id}/void" | "/cancel" => {
+                        Some(json!({ "version": version, "reason": "engano" }))
+                    }
+                    "/lines/{line_id}/discount" | "/discount" => Some(
+                        json!({ "version": 1, "discount": { "percent": "5", "reason": "cliente fiel" } }),
+                    ),
+                    "/tip" => {
+                        Some(json!({ "version": 1, "tip": { "amount": 300, "currency": "BRL" } }))
+                    }
+                    "/service" => Some(json!({ "version": 1, "waived": true })),
+                    "/move" => {
+                        Some(json!({ "version": 1, "table_id": self.fresh_table(place).await }))
+                    }
+                    "/merge" => {
+                        let (other, _) = self.fresh_order(place).await;
+                        Some(json!({ "version": 1, "from_order_id": other, "from_version": 1 }))
+                    }
+                    "/split" => Some(json!({ "version": 1, "parts": 2 })),
+                    _ => Some(json!({ "version": version })),
+                }
+            }
             ("PUT", "/api/v1/stores/{store_id}/catalog/source") => {
                 Some(json!({ "source_store_id": null }))
             }
@@ -822,6 +1044,7 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
                 "permissions": [
                     "store_read", "store_manage", "user_read", "device_manage", "audit_read",
                     "catalog_read", "catalog_manage", "product_availability", "stock_manage",
+                    "order_read", "order_take", "order_approve", "kitchen_update", "floor_manage",
                 ],
                 "store_ids": [org.store_a],
             })),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod idempotency;
 pub mod migrations;
 pub mod ops;
+pub mod orders;
 pub mod page;
 pub mod rows;
 pub mod sessions;
@@ -38,6 +39,10 @@ pub use migrations::{
     migrate_error,
 };
 pub use ops::{Backend, Ops, PoolStats};
+pub use orders::{
+    CommitOutcome, DiningTable, KeyRef, OrderCommit, OrderFilter, OrderRepo, OrderWrite, Respond,
+    ServiceArea, TableDraft,
+};
 pub use page::{Limit, Page};
 pub use sessions::{Rotation, SessionRepo};
 pub use stores::StoreRepo;
@@ -58,6 +63,7 @@ pub trait Storage:
     + StockRepo
     + CatalogShareRepo
     + IdempotencyRepo
+    + OrderRepo
 {
 }
 
@@ -75,6 +81,7 @@ impl<T> Storage for T where
         + StockRepo
         + CatalogShareRepo
         + IdempotencyRepo
+        + OrderRepo
 {
 }
 

@@ -2,7 +2,9 @@
 //! the permissions and stores that apply to this request.
 
 use comanda_domain::identity::{ApiKey, Session, SessionKind};
-use comanda_domain::{ApiKeyId, Permission, PermissionSet, Role, SessionId, StoreId, User, UserId};
+use comanda_domain::{
+    ApiKeyId, DeviceId, Permission, PermissionSet, Role, SessionId, StoreId, User, UserId,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +34,8 @@ pub struct Actor {
     pub user_id: Option<UserId>,
     pub session_id: Option<SessionId>,
     pub api_key_id: Option<ApiKeyId>,
+    /// The terminal of a PIN session.
+    pub device_id: Option<DeviceId>,
     pub role: Option<Role>,
     pub permissions: PermissionSet,
     pub all_stores: bool,
@@ -58,6 +62,7 @@ impl Actor {
             user_id: Some(user.id),
             session_id: Some(session.id),
             api_key_id: None,
+            device_id: session.device_id,
             role: Some(user.role),
             permissions: user.role.permissions(),
             all_stores,
@@ -71,6 +76,7 @@ impl Actor {
             user_id: None,
             session_id: None,
             api_key_id: Some(key.id),
+            device_id: None,
             role: None,
             permissions: key.permissions,
             all_stores: key.all_stores,

@@ -7,8 +7,11 @@ mod catalog;
 mod catalog_io;
 mod catalog_share;
 mod devices;
+mod floor;
 mod me;
 mod menu;
+mod order_pricing;
+mod orders;
 mod security_log;
 mod stock;
 mod stores;
@@ -256,6 +259,60 @@ fn api() -> Api {
         )
         .get("/stores/{store_id}/catalog/export", catalog_io::export)
         .upload("/stores/{store_id}/catalog/import", catalog_io::import)
+        // The floor.
+        .get("/stores/{store_id}/areas", floor::list_areas)
+        .post("/stores/{store_id}/areas", floor::create_area)
+        .get("/stores/{store_id}/tables", floor::list_tables)
+        .post("/stores/{store_id}/tables", floor::create_table)
+        .put("/stores/{store_id}/tables/{table_id}", floor::update_table)
+        // Orders.
+        .get("/stores/{store_id}/orders", orders::list)
+        .post("/stores/{store_id}/orders", orders::open)
+        .get("/stores/{store_id}/orders/{order_id}", orders::get)
+        .post(
+            "/stores/{store_id}/orders/{order_id}/lines",
+            orders::add_lines,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/lines/{line_id}/remove",
+            orders::remove_line,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/lines/{line_id}/void",
+            orders::void_line,
+        )
+        .put(
+            "/stores/{store_id}/orders/{order_id}/lines/{line_id}/discount",
+            orders::set_line_discount,
+        )
+        .put(
+            "/stores/{store_id}/orders/{order_id}/discount",
+            orders::set_discount,
+        )
+        .put("/stores/{store_id}/orders/{order_id}/tip", orders::set_tip)
+        .put(
+            "/stores/{store_id}/orders/{order_id}/service",
+            orders::set_service,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/send",
+            orders::send_to_kitchen,
+        )
+        .post("/stores/{store_id}/orders/{order_id}/ready", orders::ready)
+        .post(
+            "/stores/{store_id}/orders/{order_id}/served",
+            orders::served,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/cancel",
+            orders::cancel,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/move",
+            orders::move_table,
+        )
+        .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
+        .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
         // Stock of a store.
         .get("/stores/{store_id}/catalog/stock", stock::levels)
         .get("/stores/{store_id}/catalog/stock/movements", stock::ledger)

@@ -16,6 +16,7 @@ mod catalog_import;
 mod catalog_share;
 mod devices;
 mod idempotency;
+mod orders;
 mod sessions;
 mod stock;
 mod stores;
@@ -105,6 +106,7 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_catalog_share!($storage);
             $crate::impl_sql_stock!($storage);
             $crate::impl_sql_idempotency!($storage);
+            $crate::impl_sql_orders!($storage);
         }
     };
 }

@@ -1,0 +1,178 @@
+//! Service areas and tables of a store, with what is open at each table.
+
+use crate::auth::extract::Auth;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, PageView};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use comanda_domain::orders::OrderStatus;
+use comanda_domain::{OrderId, Permission, ServiceAreaId, StoreId, TableId, ValidationError};
+use comanda_store::{DiningTable, Limit, OrderFilter, ServiceArea, TableDraft};
+use serde::{Deserialize, Serialize};
+
+fn name(field: &str, value: &str) -> Result<String, ValidationError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 60 {
+        return Err(ValidationError::new(
+            field,
+            "invalid_name",
+            "1 to 60 characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaBody {
+    name: String,
+    #[serde(default)]
+    position: i32,
+}
+
+pub async fn list_areas(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<PageView<ServiceArea>>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let items = state.storage.list_areas(store).await?;
+    Ok(Json(PageView { items, next: None }))
+}
+
+pub async fn create_area(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<AreaBody>,
+) -> Result<(StatusCode, Json<ServiceArea>), ApiError> {
+    auth.require_in(&state, Permission::FloorManage, store)?;
+    let area = state
+        .storage
+        .create_area(store, &name("name", &body.name)?, body.position)
+        .await?;
+    Ok((StatusCode::CREATED, Json(area)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableBody {
+    #[serde(default)]
+    version: Option<i64>,
+    name: String,
+    #[serde(default)]
+    area_id: Option<String>,
+    #[serde(default = "default_seats")]
+    seats: i32,
+    #[serde(default)]
+    position: i32,
+    #[serde(default)]
+    archived: bool,
+}
+
+fn default_seats() -> i32 {
+    4
+}
+
+impl TableBody {
+    fn draft(&self) -> Result<TableDraft, ValidationError> {
+        if !(1..=99).contains(&self.seats) {
+            return Err(ValidationError::new(
+                "seats",
+                "out_of_range",
+                "between 1 and 99",
+            ));
+        }
+        let area_id = self
+            .area_id
+            .as_deref()
+            .map(|a| {
+                a.trim()
+                    .parse::<ServiceAreaId>()
+                    .map_err(|_| ValidationError::new("area_id", "invalid_id", "not a valid id"))
+            })
+            .transpose()?;
+        Ok(TableDraft {
+            area_id,
+            name: name("name", &self.name)?,
+            seats: self.seats,
+            position: self.position,
+            archived: self.archived,
+        })
+    }
+}
+
+/// A table and the tabs open at it: the floor plan's colours.
+#[derive(Debug, Serialize)]
+pub struct TableView {
+    #[serde(flatten)]
+    table: DiningTable,
+    open_orders: Vec<OrderId>,
+}
+
+pub async fn list_tables(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<PageView<TableView>>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let tables = state.storage.list_tables(store).await?;
+    let filter = OrderFilter {
+        statuses: OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .collect(),
+        ..OrderFilter::default()
+    };
+    let open = state
+        .storage
+        .list_orders(store, &filter, None, Limit::new(Some(500)))
+        .await?;
+    let items = tables
+        .into_iter()
+        .map(|table| TableView {
+            open_orders: open
+                .items
+                .iter()
+                .filter(|o| o.table_id == Some(table.id))
+                .map(|o| o.id)
+                .collect(),
+            table,
+        })
+        .collect();
+    Ok(Json(PageView { items, next: None }))
+}
+
+pub async fn create_table(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<TableBody>,
+) -> Result<(StatusCode, Json<DiningTable>), ApiError> {
+    auth.require_in(&state, Permission::FloorManage, store)?;
+    let table = state.storage.create_table(store, &body.draft()?).await?;
+    Ok((StatusCode::CREATED, Json(table)))
+}
+
+pub async fn update_table(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, TableId)>,
+    ApiJson(body): ApiJson<TableBody>,
+) -> Result<Json<DiningTable>, ApiError> {
+    auth.require_in(&state, Permission::FloorManage, store)?;
+    let version = body.version.ok_or_else(|| {
+        ValidationError::new(
+            "version",
+            "required",
+            "send the table's version from your last read",
+        )
+    })?;
+    let table = state
+        .storage
+        .update_table(store, id, version, &body.draft()?)
+        .await?;
+    Ok(Json(table))
+}

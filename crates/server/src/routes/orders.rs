@@ -1,0 +1,933 @@
+//! Orders through HTTP. Every change names the `version` it was based on (a stale one is
+//! 409, so two waiters on one tab never overwrite each other), is checked by the domain,
+//! and is written with its events, chained, and with the answer for its
+//! `Idempotency-Key`, in one transaction: a retry after a crash or a lost answer gets the
+//! first answer and never a second order.
+
+use super::order_pricing::{price_lines, tax_policy};
+use crate::auth::extract::Auth;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use comanda_domain::money::MoneyInput;
+use comanda_domain::orders::chain::LoggedEvent;
+use comanda_domain::orders::commands::{Actor, Event, OrderError, OrderPolicy, child_of};
+use comanda_domain::orders::lines::{Discount, DiscountValue, LineInput};
+use comanda_domain::orders::totals::{Totals, totals};
+use comanda_domain::orders::{Delivery, Order, OrderKind, OrderStatus};
+use comanda_domain::tax::Rate;
+use comanda_domain::{
+    OrderId, OrderLineId, Permission, StoreId, TableId, UserId, ValidationError, clock,
+};
+use comanda_store::{
+    CommitOutcome, KeyRef, Limit, OrderCommit, OrderFilter, OrderWrite, StoreError, StoredResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Serialize)]
+struct OrderView<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    totals: Totals,
+}
+
+fn view_bytes(order: &Order) -> Result<Vec<u8>, StoreError> {
+    let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
+    serde_json::to_vec(&OrderView { order, totals })
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn send(stored: StoredResponse, replayed: bool) -> Response {
+    let mut response = Response::new(Body::from(stored.body));
+    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if replayed {
+        response.headers_mut().insert(
+            crate::idempotency::REPLAYED,
+            HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+pub fn order_error(e: OrderError) -> ApiError {
+    match e {
+        OrderError::Invalid(e) => e.into(),
+        OrderError::State {
+            code,
+            message,
+            status,
+        } => ApiError::conflict(code, message).with_details(json!({ "status": status })),
+        OrderError::ApprovalRequired(message) => ApiError::forbidden("approval_required", message),
+        OrderError::Tax(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "tax_error", e.to_string())
+        }
+    }
+}
+
+fn actor(auth: &Auth, store: StoreId) -> Actor {
+    Actor {
+        user: auth.actor.user_id,
+        can_approve: auth.actor.may(Permission::OrderApprove) && auth.actor.can_access(store),
+    }
+}
+
+/// Writes the orders and events; answers with the first order, as kept for the key.
+async fn commit(
+    state: &AppState,
+    auth: &Auth,
+    store: StoreId,
+    orders: Vec<OrderWrite>,
+    events: Vec<(usize, Event)>,
+    key: Option<KeyRef>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let commit = OrderCommit {
+        store,
+        orders,
+        events,
+        actor: auth.actor.user_id,
+        device: auth.actor.device_id,
+        idempotency: key,
+    };
+    let respond = move |orders: &[Order]| -> Result<StoredResponse, StoreError> {
+        let first = orders
+            .first()
+            .ok_or_else(|| StoreError::Internal("no order written".into()))?;
+        Ok(StoredResponse {
+            status: status.as_u16(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: view_bytes(first)?,
+        })
+    };
+    match state.storage.commit_orders(&commit, &respond).await? {
+        CommitOutcome::Committed { response, .. } => Ok(send(response, false)),
+        CommitOutcome::Replayed(first) => Ok(send(first, true)),
+    }
+}
+
+async fn load(state: &AppState, store: StoreId, id: OrderId) -> Result<Order, ApiError> {
+    state
+        .storage
+        .get_order(store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order not found"))
+}
+
+fn version(sent: Option<i64>) -> Result<i64, ApiError> {
+    sent.ok_or_else(|| {
+        ValidationError::new(
+            "version",
+            "required",
+            "send the order's version from your last read",
+        )
+        .into()
+    })
+}
+
+/// Applies one change to an order read at `expected` and writes it.
+async fn change(
+    state: &AppState,
+    auth: &Auth,
+    store: StoreId,
+    id: OrderId,
+    expected: Option<i64>,
+    key: Option<Extension<KeyRef>>,
+    apply: impl FnOnce(&mut Order, Actor) -> Result<Event, OrderError>,
+) -> Result<Response, ApiError> {
+    let expected = version(expected)?;
+    let mut order = load(state, store, id).await?;
+    if order.version != expected {
+        return Err(StoreError::VersionMismatch {
+            entity: "order",
+            current: order.version,
+        }
+        .into());
+    }
+    let event = apply(&mut order, actor(auth, store)).map_err(order_error)?;
+    order.touch(clock::now());
+    commit(
+        state,
+        auth,
+        store,
+        vec![OrderWrite {
+            order,
+            expected_version: Some(expected),
+        }],
+        vec![(0, event)],
+        key.map(|Extension(k)| k),
+        StatusCode::OK,
+    )
+    .await
+}
+
+// Opening.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryInput {
+    address: String,
+    customer_name: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    kind: String,
+    #[serde(default)]
+    table_id: Option<String>,
+    #[serde(default)]
+    guests: Option<u16>,
+    #[serde(default)]
+    delivery: Option<DeliveryInput>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    lines: Vec<LineInput>,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "required", "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+async fn table_in_store(
+    state: &AppState,
+    store: StoreId,
+    field: &str,
+    id: Option<&str>,
+) -> Result<Option<TableId>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    let id: TableId = id
+        .trim()
+        .parse()
+        .map_err(|_| ValidationError::new(field, "invalid_id", "not a valid id"))?;
+    match state.storage.get_table(store, id).await? {
+        Some(table) if !table.archived => Ok(Some(id)),
+        _ => {
+            Err(ValidationError::new(field, "unknown_table", "no such table in this store").into())
+        }
+    }
+}
+
+pub async fn open(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<OpenBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let kind: OrderKind = body.kind.parse().map_err(|()| {
+        ValidationError::new(
+            "kind",
+            "invalid_choice",
+            "must be dine_in, counter, delivery or catering",
+        )
+    })?;
+    let table_id = table_in_store(&state, store, "table_id", body.table_id.as_deref()).await?;
+    if kind == OrderKind::DineIn && table_id.is_none() {
+        return Err(
+            ValidationError::new("table_id", "required", "a dine-in order is at a table").into(),
+        );
+    }
+    if body.guests.is_some_and(|g| g == 0 || g > 99) {
+        return Err(ValidationError::new("guests", "out_of_range", "between 1 and 99").into());
+    }
+    let delivery = match (kind, &body.delivery) {
+        (OrderKind::Delivery, None) => {
+            return Err(ValidationError::new(
+                "delivery",
+                "required",
+                "a delivery needs an address and a name",
+            )
+            .into());
+        }
+        (_, Some(d)) => Some(Delivery {
+            address: text("delivery.address", &d.address, 300)?,
+            customer_name: text("delivery.customer_name", &d.customer_name, 100)?,
+            phone: d
+                .phone
+                .as_deref()
+                .map(|p| text("delivery.phone", p, 30))
+                .transpose()?,
+        }),
+        (_, None) => None,
+    };
+    let notes = body
+        .notes
+        .as_deref()
+        .map(|n| text("notes", n, 500))
+        .transpose()?;
+    let currency = super::catalog::currency_of(&state, store).await?;
+    let policy = tax_policy(&state, store).await?;
+    let (lines, rates) = if body.lines.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        price_lines(&state, store, "lines", &body.lines, auth.actor.user_id).await?
+    };
+    let now = clock::now();
+    let mut order = Order {
+        id: OrderId::new(),
+        store_id: store,
+        number: 0,
+        kind,
+        status: OrderStatus::Open,
+        table_id,
+        guests: body.guests,
+        delivery,
+        notes,
+        currency,
+        tax_policy: policy,
+        rates: Vec::new(),
+        service_waived: false,
+        lines: Vec::new(),
+        discount: None,
+        tip: 0,
+        parts: None,
+        merged_into: None,
+        split_from: None,
+        opened_by: auth.actor.user_id,
+        version: 1,
+        opened_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
+    let mut events = vec![(0, order.opened_event())];
+    if !lines.is_empty() {
+        events.push((0, order.add_lines(lines, rates).map_err(order_error)?));
+    }
+    commit(
+        &state,
+        &auth,
+        store,
+        vec![OrderWrite {
+            order,
+            expected_version: None,
+        }],
+        events,
+        key.map(|Extension(k)| k),
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+// Reading.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// One status or several, comma-separated.
+    status: Option<String>,
+    table_id: Option<String>,
+    kind: Option<String>,
+    opened_by: Option<String>,
+    /// RFC 3339 instants.
+    from: Option<String>,
+    until: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+fn bad_query(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+}
+
+fn instant(
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| bad_query(format!("{name} must be an RFC 3339 instant")))
+        })
+        .transpose()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<PageView<serde_json::Value>>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let statuses = match &query.status {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<OrderStatus>()
+                    .map_err(|()| bad_query(format!("unknown status {s:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let filter = OrderFilter {
+        statuses,
+        table: crate::extract::query_id("table_id", query.table_id.as_deref())?,
+        kind: query
+            .kind
+            .as_deref()
+            .map(|k| {
+                k.parse()
+                    .map_err(|()| bad_query(format!("unknown kind {k:?}")))
+            })
+            .transpose()?,
+        opened_by: crate::extract::query_id::<UserId>("opened_by", query.opened_by.as_deref())?,
+        opened_from: instant("from", query.from.as_deref())?,
+        opened_until: instant("until", query.until.as_deref())?,
+    };
+    let before = crate::extract::query_id("after", query.after.as_deref())?;
+    let page = state
+        .storage
+        .list_orders(store, &filter, before, Limit::new(query.limit))
+        .await?;
+    let next = page.next.map(|id| id.to_string());
+    let items = page
+        .items
+        .iter()
+        .map(|order| {
+            let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
+            serde_json::to_value(OrderView { order, totals })
+                .map_err(|e| StoreError::Internal(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Json(PageView { items, next }))
+}
+
+use axum::Json;
+
+#[derive(Serialize)]
+struct EventView {
+    seq: i64,
+    kind: String,
+    payload: serde_json::Value,
+    actor_id: Option<UserId>,
+    device_id: Option<comanda_domain::DeviceId>,
+    at: chrono::DateTime<chrono::Utc>,
+    hash: String,
+}
+
+impl From<LoggedEvent> for EventView {
+    fn from(e: LoggedEvent) -> Self {
+        Self {
+            seq: e.seq,
+            kind: e.kind,
+            payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+            actor_id: e.actor,
+            device_id: e.device,
+            at: e.at,
+            hash: e.hash.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    order: Order,
+    totals: Totals,
+    events: Vec<EventView>,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let order = load(&state, store, id).await?;
+    let events = state.storage.order_events(store, id).await?;
+    let totals = totals(&order).map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(Json(OrderDetail {
+        order,
+        totals,
+        events: events.into_iter().map(EventView::from).collect(),
+    }))
+}
+
+// Changes.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinesBody {
+    version: Option<i64>,
+    lines: Vec<LineInput>,
+}
+
+pub async fn add_lines(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<LinesBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    version(body.version)?;
+    let (lines, rates) =
+        price_lines(&state, store, "lines", &body.lines, auth.actor.user_id).await?;
+    change(&state, &auth, store, id, body.version, key, |order, _| {
+        order.add_lines(lines, rates)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn remove_line(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    change(&state, &auth, store, id, body.version, key, |order, _| {
+        order.remove_line(line)
+    })
+    .await
+}
+
+pub async fn void_line(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    change(
+        &state,
+        &auth,
+        store,
+        id,
+        body.version,
+        key,
+        |order, actor| order.void_line(line, &body.reason, actor, &OrderPolicy::default()),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountInput {
+    #[serde(default)]
+    amount: Option<MoneyInput>,
+    #[serde(default)]
+    percent: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountBody {
+    version: Option<i64>,
+    /// `null` removes the discount.
+    discount: Option<DiscountInput>,
+}
+
+fn discount(
+    input: Option<&DiscountInput>,
+    currency: comanda_domain::Currency,
+) -> Result<Option<Discount>, ApiError> {
+    let Some(input) = input else { return Ok(None) };
+    let value = match (&input.amount, &input.percent) {
+        (Some(amount), None) => {
+            DiscountValue::Amount(amount.parse("discount.amount", currency, 0)?.amount)
+        }
+        (None, Some(percent)) => DiscountValue::Percent(Rate::parse("discount.percent", percent)?),
+        _ => {
+            return Err(ValidationError::new(
+                "discount",
+                "amount_or_percent",
+                "give an amount or a percent, not both",
+            )
+            .into());
+        }
+    };
+    Ok(Some(Discount {
+        value,
+        reason: input.reason.clone(),
+        applied_by: None,
+        approved_by: None,
+    }))
+}
+
+pub async fn set_line_discount(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<DiscountBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let currency = super::catalog::currency_of(&state, store).await?;
+    let discount = discount(body.discount.as_ref(), currency)?;
+    change(
+        &state,
+        &auth,
+        store,
+        id,
+        body.version,
+        key,
+        |order, actor| order.set_line_discount(line, discount, actor, &OrderPolicy::default()),
+    )
+    .await
+}
+
+pub async fn set_discount(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<DiscountBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let currency = super::catalog::currency_of(&state, store).await?;
+    let discount = discount(body.discount.as_ref(), currency)?;
+    change(
+        &state,
+        &auth,
+        store,
+        id,
+        body.version,
+        key,
+        |order, actor| order.set_discount(discount, actor, &OrderPolicy::default()),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TipBody {
+    version: Option<i64>,
+    tip: MoneyInput,
+}
+
+pub async fn set_tip(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<TipBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let currency = super::catalog::currency_of(&state, store).await?;
+    let tip = body.tip.parse("tip", currency, 0)?;
+    change(&state, &auth, store, id, body.version, key, |order, _| {
+        order.set_tip(tip.amount)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBody {
+    version: Option<i64>,
+    waived: bool,
+}
+
+/// A handler for a change that needs only the order and the body: checks the
+/// permission in the store, then applies `$apply` to the order read at `version`.
+macro_rules! order_change {
+    ($name:ident, $body:ty, $permission:expr, |$order:ident, $body_var:ident| $apply:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            auth: Auth,
+            ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+            key: Option<Extension<KeyRef>>,
+            ApiJson($body_var): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            auth.require_in(&state, $permission, store)?;
+            change(
+                &state,
+                &auth,
+                store,
+                id,
+                $body_var.version,
+                key,
+                |$order, _| $apply,
+            )
+            .await
+        }
+    };
+}
+
+order_change!(
+    set_service,
+    ServiceBody,
+    Permission::OrderTake,
+    |order, body| { order.set_service_waived(body.waived) }
+);
+order_change!(
+    send_to_kitchen,
+    VersionBody,
+    Permission::OrderTake,
+    |order, _body| { order.send(clock::now()) }
+);
+order_change!(
+    ready,
+    VersionBody,
+    Permission::KitchenUpdate,
+    |order, _body| { order.mark_ready() }
+);
+order_change!(
+    served,
+    VersionBody,
+    Permission::OrderTake,
+    |order, _body| { order.mark_served() }
+);
+order_change!(cancel, ReasonBody, Permission::OrderTake, |order, body| {
+    order.cancel(&body.reason, clock::now())
+});
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    version: Option<i64>,
+    table_id: Option<String>,
+    #[serde(default)]
+    guests: Option<u16>,
+}
+
+pub async fn move_table(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<MoveBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let table = table_in_store(&state, store, "table_id", body.table_id.as_deref()).await?;
+    change(&state, &auth, store, id, body.version, key, |order, _| {
+        order.move_to(table, body.guests)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    version: Option<i64>,
+    from_order_id: String,
+    from_version: Option<i64>,
+}
+
+/// Merges another tab of the store into this one.
+pub async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<MergeBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let expected = version(body.version)?;
+    let from_expected = body.from_version.ok_or_else(|| {
+        ApiError::from(ValidationError::new(
+            "from_version",
+            "required",
+            "send the other order's version too",
+        ))
+    })?;
+    let from_id: OrderId = body
+        .from_order_id
+        .trim()
+        .parse()
+        .map_err(|_| ValidationError::new("from_order_id", "invalid_id", "not a valid id"))?;
+    let mut into = load(&state, store, id).await?;
+    let mut from = state
+        .storage
+        .get_order(store, from_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::from(ValidationError::new(
+                "from_order_id",
+                "unknown_order",
+                "no such order in this store",
+            ))
+        })?;
+    for (order, expected) in [(&into, expected), (&from, from_expected)] {
+        if order.version != expected {
+            return Err(StoreError::VersionMismatch {
+                entity: "order",
+                current: order.version,
+            }
+            .into());
+        }
+    }
+    let (into_event, from_event) = into.merge_from(&mut from).map_err(order_error)?;
+    let now = clock::now();
+    into.touch(now);
+    from.touch(now);
+    commit(
+        &state,
+        &auth,
+        store,
+        vec![
+            OrderWrite {
+                order: into,
+                expected_version: Some(expected),
+            },
+            OrderWrite {
+                order: from,
+                expected_version: Some(from_expected),
+            },
+        ],
+        vec![(0, into_event), (1, from_event)],
+        key.map(|Extension(k)| k),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitBody {
+    version: Option<i64>,
+    /// Move these lines to a new order.
+    #[serde(default)]
+    line_ids: Option<Vec<String>>,
+    /// One new order per seat.
+    #[serde(default)]
+    by_seat: bool,
+    /// Split the bill into this many equal parts.
+    #[serde(default)]
+    parts: Option<i64>,
+}
+
+/// Splits a tab: lines to a new order, one order per seat, or the bill into equal parts.
+/// Answers with the original order; the new orders are in its events.
+pub async fn split(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<KeyRef>>,
+    ApiJson(body): ApiJson<SplitBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    let choices = usize::from(body.line_ids.is_some())
+        + usize::from(body.by_seat)
+        + usize::from(body.parts.is_some());
+    if choices != 1 {
+        return Err(ValidationError::new(
+            "line_ids",
+            "one_way",
+            "split by line_ids, by_seat or parts: one of them",
+        )
+        .into());
+    }
+    if let Some(parts) = body.parts {
+        return change(&state, &auth, store, id, body.version, key, |order, _| {
+            order.split_equal(parts)
+        })
+        .await;
+    }
+    let expected = version(body.version)?;
+    let mut order = load(&state, store, id).await?;
+    if order.version != expected {
+        return Err(StoreError::VersionMismatch {
+            entity: "order",
+            current: order.version,
+        }
+        .into());
+    }
+    let groups: Vec<Vec<OrderLineId>> = match &body.line_ids {
+        Some(ids) => vec![
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    id.trim().parse().map_err(|_| {
+                        ApiError::from(ValidationError::new(
+                            format!("line_ids[{i}]"),
+                            "invalid_id",
+                            "not a valid id",
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ],
+        None => {
+            let seats = order.seats();
+            // The first seat's lines stay on the order.
+            seats.into_iter().skip(1).map(|(_, ids)| ids).collect()
+        }
+    };
+    if groups.is_empty() {
+        return Err(ValidationError::new(
+            "by_seat",
+            "one_seat",
+            "the lines are on one seat or none",
+        )
+        .into());
+    }
+    let now = clock::now();
+    let mut writes = vec![];
+    let mut events = vec![];
+    let mut children = Vec::new();
+    for ids in &groups {
+        let mut child = child_of(&order, OrderId::new(), 0, now);
+        let (out, into) = order.split_lines_to(ids, &mut child).map_err(order_error)?;
+        events.push((0, out));
+        children.push((child, into));
+    }
+    order.touch(now);
+    writes.push(OrderWrite {
+        order,
+        expected_version: Some(expected),
+    });
+    for (i, (child, into)) in children.into_iter().enumerate() {
+        let opened = child.opened_event();
+        writes.push(OrderWrite {
+            order: child,
+            expected_version: None,
+        });
+        events.push((i + 1, opened));
+        events.push((i + 1, into));
+    }
+    commit(
+        &state,
+        &auth,
+        store,
+        writes,
+        events,
+        key.map(|Extension(k)| k),
+        StatusCode::OK,
+    )
+    .await
+}

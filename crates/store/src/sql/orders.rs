@@ -1,0 +1,414 @@
+/// `OrderRepo`; expanded inside [`impl_sql_repos!`](crate::impl_sql_repos).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_sql_orders {
+    ($storage:ty) => {
+        use $crate::orders::{order_due, order_from_text, order_to_text, payload_text};
+        use $crate::{CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, Respond, ServiceArea, TableDraft};
+        use ::comanda_domain::orders::chain::{event_hash, LoggedEvent, GENESIS};
+        use ::comanda_domain::orders::Order;
+        use ::comanda_domain::{OrderId, ServiceAreaId, TableId};
+
+        type AreaRow = (Uuid, Uuid, String, i32, bool);
+        type TableRow = (Uuid, Uuid, Option<Uuid>, String, i32, i32, bool, i64);
+        type EventRow = (Uuid, i64, Uuid, String, String, Option<Uuid>, Option<Uuid>, ::chrono::DateTime<::chrono::Utc>, Vec<u8>, Vec<u8>);
+
+
+        fn area(row: AreaRow) -> ServiceArea {
+            ServiceArea { id: ServiceAreaId::from_uuid(row.0), store_id: StoreId::from_uuid(row.1), name: row.2, position: row.3, archived: row.4 }
+        }
+
+        fn table(row: TableRow) -> DiningTable {
+            DiningTable {
+                id: TableId::from_uuid(row.0),
+                store_id: StoreId::from_uuid(row.1),
+                area_id: row.2.map(ServiceAreaId::from_uuid),
+                name: row.3,
+                seats: row.4,
+                position: row.5,
+                archived: row.6,
+                version: row.7,
+            }
+        }
+
+        fn logged(row: EventRow) -> LoggedEvent {
+            LoggedEvent {
+                store_id: StoreId::from_uuid(row.0),
+                seq: row.1,
+                order_id: OrderId::from_uuid(row.2),
+                kind: row.3,
+                payload: row.4,
+                actor: row.5.map(UserId::from_uuid),
+                device: row.6.map(DeviceId::from_uuid),
+                at: row.7,
+                prev_hash: row.8,
+                hash: row.9,
+            }
+        }
+
+        async fn check_area(conn: &mut Conn, store: StoreId, area: Option<ServiceAreaId>) -> Result<()> {
+            if let Some(area) = area {
+                if present(conn, "SELECT id FROM service_areas WHERE store_id = ", store, &[area.as_uuid()]).await?.is_empty() {
+                    return Err(StoreError::invalid("area_id", "unknown", "no such area in this store"));
+                }
+            }
+            Ok(())
+        }
+
+        fn table_conflict(e: ::sqlx::Error) -> StoreError {
+            match classify(e) {
+                StoreError::Conflict { .. } => StoreError::invalid("name", "duplicate", "another table of this store has this name"),
+                other => other,
+            }
+        }
+
+        /// Keeps the write's answer for its key; `Some(answer)` when another request with
+        /// the key finished first (the caller then rolls back).
+        async fn keep_answer(conn: &mut Conn, key: &$crate::KeyRef, response: &$crate::StoredResponse) -> Result<Option<$crate::StoredResponse>> {
+            let kept = ::sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2 AND status IS NULL")
+                .bind(&key.scope)
+                .bind(&key.key)
+                .bind(i32::from(response.status))
+                .bind(response.headers_text()?)
+                .bind(&response.body)
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?
+                .rows_affected();
+            if kept == 1 {
+                return Ok(None);
+            }
+            let row: Option<(Option<i32>, Option<String>, Option<Vec<u8>>)> =
+                ::sqlx::query_as("SELECT status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+            match row {
+                Some((Some(status), headers, body)) => Ok(Some($crate::StoredResponse::from_row(status, headers, body)?)),
+                // The key was released or purged meanwhile: nothing to repeat.
+                _ => Ok(None),
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl OrderRepo for $storage {
+            async fn create_area(&self, store: StoreId, name: &str, position: i32) -> Result<ServiceArea> {
+                let row: AreaRow = ::sqlx::query_as("INSERT INTO service_areas (id, store_id, name, position, archived, created_at) VALUES ($1, $2, $3, $4, FALSE, $5) RETURNING id, store_id, name, position, archived")
+                    .bind(ServiceAreaId::new().as_uuid())
+                    .bind(store.as_uuid())
+                    .bind(name)
+                    .bind(position)
+                    .bind(clock::now())
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(missing_store)?;
+                Ok(area(row))
+            }
+
+            async fn list_areas(&self, store: StoreId) -> Result<Vec<ServiceArea>> {
+                let rows: Vec<AreaRow> = ::sqlx::query_as("SELECT id, store_id, name, position, archived FROM service_areas WHERE store_id = $1 ORDER BY position, name, id")
+                    .bind(store.as_uuid())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(area).collect())
+            }
+
+            async fn create_table(&self, store: StoreId, draft: &TableDraft) -> Result<DiningTable> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                check_area(&mut tx, store, draft.area_id).await?;
+                let row: TableRow = ::sqlx::query_as(
+                    "INSERT INTO dining_tables (id, store_id, area_id, name, seats, position, archived, version, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) RETURNING id, store_id, area_id, name, seats, position, archived, version",
+                )
+                .bind(TableId::new().as_uuid())
+                .bind(store.as_uuid())
+                .bind(draft.area_id.map(|a| a.as_uuid()))
+                .bind(&draft.name)
+                .bind(draft.seats)
+                .bind(draft.position)
+                .bind(draft.archived)
+                .bind(clock::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(table_conflict)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(table(row))
+            }
+
+            async fn update_table(&self, store: StoreId, id: TableId, expected_version: i64, draft: &TableDraft) -> Result<DiningTable> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                owned(&mut tx, "SELECT id FROM dining_tables WHERE store_id = ", store, id.as_uuid(), "table").await?;
+                check_area(&mut tx, store, draft.area_id).await?;
+                let row: Option<TableRow> = ::sqlx::query_as(
+                    "UPDATE dining_tables SET area_id = $3, name = $4, seats = $5, position = $6, archived = $7, version = version + 1
+                     WHERE id = $1 AND store_id = $2 AND version = $8 RETURNING id, store_id, area_id, name, seats, position, archived, version",
+                )
+                .bind(id.as_uuid())
+                .bind(store.as_uuid())
+                .bind(draft.area_id.map(|a| a.as_uuid()))
+                .bind(&draft.name)
+                .bind(draft.seats)
+                .bind(draft.position)
+                .bind(draft.archived)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(table_conflict)?;
+                let Some(row) = row else {
+                    let (current,): (i64,) = ::sqlx::query_as("SELECT version FROM dining_tables WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    return Err(StoreError::VersionMismatch { entity: "table", current });
+                };
+                tx.commit().await.map_err(classify)?;
+                Ok(table(row))
+            }
+
+            async fn get_table(&self, store: StoreId, id: TableId) -> Result<Option<DiningTable>> {
+                let row: Option<TableRow> = ::sqlx::query_as("SELECT id, store_id, area_id, name, seats, position, archived, version FROM dining_tables WHERE id = $1 AND store_id = $2")
+                    .bind(id.as_uuid())
+                    .bind(store.as_uuid())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(row.map(table))
+            }
+
+            async fn list_tables(&self, store: StoreId) -> Result<Vec<DiningTable>> {
+                let rows: Vec<TableRow> = ::sqlx::query_as("SELECT id, store_id, area_id, name, seats, position, archived, version FROM dining_tables WHERE store_id = $1 ORDER BY position, name, id")
+                    .bind(store.as_uuid())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(table).collect())
+            }
+
+            async fn get_order(&self, store: StoreId, id: OrderId) -> Result<Option<Order>> {
+                let row: Option<(String,)> = ::sqlx::query_as("SELECT document FROM orders WHERE id = $1 AND store_id = $2")
+                    .bind(id.as_uuid())
+                    .bind(store.as_uuid())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.map(|(text,)| order_from_text(&text)).transpose()
+            }
+
+            async fn list_orders(&self, store: StoreId, filter: &OrderFilter, before: Option<OrderId>, limit: Limit) -> Result<Page<Order, OrderId>> {
+                let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM orders WHERE store_id = ");
+                query.push_bind(store.as_uuid());
+                if !filter.statuses.is_empty() {
+                    query.push(" AND status IN (");
+                    let mut list = query.separated(", ");
+                    for status in &filter.statuses {
+                        list.push_bind(status.as_str());
+                    }
+                    query.push(")");
+                }
+                if let Some(table) = filter.table {
+                    query.push(" AND table_id = ").push_bind(table.as_uuid());
+                }
+                if let Some(kind) = filter.kind {
+                    query.push(" AND kind = ").push_bind(kind.as_str());
+                }
+                if let Some(user) = filter.opened_by {
+                    query.push(" AND opened_by = ").push_bind(user.as_uuid());
+                }
+                if let Some(from) = filter.opened_from {
+                    query.push(" AND opened_at >= ").push_bind(from);
+                }
+                if let Some(until) = filter.opened_until {
+                    query.push(" AND opened_at < ").push_bind(until);
+                }
+                if let Some(before) = before {
+                    query.push(" AND id < ").push_bind(before.as_uuid());
+                }
+                query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit.get()) + 1);
+                let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
+                let orders = rows.iter().map(|(text,)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
+                Ok(Page::from_probe(orders, limit, |o| o.id))
+            }
+
+            async fn commit_orders(&self, commit: &OrderCommit, respond: &Respond) -> Result<CommitOutcome> {
+                let store = commit.store;
+                let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
+                let new_count = commit.orders.iter().filter(|w| w.expected_version.is_none()).count() as i64;
+                let event_count = commit.events.len() as i64;
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                // Takes the store's log head (a row lock on PostgreSQL) and reserves the
+                // sequence numbers and order numbers this commit needs.
+                let (seq_after, prev_hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
+                    "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq + $2, last_number = order_log_heads.last_number + $4
+                     RETURNING seq, hash, last_number",
+                )
+                .bind(store.as_uuid())
+                .bind(event_count)
+                .bind(GENESIS.to_vec())
+                .bind(new_count)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(missing_store)?;
+                let mut number = last_number - new_count;
+                for (order, write) in orders.iter_mut().zip(&commit.orders) {
+                    if write.expected_version.is_none() {
+                        number += 1;
+                        order.number = number;
+                    }
+                }
+                for (order, write) in orders.iter().zip(&commit.orders) {
+                    let document = order_to_text(order)?;
+                    let total = order_due(order)?;
+                    match write.expected_version {
+                        None => {
+                            ::sqlx::query(
+                                "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                            )
+                            .bind(order.id.as_uuid())
+                            .bind(store.as_uuid())
+                            .bind(order.number)
+                            .bind(order.kind.as_str())
+                            .bind(order.status.as_str())
+                            .bind(order.table_id.map(|t| t.as_uuid()))
+                            .bind(order.opened_by.map(|u| u.as_uuid()))
+                            .bind(total)
+                            .bind(order.version)
+                            .bind(order.opened_at)
+                            .bind(order.updated_at)
+                            .bind(document)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                        }
+                        Some(expected) => {
+                            let updated = ::sqlx::query(
+                                "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
+                                 WHERE id = $1 AND store_id = $2 AND version = $9",
+                            )
+                            .bind(order.id.as_uuid())
+                            .bind(store.as_uuid())
+                            .bind(order.status.as_str())
+                            .bind(order.table_id.map(|t| t.as_uuid()))
+                            .bind(total)
+                            .bind(order.version)
+                            .bind(order.updated_at)
+                            .bind(document)
+                            .bind(expected)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?
+                            .rows_affected();
+                            if updated == 0 {
+                                let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
+                                    .bind(order.id.as_uuid())
+                                    .bind(store.as_uuid())
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(classify)?;
+                                return Err(match current {
+                                    Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
+                                    None => StoreError::NotFound { entity: "order" },
+                                });
+                            }
+                        }
+                    }
+                }
+                let at = clock::now();
+                let mut seq = seq_after - event_count;
+                let mut prev = prev_hash;
+                let mut logged_events = Vec::with_capacity(commit.events.len());
+                for (index, event) in &commit.events {
+                    let order_id = orders.get(*index).map(|o| o.id).ok_or_else(|| StoreError::Internal("event for no order".into()))?;
+                    seq += 1;
+                    let payload = payload_text(event)?;
+                    let hash = event_hash(&prev, store, seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
+                    ::sqlx::query(concat!("INSERT INTO order_events (", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                        .bind(store.as_uuid())
+                        .bind(seq)
+                        .bind(order_id.as_uuid())
+                        .bind(event.kind)
+                        .bind(&payload)
+                        .bind(commit.actor.map(|a| a.as_uuid()))
+                        .bind(commit.device.map(|d| d.as_uuid()))
+                        .bind(at)
+                        .bind(&prev)
+                        .bind(&hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    logged_events.push(LoggedEvent {
+                        store_id: store,
+                        seq,
+                        order_id,
+                        kind: event.kind.to_owned(),
+                        payload,
+                        actor: commit.actor,
+                        device: commit.device,
+                        at,
+                        prev_hash: ::std::mem::replace(&mut prev, hash.clone()),
+                        hash,
+                    });
+                }
+                if event_count > 0 {
+                    ::sqlx::query("UPDATE order_log_heads SET hash = $2 WHERE store_id = $1")
+                        .bind(store.as_uuid())
+                        .bind(&prev)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                let response = respond(&orders)?;
+                if let Some(key) = &commit.idempotency {
+                    if let Some(first) = keep_answer(&mut tx, key, &response).await? {
+                        tx.rollback().await.map_err(classify)?;
+                        return Ok(CommitOutcome::Replayed(first));
+                    }
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(CommitOutcome::Committed { orders, events: logged_events, response })
+            }
+
+            async fn order_events(&self, store: StoreId, order: OrderId) -> Result<Vec<LoggedEvent>> {
+                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE order_id = $1 AND store_id = $2 ORDER BY seq"))
+                    .bind(order.as_uuid())
+                    .bind(store.as_uuid())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(logged).collect())
+            }
+
+            async fn log_after(&self, store: StoreId, after_seq: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
+                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE store_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
+                    .bind(store.as_uuid())
+                    .bind(after_seq)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(logged).collect())
+            }
+
+            async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>> {
+                ::sqlx::query_as("SELECT seq, hash FROM order_log_heads WHERE store_id = $1")
+                    .bind(store.as_uuid())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)
+            }
+
+            async fn logged_stores(&self) -> Result<Vec<StoreId>> {
+                let rows: Vec<(Uuid,)> = ::sqlx::query_as("SELECT store_id FROM order_log_heads ORDER BY store_id")
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(|(id,)| StoreId::from_uuid(id)).collect())
+            }
+        }
+    };
+}
