@@ -183,6 +183,24 @@ pub enum BenchCommand {
     Auth(BenchAuthArgs),
     /// Catalog at scale: CSV import, the menu document (full and 304), search
     Catalog(BenchCatalogArgs),
+    /// Order load: concurrent terminals opening orders, adding lines, sending them
+    Orders(BenchOrdersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchOrdersArgs {
+    /// Concurrent clients, each one terminal taking orders back to back
+    #[arg(long, default_value_t = 64)]
+    pub clients: u32,
+
+    /// How long to run
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+
+    /// Order operations per second over all clients (0: each client as fast as it can,
+    /// which measures the ceiling; latency is then mostly waiting in line)
+    #[arg(long, default_value_t = 0)]
+    pub rate: u32,
 }
 
 #[derive(Debug, Args)]

@@ -39,7 +39,11 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         | Command::User(_)
         | Command::Catalog(_)
         | Command::Audit(_)
-        | Command::Bench(cli::BenchCommand::Auth(_) | cli::BenchCommand::Catalog(_)) => None,
+        | Command::Bench(
+            cli::BenchCommand::Auth(_)
+            | cli::BenchCommand::Catalog(_)
+            | cli::BenchCommand::Orders(_),
+        ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
     let filter = if matches!(cli.command, Command::Bench(_)) {
@@ -66,6 +70,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Catalog(args)), _) => {
                 commands::bench_catalog::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Orders(args)), _) => {
+                commands::bench_orders::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

@@ -80,7 +80,7 @@ async fn verify_passes_an_intact_log_and_finds_tampering() {
             idempotency: None,
         };
         storage
-            .commit_orders(&commit, &respond)
+            .commit_orders(commit, Box::new(respond))
             .await
             .expect("commit");
     }

@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use comanda_domain::clock;
-use comanda_store::{ClaimOutcome, IdempotencyClaim, KeyRef, StoredResponse};
+use comanda_store::{ClaimOutcome, IdempotencyClaim, StoredResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -88,21 +88,37 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         lease_until: now + LEASE,
         expires_at: now + KEEP_FOR,
     };
-    match state.storage.claim_idempotency_key(&claim, now).await {
+    // Writes that keep their answer in their own transaction (orders) only look: the
+    // transaction takes the key, so they cost no extra write.
+    let own_transaction = keeps_answer_in_transaction(parts.uri.path());
+    let outcome = if own_transaction {
+        state.storage.peek_idempotency_key(&claim, now).await
+    } else {
+        state.storage.claim_idempotency_key(&claim, now).await
+    };
+    match outcome {
         Ok(ClaimOutcome::Claimed) => {}
         Ok(ClaimOutcome::Replay(stored)) => return replay(stored),
         Ok(ClaimOutcome::Mismatch) => return key_reused().into_response(),
         Ok(ClaimOutcome::InProgress) => return in_progress().into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     }
-    // A write that keeps its answer in its own transaction (orders) finds the key here.
     let mut parts = parts;
-    parts.extensions.insert(KeyRef {
-        scope: claim.scope.clone(),
-        key: claim.key.clone(),
-    });
+    parts.extensions.insert(claim.clone());
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if own_transaction {
+        return response;
+    }
     finish(&state, &claim, response).await
+}
+
+/// Order writes (`/stores/{id}/orders...`) keep their answer in the order's transaction.
+fn keeps_answer_in_transaction(path: &str) -> bool {
+    let mut segments = path
+        .trim_start_matches(crate::routes::API_PREFIX)
+        .split('/')
+        .skip(1);
+    segments.next() == Some("stores") && segments.nth(1) == Some("orders")
 }
 
 fn is_write(method: &Method) -> bool {
@@ -191,7 +207,7 @@ async fn finish(state: &AppState, claim: &IdempotencyClaim, response: Response) 
     Response::from_parts(parts, Body::from(body))
 }
 
-fn replay(stored: StoredResponse) -> Response {
+pub fn replay(stored: StoredResponse) -> Response {
     let mut response = Response::new(Body::from(stored.body));
     *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
@@ -204,7 +220,7 @@ fn replay(stored: StoredResponse) -> Response {
     response
 }
 
-fn key_reused() -> ApiError {
+pub fn key_reused() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "idempotency_key_reused",
@@ -213,7 +229,7 @@ fn key_reused() -> ApiError {
     .with_details(json!({ "header": IDEMPOTENCY_KEY.as_str() }))
 }
 
-fn in_progress() -> ApiError {
+pub fn in_progress() -> ApiError {
     ApiError::conflict(
         "idempotency_in_progress",
         "a request with this Idempotency-Key is still running; retry shortly",

@@ -47,6 +47,8 @@ pub struct Inner {
     pub throttle_log: LocalBuckets,
     /// Each store's latest menu document, ready to send.
     pub menus: MenuCache,
+    /// What each store sells, for pricing order lines.
+    pub sales: crate::sale_catalog::SaleCache,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -73,6 +75,7 @@ impl AppState {
             limiter,
             throttle_log: LocalBuckets::default(),
             menus: MenuCache::default(),
+            sales: Default::default(),
             signing_key: OnceLock::new(),
         }))
     }

@@ -436,6 +436,25 @@ async fn retried_order_writes_answer_once(db: TestDb) {
     .await;
     assert_eq!(other.0, 422);
 
+    // Terminals racing with one key: one order, and every one of them is told about it.
+    let racing = json!({ "kind": "counter", "notes": "race", "lines": [pizza_line(&p, 1)] });
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        racers.spawn(post("/orders".into(), "race-1", racing.clone()));
+    }
+    let answers = racers.join_all().await;
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert!(*status == 201 || *status == 409, "{status}");
+            let body: Value = serde_json::from_slice(body).expect("json");
+            body["id"].as_str().unwrap_or("in progress").to_owned()
+        })
+        .filter(|id| id != "in progress")
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(f.count().await, 2);
+
     let order: Value = serde_json::from_slice(&first.1).expect("json");
     let id = order["id"].as_str().expect("id");
     let add = json!({ "version": 1, "lines": [pizza_line(&p, 2)] });

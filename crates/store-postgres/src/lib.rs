@@ -32,6 +32,7 @@ impl Default for PgOptions {
 pub struct PgStorage {
     pool: PgPool,
     connect: PgConnectOptions,
+    commits: comanda_store::orders::CommitQueue,
 }
 
 impl PgStorage {
@@ -44,7 +45,11 @@ impl PgStorage {
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .connect_lazy_with(connect.clone());
-        Ok(Self { pool, connect })
+        Ok(Self {
+            pool,
+            connect,
+            commits: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -61,6 +66,9 @@ impl comanda_store::sql::SqlBackend for PgStorage {
 
     fn reader(&self) -> &PgPool {
         &self.pool
+    }
+    fn commit_queue(&self) -> &comanda_store::orders::CommitQueue {
+        &self.commits
     }
 }
 

@@ -63,6 +63,7 @@ pub struct SqliteStorage {
     writer: SqlitePool,
     reader: SqlitePool,
     path: PathBuf,
+    commits: comanda_store::orders::CommitQueue,
 }
 
 impl SqliteStorage {
@@ -106,6 +107,7 @@ impl SqliteStorage {
             writer,
             reader,
             path: options.path.clone(),
+            commits: Default::default(),
         })
     }
 
@@ -123,6 +125,9 @@ impl comanda_store::sql::SqlBackend for SqliteStorage {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+    fn commit_queue(&self) -> &comanda_store::orders::CommitQueue {
+        &self.commits
     }
 }
 

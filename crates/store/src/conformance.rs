@@ -21,6 +21,8 @@ mod idempotency;
 pub use idempotency::*;
 mod catalog_share;
 pub use catalog_share::*;
+mod orders;
+pub use orders::*;
 
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
@@ -77,6 +79,7 @@ macro_rules! conformance_suite {
             a_branch_sells_from_its_main_store_with_its_own_prices_and_stock,
             idempotency_keys_replay_refuse_and_expire,
             concurrent_claims_of_one_key_admit_one,
+            concurrent_order_commits_number_and_chain_without_gaps,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

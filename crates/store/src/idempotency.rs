@@ -50,6 +50,14 @@ pub trait IdempotencyRepo: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ClaimOutcome>;
 
+    /// What a claim would find, without taking the key (`Claimed`: the key is free).
+    /// For writes that keep their answer in their own transaction.
+    async fn peek_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<ClaimOutcome>;
+
     /// Keeps the answer for retries. A no-op if the key was completed already (by the
     /// write itself, in its own transaction).
     async fn complete_idempotency_key(

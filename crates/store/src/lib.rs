@@ -40,7 +40,7 @@ pub use migrations::{
 };
 pub use ops::{Backend, Ops, PoolStats};
 pub use orders::{
-    CommitOutcome, DiningTable, KeyRef, OrderCommit, OrderFilter, OrderRepo, OrderWrite, Respond,
+    CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, OrderWrite, Respond,
     ServiceArea, TableDraft,
 };
 pub use page::{Limit, Page};
@@ -88,5 +88,7 @@ impl<T> Storage for T where
 /// For the shared SQL, expanded in the backend crates.
 #[doc(hidden)]
 pub use futures::future::try_join;
+#[doc(hidden)]
+pub use tokio;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

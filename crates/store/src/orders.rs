@@ -59,13 +59,6 @@ pub struct OrderWrite {
     pub expected_version: Option<i64>,
 }
 
-/// The answer to keep for the request's `Idempotency-Key`, in the write's transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyRef {
-    pub scope: String,
-    pub key: String,
-}
-
 /// Orders changed together (a merge writes two) and the events they log, in order;
 /// `events[i].0` indexes `orders`.
 #[derive(Clone, Debug)]
@@ -75,7 +68,8 @@ pub struct OrderCommit {
     pub events: Vec<(usize, Event)>,
     pub actor: Option<UserId>,
     pub device: Option<DeviceId>,
-    pub idempotency: Option<KeyRef>,
+    /// The request's `Idempotency-Key`, whose answer is kept in the write's transaction.
+    pub idempotency: Option<crate::IdempotencyClaim>,
 }
 
 #[derive(Clone, Debug)]
@@ -88,6 +82,9 @@ pub enum CommitOutcome {
     },
     /// Another request with the same key finished first; nothing was written.
     Replayed(StoredResponse),
+    /// The key is held by a different request (`mismatch`) or one still running;
+    /// nothing was written.
+    KeyTaken { mismatch: bool },
 }
 
 /// Builds the answer to a write from the orders as they will be stored.
@@ -122,9 +119,14 @@ pub trait OrderRepo: Send + Sync {
 
     /// Writes orders and appends their events to the store's log, chained, in one
     /// transaction; with the request's key, keeps `respond`'s answer in it too. A stale
-    /// `expected_version` fails with `VersionMismatch` and writes nothing.
-    async fn commit_orders(&self, commit: &OrderCommit, respond: &Respond)
-    -> Result<CommitOutcome>;
+    /// `expected_version` fails with `VersionMismatch` and writes nothing. Commits that
+    /// arrive together share one database transaction (group commit), each in its own
+    /// savepoint, and none is answered before that transaction is durable.
+    async fn commit_orders(
+        &self,
+        commit: OrderCommit,
+        respond: Box<Respond>,
+    ) -> Result<CommitOutcome>;
 
     /// The events of one order, in sequence.
     async fn order_events(&self, store: StoreId, order: OrderId) -> Result<Vec<LoggedEvent>>;
@@ -168,4 +170,58 @@ pub fn order_due(order: &Order) -> Result<i64> {
 #[doc(hidden)]
 pub fn payload_text(event: &Event) -> Result<String> {
     serde_json::to_string(&event.payload).map_err(|e| crate::StoreError::Internal(e.to_string()))
+}
+
+/// A commit waiting for the group commit that will carry it.
+#[doc(hidden)]
+pub struct CommitJob {
+    pub commit: OrderCommit,
+    pub respond: Box<Respond>,
+    pub reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
+}
+
+/// The queue of a storage's group commits: a task, started on first use, takes every
+/// commit waiting and writes them in one transaction.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct CommitQueue {
+    sender: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<CommitJob>>>,
+}
+
+/// Most commits one transaction carries.
+#[doc(hidden)]
+pub const MAX_GROUP: usize = 256;
+
+impl CommitQueue {
+    /// Queues `job`, starting the committing task with `start` if none is running (the
+    /// first use, or a runtime that ended). Gives the job back if it cannot be queued.
+    #[doc(hidden)]
+    pub fn submit(
+        &self,
+        job: CommitJob,
+        start: impl FnOnce(tokio::sync::mpsc::Receiver<CommitJob>),
+    ) -> std::result::Result<(), Box<CommitJob>> {
+        let mut sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+        let job = match sender.as_ref() {
+            Some(tx) => match tx.try_send(job) {
+                Ok(()) => return Ok(()),
+                Err(tokio::sync::mpsc::error::TrySendError::Full(job)) => {
+                    return Err(Box::new(job));
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(job)) => job,
+            },
+            None => job,
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Box::new(job));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(MAX_GROUP * 16);
+        start(rx);
+        let result = tx.try_send(job).map_err(|e| match e {
+            tokio::sync::mpsc::error::TrySendError::Full(job)
+            | tokio::sync::mpsc::error::TrySendError::Closed(job) => Box::new(job),
+        });
+        *sender = Some(tx);
+        result
+    }
 }

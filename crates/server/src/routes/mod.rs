@@ -10,7 +10,6 @@ mod devices;
 mod floor;
 mod me;
 mod menu;
-mod order_pricing;
 mod orders;
 mod security_log;
 mod stock;

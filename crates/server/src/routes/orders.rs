@@ -4,10 +4,10 @@
 //! `Idempotency-Key`, in one transaction: a retry after a crash or a lost answer gets the
 //! first answer and never a second order.
 
-use super::order_pricing::{price_lines, tax_policy};
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
+use crate::sale_catalog::SaleCache;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Extension, State};
@@ -24,7 +24,8 @@ use comanda_domain::{
     OrderId, OrderLineId, Permission, StoreId, TableId, UserId, ValidationError, clock,
 };
 use comanda_store::{
-    CommitOutcome, KeyRef, Limit, OrderCommit, OrderFilter, OrderWrite, StoreError, StoredResponse,
+    CommitOutcome, IdempotencyClaim, Limit, OrderCommit, OrderFilter, OrderWrite, StoreError,
+    StoredResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -42,19 +43,13 @@ fn view_bytes(order: &Order) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-fn send(stored: StoredResponse, replayed: bool) -> Response {
+fn send(stored: StoredResponse) -> Response {
     let mut response = Response::new(Body::from(stored.body));
     *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if replayed {
-        response.headers_mut().insert(
-            crate::idempotency::REPLAYED,
-            HeaderValue::from_static("true"),
-        );
-    }
     response
 }
 
@@ -87,7 +82,7 @@ async fn commit(
     store: StoreId,
     orders: Vec<OrderWrite>,
     events: Vec<(usize, Event)>,
-    key: Option<KeyRef>,
+    key: Option<IdempotencyClaim>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let commit = OrderCommit {
@@ -108,9 +103,15 @@ async fn commit(
             body: view_bytes(first)?,
         })
     };
-    match state.storage.commit_orders(&commit, &respond).await? {
-        CommitOutcome::Committed { response, .. } => Ok(send(response, false)),
-        CommitOutcome::Replayed(first) => Ok(send(first, true)),
+    match state
+        .storage
+        .commit_orders(commit, Box::new(respond))
+        .await?
+    {
+        CommitOutcome::Committed { response, .. } => Ok(send(response)),
+        CommitOutcome::Replayed(first) => Ok(crate::idempotency::replay(first)),
+        CommitOutcome::KeyTaken { mismatch: true } => Err(crate::idempotency::key_reused()),
+        CommitOutcome::KeyTaken { mismatch: false } => Err(crate::idempotency::in_progress()),
     }
 }
 
@@ -140,7 +141,7 @@ async fn change(
     store: StoreId,
     id: OrderId,
     expected: Option<i64>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     apply: impl FnOnce(&mut Order, Actor) -> Result<Event, OrderError>,
 ) -> Result<Response, ApiError> {
     let expected = version(expected)?;
@@ -234,7 +235,7 @@ pub async fn open(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<OpenBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -279,12 +280,13 @@ pub async fn open(
         .as_deref()
         .map(|n| text("notes", n, 500))
         .transpose()?;
-    let currency = super::catalog::currency_of(&state, store).await?;
-    let policy = tax_policy(&state, store).await?;
+    let catalog = SaleCache::catalog(&state, store).await?;
     let (lines, rates) = if body.lines.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        price_lines(&state, store, "lines", &body.lines, auth.actor.user_id).await?
+        catalog
+            .price_lines(&state, store, "lines", &body.lines, auth.actor.user_id)
+            .await?
     };
     let now = clock::now();
     let mut order = Order {
@@ -297,8 +299,8 @@ pub async fn open(
         guests: body.guests,
         delivery,
         notes,
-        currency,
-        tax_policy: policy,
+        currency: catalog.currency,
+        tax_policy: catalog.policy,
         rates: Vec::new(),
         service_waived: false,
         lines: Vec::new(),
@@ -481,13 +483,15 @@ pub async fn add_lines(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<LinesBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
     version(body.version)?;
-    let (lines, rates) =
-        price_lines(&state, store, "lines", &body.lines, auth.actor.user_id).await?;
+    let (lines, rates) = SaleCache::catalog(&state, store)
+        .await?
+        .price_lines(&state, store, "lines", &body.lines, auth.actor.user_id)
+        .await?;
     change(&state, &auth, store, id, body.version, key, |order, _| {
         order.add_lines(lines, rates)
     })
@@ -512,7 +516,7 @@ pub async fn remove_line(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -526,7 +530,7 @@ pub async fn void_line(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -592,7 +596,7 @@ pub async fn set_line_discount(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<DiscountBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -614,7 +618,7 @@ pub async fn set_discount(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<DiscountBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -643,7 +647,7 @@ pub async fn set_tip(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<TipBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -670,7 +674,7 @@ macro_rules! order_change {
             State(state): State<AppState>,
             auth: Auth,
             ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-            key: Option<Extension<KeyRef>>,
+            key: Option<Extension<IdempotencyClaim>>,
             ApiJson($body_var): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             auth.require_in(&state, $permission, store)?;
@@ -729,7 +733,7 @@ pub async fn move_table(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<MoveBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -753,7 +757,7 @@ pub async fn merge(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<MergeBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -837,7 +841,7 @@ pub async fn split(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
-    key: Option<Extension<KeyRef>>,
+    key: Option<Extension<IdempotencyClaim>>,
     ApiJson(body): ApiJson<SplitBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;

@@ -62,6 +62,30 @@ macro_rules! impl_sql_idempotency {
                 }
             }
 
+            async fn peek_idempotency_key(
+                &self,
+                claim: &IdempotencyClaim,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<ClaimOutcome> {
+                let row: Option<(Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>, i64, i64)> = ::sqlx::query_as(
+                    "SELECT request_hash, status, headers, body, lease_until, expires_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                )
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(classify)?;
+                let now = now.timestamp_millis();
+                Ok(match row {
+                    None => ClaimOutcome::Claimed,
+                    Some((_, _, _, _, _, expires_at)) if expires_at <= now => ClaimOutcome::Claimed,
+                    Some((hash, _, _, _, _, _)) if hash != claim.request_hash => ClaimOutcome::Mismatch,
+                    Some((_, Some(status), headers, body, _, _)) => ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body)?),
+                    Some((_, None, _, _, lease_until, _)) if lease_until <= now => ClaimOutcome::Claimed,
+                    Some(_) => ClaimOutcome::InProgress,
+                })
+            }
+
             async fn complete_idempotency_key(&self, scope: &str, key: &str, response: &StoredResponse) -> Result<()> {
                 let headers = response.headers_text()?;
                 ::sqlx::query(

@@ -31,6 +31,9 @@ pub trait SqlBackend {
 
     /// The pool for reads that need not see a write in flight.
     fn reader(&self) -> &sqlx::Pool<Self::Db>;
+
+    /// Where order commits wait for their group commit.
+    fn commit_queue(&self) -> &crate::orders::CommitQueue;
 }
 
 /// Implements every repository trait except [`Ops`](crate::Ops) for a storage type.

@@ -62,34 +62,235 @@ macro_rules! impl_sql_orders {
             }
         }
 
-        /// Keeps the write's answer for its key; `Some(answer)` when another request with
-        /// the key finished first (the caller then rolls back).
-        async fn keep_answer(conn: &mut Conn, key: &$crate::KeyRef, response: &$crate::StoredResponse) -> Result<Option<$crate::StoredResponse>> {
-            let kept = ::sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2 AND status IS NULL")
-                .bind(&key.scope)
-                .bind(&key.key)
-                .bind(i32::from(response.status))
-                .bind(response.headers_text()?)
-                .bind(&response.body)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?
-                .rows_affected();
+        /// Keeps the write's answer for its key, in the write's transaction. `Err(outcome)`
+        /// when the key already holds another answer (the caller then rolls back).
+        async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, response: &$crate::StoredResponse) -> Result<::std::result::Result<(), CommitOutcome>> {
+            let now = clock::now().timestamp_millis();
+            // A new key, an expired one, or this request's own claim (same request, not
+            // finished) takes the answer; anything else is someone else's.
+            let kept = ::sqlx::query(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (scope, key) DO UPDATE
+                 SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
+                     created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                 WHERE idempotency_keys.expires_at <= excluded.created_at
+                    OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)",
+            )
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .bind(&claim.request_hash)
+            .bind(i32::from(response.status))
+            .bind(response.headers_text()?)
+            .bind(&response.body)
+            .bind(now)
+            .bind(claim.lease_until.timestamp_millis())
+            .bind(claim.expires_at.timestamp_millis())
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?
+            .rows_affected();
             if kept == 1 {
-                return Ok(None);
+                return Ok(Ok(()));
             }
-            let row: Option<(Option<i32>, Option<String>, Option<Vec<u8>>)> =
-                ::sqlx::query_as("SELECT status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                    .bind(&key.scope)
-                    .bind(&key.key)
+            let row: Option<(Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>)> =
+                ::sqlx::query_as("SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                    .bind(&claim.scope)
+                    .bind(&claim.key)
                     .fetch_optional(&mut *conn)
                     .await
                     .map_err(classify)?;
-            match row {
-                Some((Some(status), headers, body)) => Ok(Some($crate::StoredResponse::from_row(status, headers, body)?)),
-                // The key was released or purged meanwhile: nothing to repeat.
-                _ => Ok(None),
+            Ok(Err(match row {
+                Some((hash, _, _, _)) if hash != claim.request_hash => CommitOutcome::KeyTaken { mismatch: true },
+                Some((_, Some(status), headers, body)) => CommitOutcome::Replayed($crate::StoredResponse::from_row(status, headers, body)?),
+                _ => CommitOutcome::KeyTaken { mismatch: false },
+            }))
+        }
+
+    /// One commit's writes, on a transaction (or savepoint) the caller commits only if
+    /// the outcome is `Committed`.
+    async fn commit_in(tx: &mut Conn, commit: &OrderCommit, respond: &Respond) -> Result<CommitOutcome> {
+            let store = commit.store;
+            let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
+            let new_count = commit.orders.iter().filter(|w| w.expected_version.is_none()).count() as i64;
+            let event_count = commit.events.len() as i64;
+            // Takes the store's log head (a row lock on PostgreSQL) and reserves the
+            // sequence numbers and order numbers this commit needs.
+            let (seq_after, prev_hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
+                "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq + $2, last_number = order_log_heads.last_number + $4
+                 RETURNING seq, hash, last_number",
+            )
+            .bind(store.as_uuid())
+            .bind(event_count)
+            .bind(GENESIS.to_vec())
+            .bind(new_count)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(missing_store)?;
+            let mut number = last_number - new_count;
+            for (order, write) in orders.iter_mut().zip(&commit.orders) {
+                if write.expected_version.is_none() {
+                    number += 1;
+                    order.number = number;
+                }
             }
+            for (order, write) in orders.iter().zip(&commit.orders) {
+                let document = order_to_text(order)?;
+                let total = order_due(order)?;
+                match write.expected_version {
+                    None => {
+                        ::sqlx::query(
+                            "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        )
+                        .bind(order.id.as_uuid())
+                        .bind(store.as_uuid())
+                        .bind(order.number)
+                        .bind(order.kind.as_str())
+                        .bind(order.status.as_str())
+                        .bind(order.table_id.map(|t| t.as_uuid()))
+                        .bind(order.opened_by.map(|u| u.as_uuid()))
+                        .bind(total)
+                        .bind(order.version)
+                        .bind(order.opened_at)
+                        .bind(order.updated_at)
+                        .bind(document)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    }
+                    Some(expected) => {
+                        let updated = ::sqlx::query(
+                            "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
+                             WHERE id = $1 AND store_id = $2 AND version = $9",
+                        )
+                        .bind(order.id.as_uuid())
+                        .bind(store.as_uuid())
+                        .bind(order.status.as_str())
+                        .bind(order.table_id.map(|t| t.as_uuid()))
+                        .bind(total)
+                        .bind(order.version)
+                        .bind(order.updated_at)
+                        .bind(document)
+                        .bind(expected)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?
+                        .rows_affected();
+                        if updated == 0 {
+                            let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
+                                .bind(order.id.as_uuid())
+                                .bind(store.as_uuid())
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(classify)?;
+                            return Err(match current {
+                                Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
+                                None => StoreError::NotFound { entity: "order" },
+                            });
+                        }
+                    }
+                }
+            }
+            let at = clock::now();
+            let mut seq = seq_after - event_count;
+            let mut prev = prev_hash;
+            let mut logged_events = Vec::with_capacity(commit.events.len());
+            for (index, event) in &commit.events {
+                let order_id = orders.get(*index).map(|o| o.id).ok_or_else(|| StoreError::Internal("event for no order".into()))?;
+                seq += 1;
+                let payload = payload_text(event)?;
+                let hash = event_hash(&prev, store, seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
+                ::sqlx::query(concat!("INSERT INTO order_events (", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                    .bind(store.as_uuid())
+                    .bind(seq)
+                    .bind(order_id.as_uuid())
+                    .bind(event.kind)
+                    .bind(&payload)
+                    .bind(commit.actor.map(|a| a.as_uuid()))
+                    .bind(commit.device.map(|d| d.as_uuid()))
+                    .bind(at)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                logged_events.push(LoggedEvent {
+                    store_id: store,
+                    seq,
+                    order_id,
+                    kind: event.kind.to_owned(),
+                    payload,
+                    actor: commit.actor,
+                    device: commit.device,
+                    at,
+                    prev_hash: ::std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                });
+            }
+            if event_count > 0 {
+                ::sqlx::query("UPDATE order_log_heads SET hash = $2 WHERE store_id = $1")
+                    .bind(store.as_uuid())
+                    .bind(&prev)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+            }
+            let response = respond(&orders)?;
+            if let Some(claim) = &commit.idempotency {
+                if let Err(outcome) = keep_answer(&mut *tx, claim, &response).await? {
+                    return Ok(outcome);
+                }
+            }
+            Ok(CommitOutcome::Committed { orders, events: logged_events, response })
+        }
+
+        /// Writes every queued commit in one transaction, each in its own savepoint, and
+        /// answers them once it is committed: one fsync for many orders.
+        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<$crate::orders::CommitJob>) {
+            while let Some(first) = jobs.recv().await {
+                let mut group = vec![first];
+                while group.len() < $crate::orders::MAX_GROUP {
+                    match jobs.try_recv() {
+                        Ok(job) => group.push(job),
+                        Err(_) => break,
+                    }
+                }
+                match commit_group(&pool, &group).await {
+                    Ok(outcomes) => {
+                        for (job, outcome) in group.into_iter().zip(outcomes) {
+                            let _ = job.reply.send(outcome);
+                        }
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        for job in group {
+                            let _ = job.reply.send(Err(StoreError::Unavailable(message.clone())));
+                        }
+                    }
+                }
+            }
+        }
+
+        async fn commit_group(pool: &::sqlx::Pool<Db>, group: &[$crate::orders::CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
+            let mut tx = pool.begin().await.map_err(classify)?;
+            let mut outcomes = Vec::with_capacity(group.len());
+            for job in group {
+                let mut savepoint = ::sqlx::Connection::begin(&mut *tx).await.map_err(classify)?;
+                match commit_in(&mut savepoint, &job.commit, &*job.respond).await {
+                    Ok(outcome @ CommitOutcome::Committed { .. }) => {
+                        savepoint.commit().await.map_err(classify)?;
+                        outcomes.push(Ok(outcome));
+                    }
+                    other => {
+                        savepoint.rollback().await.map_err(classify)?;
+                        outcomes.push(other);
+                    }
+                }
+            }
+            tx.commit().await.map_err(classify)?;
+            Ok(outcomes)
         }
 
         #[::async_trait::async_trait]
@@ -233,144 +434,24 @@ macro_rules! impl_sql_orders {
                 Ok(Page::from_probe(orders, limit, |o| o.id))
             }
 
-            async fn commit_orders(&self, commit: &OrderCommit, respond: &Respond) -> Result<CommitOutcome> {
-                let store = commit.store;
-                let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
-                let new_count = commit.orders.iter().filter(|w| w.expected_version.is_none()).count() as i64;
-                let event_count = commit.events.len() as i64;
-                let mut tx = self.writer().begin().await.map_err(classify)?;
-                // Takes the store's log head (a row lock on PostgreSQL) and reserves the
-                // sequence numbers and order numbers this commit needs.
-                let (seq_after, prev_hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
-                    "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq + $2, last_number = order_log_heads.last_number + $4
-                     RETURNING seq, hash, last_number",
-                )
-                .bind(store.as_uuid())
-                .bind(event_count)
-                .bind(GENESIS.to_vec())
-                .bind(new_count)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(missing_store)?;
-                let mut number = last_number - new_count;
-                for (order, write) in orders.iter_mut().zip(&commit.orders) {
-                    if write.expected_version.is_none() {
-                        number += 1;
-                        order.number = number;
-                    }
-                }
-                for (order, write) in orders.iter().zip(&commit.orders) {
-                    let document = order_to_text(order)?;
-                    let total = order_due(order)?;
-                    match write.expected_version {
-                        None => {
-                            ::sqlx::query(
-                                "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                            )
-                            .bind(order.id.as_uuid())
-                            .bind(store.as_uuid())
-                            .bind(order.number)
-                            .bind(order.kind.as_str())
-                            .bind(order.status.as_str())
-                            .bind(order.table_id.map(|t| t.as_uuid()))
-                            .bind(order.opened_by.map(|u| u.as_uuid()))
-                            .bind(total)
-                            .bind(order.version)
-                            .bind(order.opened_at)
-                            .bind(order.updated_at)
-                            .bind(document)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(classify)?;
+            async fn commit_orders(&self, commit: OrderCommit, respond: Box<Respond>) -> Result<CommitOutcome> {
+                let (reply, answer) = $crate::tokio::sync::oneshot::channel();
+                let job = $crate::orders::CommitJob { commit, respond, reply };
+                let pool = self.writer().clone();
+                match self.commit_queue().submit(job, move |jobs| {
+                    $crate::tokio::spawn(group_commits(pool, jobs));
+                }) {
+                    Ok(()) => answer.await.map_err(|_| StoreError::Unavailable("the commit task stopped".into()))?,
+                    // No runtime to run the group commits on, or the queue is full: alone.
+                    Err(job) => {
+                        let mut tx = self.writer().begin().await.map_err(classify)?;
+                        let outcome = commit_in(&mut tx, &job.commit, &*job.respond).await?;
+                        if matches!(outcome, CommitOutcome::Committed { .. }) {
+                            tx.commit().await.map_err(classify)?;
                         }
-                        Some(expected) => {
-                            let updated = ::sqlx::query(
-                                "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
-                                 WHERE id = $1 AND store_id = $2 AND version = $9",
-                            )
-                            .bind(order.id.as_uuid())
-                            .bind(store.as_uuid())
-                            .bind(order.status.as_str())
-                            .bind(order.table_id.map(|t| t.as_uuid()))
-                            .bind(total)
-                            .bind(order.version)
-                            .bind(order.updated_at)
-                            .bind(document)
-                            .bind(expected)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(classify)?
-                            .rows_affected();
-                            if updated == 0 {
-                                let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
-                                    .bind(order.id.as_uuid())
-                                    .bind(store.as_uuid())
-                                    .fetch_optional(&mut *tx)
-                                    .await
-                                    .map_err(classify)?;
-                                return Err(match current {
-                                    Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
-                                    None => StoreError::NotFound { entity: "order" },
-                                });
-                            }
-                        }
+                        Ok(outcome)
                     }
                 }
-                let at = clock::now();
-                let mut seq = seq_after - event_count;
-                let mut prev = prev_hash;
-                let mut logged_events = Vec::with_capacity(commit.events.len());
-                for (index, event) in &commit.events {
-                    let order_id = orders.get(*index).map(|o| o.id).ok_or_else(|| StoreError::Internal("event for no order".into()))?;
-                    seq += 1;
-                    let payload = payload_text(event)?;
-                    let hash = event_hash(&prev, store, seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
-                    ::sqlx::query(concat!("INSERT INTO order_events (", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-                        .bind(store.as_uuid())
-                        .bind(seq)
-                        .bind(order_id.as_uuid())
-                        .bind(event.kind)
-                        .bind(&payload)
-                        .bind(commit.actor.map(|a| a.as_uuid()))
-                        .bind(commit.device.map(|d| d.as_uuid()))
-                        .bind(at)
-                        .bind(&prev)
-                        .bind(&hash)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                    logged_events.push(LoggedEvent {
-                        store_id: store,
-                        seq,
-                        order_id,
-                        kind: event.kind.to_owned(),
-                        payload,
-                        actor: commit.actor,
-                        device: commit.device,
-                        at,
-                        prev_hash: ::std::mem::replace(&mut prev, hash.clone()),
-                        hash,
-                    });
-                }
-                if event_count > 0 {
-                    ::sqlx::query("UPDATE order_log_heads SET hash = $2 WHERE store_id = $1")
-                        .bind(store.as_uuid())
-                        .bind(&prev)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                }
-                let response = respond(&orders)?;
-                if let Some(key) = &commit.idempotency {
-                    if let Some(first) = keep_answer(&mut tx, key, &response).await? {
-                        tx.rollback().await.map_err(classify)?;
-                        return Ok(CommitOutcome::Replayed(first));
-                    }
-                }
-                tx.commit().await.map_err(classify)?;
-                Ok(CommitOutcome::Committed { orders, events: logged_events, response })
             }
 
             async fn order_events(&self, store: StoreId, order: OrderId) -> Result<Vec<LoggedEvent>> {

@@ -1,0 +1,282 @@
+//! `comanda bench orders`: the Friday-night load. N concurrent clients (terminals), each
+//! in a loop: open a counter order, add three lines with modifiers one request at a time,
+//! send it to the kitchen; every request with its own `Idempotency-Key`, through the real
+//! router on a local port. Reports throughput, latency percentiles, errors and memory.
+
+use super::bench_env::{self, PASSWORD, percentile};
+use crate::cli::BenchOrdersArgs;
+use crate::settings::Settings;
+use anyhow::{Context, Result, anyhow};
+use comanda_domain::catalog::inputs::{ModifierGroupInput, ProductInput, TaxRateInput};
+use comanda_domain::{Currency, Role};
+use serde_json::{Value, json};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const PRODUCTS: usize = 30;
+
+/// What one client saw.
+#[derive(Default)]
+struct Tally {
+    latencies_ms: Vec<f64>,
+    errors: u64,
+    orders: u64,
+}
+
+pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode> {
+    let db = bench_env::open(settings).await?;
+    let storage = db.storage.clone();
+    let (store, login) = bench_env::store_and_person(&*storage, "BRL", Role::Manager).await?;
+    let parse_err = |e: comanda_domain::ValidationError| anyhow!("{e}");
+    let tax = serde_json::from_value::<TaxRateInput>(
+        json!({ "name": "ISS", "rate": "5", "default": true }),
+    )?
+    .parse()
+    .map_err(parse_err)?;
+    storage
+        .create_tax_rate(store.id, &tax)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut groups = Vec::new();
+    for (name, min, max) in [("Ponto", 1, 1), ("Extras", 0, 3)] {
+        let group = serde_json::from_value::<ModifierGroupInput>(json!({
+            "name": name, "min_choices": min, "max_choices": max,
+            "options": (0..4).map(|o| json!({ "name": format!("{name} {o}"), "price_delta": { "amount": o * 200, "currency": "BRL" } })).collect::<Vec<_>>(),
+        }))?
+        .parse(Currency::Brl)
+        .map_err(parse_err)?;
+        groups.push(
+            storage
+                .create_modifier_group(store.id, &group)
+                .await
+                .map_err(|e| anyhow!("{e}"))?,
+        );
+    }
+    let mut items: Vec<Value> = Vec::with_capacity(PRODUCTS);
+    for p in 0..PRODUCTS {
+        let product = serde_json::from_value::<ProductInput>(json!({
+            "name": format!("Prato {p}"), "station": "grill",
+            "modifier_group_ids": groups.iter().map(|g| g.id.to_string()).collect::<Vec<_>>(),
+            "variants": [{ "price": { "amount": 1500 + p * 100, "currency": "BRL" } }],
+        }))?
+        .parse(Currency::Brl)
+        .map_err(parse_err)?;
+        let product = storage
+            .create_product(store.id, &product)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        items.push(json!({
+            "product_id": product.id,
+            "quantity": 1 + p % 3,
+            "options": [groups[0].options[p % 4].id, groups[1].options[p % 4].id],
+            "notes": "sem cebola",
+        }));
+    }
+    let (_state, addr) = bench_env::serve(storage.clone()).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients as usize)
+        .build()?;
+    let signed_in: Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&json!({ "login": login, "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = signed_in["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+    let base = format!("http://{addr}/api/v1/stores/{}/orders", store.id);
+    println!(
+        "backend: {}; {} clients for {} s, each: open, 3 x add a line with 2 modifiers, send; offered: {}",
+        storage.backend(),
+        args.clients,
+        args.seconds,
+        if args.rate > 0 {
+            format!("{} operations/s", args.rate)
+        } else {
+            "as fast as they can".into()
+        }
+    );
+
+    // Each client paces its requests so all of them together offer `rate` per second.
+    let pace = (args.rate > 0)
+        .then(|| Duration::from_secs_f64(f64::from(args.clients) / f64::from(args.rate)));
+    let clients = args.clients;
+    let stop = Arc::new(AtomicBool::new(false));
+    let items = Arc::new(items);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..args.clients {
+        let (client, base, token, items, stop) = (
+            client.clone(),
+            base.clone(),
+            token.clone(),
+            items.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut n = c as usize;
+            let mut pacer = pace.map(|every| {
+                let start =
+                    tokio::time::Instant::now() + every.mul_f64(f64::from(c) / f64::from(clients));
+                let mut ticker = tokio::time::interval_at(start, every);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                ticker
+            });
+            while !stop.load(Ordering::Relaxed) {
+                if one_order(
+                    &client,
+                    &base,
+                    &token,
+                    &items,
+                    &mut n,
+                    &mut tally,
+                    pacer.as_mut(),
+                )
+                .await
+                {
+                    tally.orders += 1;
+                }
+            }
+            tally
+        }));
+    }
+    let mut peak_rss = 0;
+    let deadline = started + Duration::from_secs(args.seconds);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peak_rss = peak_rss.max(rss_kib());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Tally::default();
+    for task in tasks {
+        let tally = task.await?;
+        all.latencies_ms.extend(tally.latencies_ms);
+        all.errors += tally.errors;
+        all.orders += tally.orders;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.latencies_ms.sort_by(f64::total_cmp);
+    let ops = all.latencies_ms.len();
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| order operations | {ops} in {elapsed:.1} s: **{:.0} /s** |",
+        ops as f64 / elapsed
+    );
+    println!(
+        "| orders completed (open, 3 lines, sent) | {} ({:.0} /s) |",
+        all.orders,
+        all.orders as f64 / elapsed
+    );
+    println!(
+        "| latency p50 / p99 / p999 / max | {:.2} / {:.2} / {:.2} / {:.1} ms |",
+        percentile(&all.latencies_ms, 0.5),
+        percentile(&all.latencies_ms, 0.99),
+        percentile(&all.latencies_ms, 0.999),
+        percentile(&all.latencies_ms, 1.0)
+    );
+    println!("| errors (non-2xx or failed requests) | {} |", all.errors);
+    println!(
+        "| peak RSS of the process (server and clients) | {:.0} MiB |",
+        peak_rss as f64 / 1024.0
+    );
+    Ok(if all.errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// One order's five requests; false if any failed.
+async fn one_order(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    items: &[Value],
+    n: &mut usize,
+    tally: &mut Tally,
+    mut pacer: Option<&mut tokio::time::Interval>,
+) -> bool {
+    if let Some(p) = pacer.as_mut() {
+        p.tick().await;
+    }
+    let Some(order) = timed(client, base, token, json!({ "kind": "counter" }), tally).await else {
+        return false;
+    };
+    let Some(id) = order["id"].as_str().map(str::to_owned) else {
+        return false;
+    };
+    let mut version = order["version"].as_i64().unwrap_or(1);
+    for _ in 0..3 {
+        if let Some(p) = pacer.as_mut() {
+            p.tick().await;
+        }
+        *n = (*n + 7) % items.len();
+        let body = json!({ "version": version, "lines": [items[*n].clone()] });
+        let Some(changed) = timed(client, &format!("{base}/{id}/lines"), token, body, tally).await
+        else {
+            return false;
+        };
+        version = changed["version"].as_i64().unwrap_or(version + 1);
+    }
+    if let Some(p) = pacer.as_mut() {
+        p.tick().await;
+    }
+    timed(
+        client,
+        &format!("{base}/{id}/send"),
+        token,
+        json!({ "version": version }),
+        tally,
+    )
+    .await
+    .is_some()
+}
+
+async fn timed(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: Value,
+    tally: &mut Tally,
+) -> Option<Value> {
+    let started = Instant::now();
+    let sent = client
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+        .json(&body)
+        .send()
+        .await;
+    let result = match sent {
+        Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+        _ => None,
+    };
+    tally
+        .latencies_ms
+        .push(started.elapsed().as_secs_f64() * 1e3);
+    if result.is_none() {
+        tally.errors += 1;
+    }
+    result
+}
+
+/// The resident memory of this process, in KiB (0 where /proc is not available).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,203 @@
+//! What a store sells, as order pricing needs it, kept in memory per catalog revision:
+//! the products (with the store's overrides), their modifier groups and station, the
+//! active rates and the pricing rules. Adding a line then costs one indexed read (the
+//! revision) instead of a dozen; any change to the catalog, its source or the store's
+//! overrides moves the revision, and the next order sees it.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use comanda_domain::catalog::overrides::apply_all;
+use comanda_domain::catalog::{CatalogSettings, ModifierGroup, Product, Status, TaxRate};
+use comanda_domain::orders::RateSnapshot;
+use comanda_domain::orders::commands::MAX_LINES_PER_REQUEST;
+use comanda_domain::orders::lines::{Catalogued, LineInput, OrderLine};
+use comanda_domain::tax::TaxPolicy;
+use comanda_domain::{Currency, OrderLineId, ProductId, StoreId, UserId, ValidationError, clock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Products kept per store before the cache starts over (a large shop's whole shelf).
+const MAX_ITEMS: usize = 20_000;
+
+pub struct SaleItem {
+    pub product: Product,
+    pub groups: Vec<ModifierGroup>,
+    pub station: Option<String>,
+}
+
+/// One store's catalog at one revision.
+pub struct SaleCatalog {
+    pub revision: i64,
+    /// The store whose catalog this store sells from.
+    pub owner: StoreId,
+    pub currency: Currency,
+    pub policy: TaxPolicy,
+    pub rates: Vec<TaxRate>,
+    items: Mutex<HashMap<ProductId, Option<Arc<SaleItem>>>>,
+}
+
+#[derive(Default)]
+pub struct SaleCache {
+    stores: Mutex<HashMap<StoreId, Arc<SaleCatalog>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SaleCache {
+    /// The store's catalog as of now.
+    pub async fn catalog(state: &AppState, store: StoreId) -> Result<Arc<SaleCatalog>, ApiError> {
+        let revision = state.storage.catalog_revision(store).await?;
+        if let Some(known) = lock(&state.sales.stores).get(&store)
+            && known.revision == revision
+        {
+            return Ok(known.clone());
+        }
+        let storage = &state.storage;
+        let owner = storage.catalog_source(store).await?.unwrap_or(store);
+        let currency = storage
+            .get_store(store)
+            .await?
+            .ok_or_else(|| ApiError::not_found("store not found"))?
+            .currency;
+        let policy = storage
+            .catalog_settings(owner)
+            .await?
+            .unwrap_or_else(|| CatalogSettings::defaults_for(currency))
+            .tax_policy();
+        let rates = storage
+            .list_tax_rates(owner)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == Status::Active)
+            .collect();
+        let fresh = Arc::new(SaleCatalog {
+            revision,
+            owner,
+            currency,
+            policy,
+            rates,
+            items: Mutex::default(),
+        });
+        let mut stores = lock(&state.sales.stores);
+        let keep = stores.get(&store).is_none_or(|k| k.revision <= revision);
+        if keep {
+            stores.insert(store, fresh.clone());
+        }
+        Ok(fresh)
+    }
+}
+
+impl SaleCatalog {
+    /// A product as `store` sells it; `None` if the catalog has no such product.
+    async fn item(
+        &self,
+        state: &AppState,
+        store: StoreId,
+        id: ProductId,
+    ) -> Result<Option<Arc<SaleItem>>, ApiError> {
+        if let Some(known) = lock(&self.items).get(&id) {
+            return Ok(known.clone());
+        }
+        let storage = &state.storage;
+        let item = match storage.get_product(self.owner, id).await? {
+            None => None,
+            Some(product) => {
+                let mut sold = [product];
+                apply_all(&mut sold, &storage.product_overrides(store).await?);
+                let [product] = sold;
+                let mut groups = Vec::with_capacity(product.modifier_group_ids.len());
+                for group in &product.modifier_group_ids {
+                    if let Some(found) = storage.get_modifier_group(self.owner, *group).await?
+                        && found.status == Status::Active
+                    {
+                        groups.push(found);
+                    }
+                }
+                let station = match (&product.station, product.category_id) {
+                    (Some(station), _) => Some(station.to_string()),
+                    (None, Some(category)) => storage
+                        .get_category(self.owner, category)
+                        .await?
+                        .and_then(|c| c.station.map(|s| s.to_string())),
+                    (None, None) => None,
+                };
+                Some(Arc::new(SaleItem {
+                    product,
+                    groups,
+                    station,
+                }))
+            }
+        };
+        let mut items = lock(&self.items);
+        if items.len() >= MAX_ITEMS {
+            items.clear();
+        }
+        items.insert(id, item.clone());
+        Ok(item)
+    }
+
+    /// Prices `inputs` (field names under `field`, e.g. `lines[2].quantity`); returns
+    /// the lines and the rates they use, as snapshots.
+    pub async fn price_lines(
+        &self,
+        state: &AppState,
+        store: StoreId,
+        field: &str,
+        inputs: &[LineInput],
+        by: Option<UserId>,
+    ) -> Result<(Vec<OrderLine>, Vec<RateSnapshot>), ApiError> {
+        if inputs.is_empty() {
+            return Err(ValidationError::new(field, "required", "add at least one line").into());
+        }
+        if inputs.len() > MAX_LINES_PER_REQUEST {
+            return Err(ValidationError::new(
+                field,
+                "too_many",
+                format!("at most {MAX_LINES_PER_REQUEST} lines per request"),
+            )
+            .into());
+        }
+        // Every field is checked before the catalog is read.
+        let mut wanted: Vec<ProductId> = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let at = format!("{field}[{i}]");
+            input.quantity(&at)?;
+            wanted.push(input.product(&at)?);
+        }
+        let now = clock::now();
+        let mut lines = Vec::with_capacity(inputs.len());
+        for (i, (input, id)) in inputs.iter().zip(&wanted).enumerate() {
+            let at = format!("{field}[{i}]");
+            let Some(item) = self.item(state, store, *id).await? else {
+                return Err(ValidationError::new(
+                    format!("{at}.product_id"),
+                    "unknown_product",
+                    "no such product in this store's catalog",
+                )
+                .into());
+            };
+            let catalogued = Catalogued {
+                product: &item.product,
+                groups: &item.groups,
+                rates: &self.rates,
+                station: item.station.clone(),
+            };
+            lines.push(input.price(&at, &catalogued, OrderLineId::new(), by, now)?);
+        }
+        let used = self
+            .rates
+            .iter()
+            .filter(|r| lines.iter().any(|l| l.tax_rate_ids.contains(&r.id)))
+            .map(|r| RateSnapshot {
+                id: r.id,
+                name: r.name.to_string(),
+                kind: r.kind,
+                rate: r.rate,
+                compound: r.compound,
+            })
+            .collect();
+        Ok((lines, used))
+    }
+}
