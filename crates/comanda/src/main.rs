@@ -10,6 +10,12 @@ use clap::Parser;
 use cli::{Cli, Command};
 use settings::{ServeSettings, Settings};
 use std::process::ExitCode;
+
+/// glibc's allocator spends a large share of a busy server's time consolidating and
+/// returning small blocks between threads (a tokio worker allocates, a SQLite worker
+/// frees); mimalloc keeps per-thread pages and measured faster under order load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod menu;
 pub mod metrics;
 pub mod observe;
+pub mod order_cache;
 pub mod password;
 pub mod readiness;
 pub(crate) mod routes;

@@ -49,6 +49,8 @@ pub struct Inner {
     pub menus: MenuCache,
     /// What each store sells, for pricing order lines.
     pub sales: crate::sale_catalog::SaleCache,
+    /// Orders this instance wrote last.
+    pub orders: crate::order_cache::OrderCache,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -76,6 +78,7 @@ impl AppState {
             throttle_log: LocalBuckets::default(),
             menus: MenuCache::default(),
             sales: Default::default(),
+            orders: Default::default(),
             signing_key: OnceLock::new(),
         }))
     }

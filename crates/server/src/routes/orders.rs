@@ -108,7 +108,12 @@ async fn commit(
         .commit_orders(commit, Box::new(respond))
         .await?
     {
-        CommitOutcome::Committed { response, .. } => Ok(send(response)),
+        CommitOutcome::Committed {
+            response, orders, ..
+        } => {
+            state.orders.remember(&orders);
+            Ok(send(response))
+        }
         CommitOutcome::Replayed(first) => Ok(crate::idempotency::replay(first)),
         CommitOutcome::KeyTaken { mismatch: true } => Err(crate::idempotency::key_reused()),
         CommitOutcome::KeyTaken { mismatch: false } => Err(crate::idempotency::in_progress()),
@@ -145,7 +150,10 @@ async fn change(
     apply: impl FnOnce(&mut Order, Actor) -> Result<Event, OrderError>,
 ) -> Result<Response, ApiError> {
     let expected = version(expected)?;
-    let mut order = load(state, store, id).await?;
+    let mut order = match state.orders.at_version(store, id, expected) {
+        Some(order) => order,
+        None => load(state, store, id).await?,
+    };
     if order.version != expected {
         return Err(StoreError::VersionMismatch {
             entity: "order",

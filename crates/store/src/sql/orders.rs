@@ -107,147 +107,166 @@ macro_rules! impl_sql_orders {
             }))
         }
 
-    /// One commit's writes, on a transaction (or savepoint) the caller commits only if
-    /// the outcome is `Committed`.
-    async fn commit_in(tx: &mut Conn, commit: &OrderCommit, respond: &Respond) -> Result<CommitOutcome> {
-            let store = commit.store;
-            let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
-            let new_count = commit.orders.iter().filter(|w| w.expected_version.is_none()).count() as i64;
-            let event_count = commit.events.len() as i64;
-            // Takes the store's log head (a row lock on PostgreSQL) and reserves the
-            // sequence numbers and order numbers this commit needs.
-            let (seq_after, prev_hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
-                "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq + $2, last_number = order_log_heads.last_number + $4
+        /// Where a store's log stands inside a group commit.
+        #[derive(Clone)]
+        struct Head {
+            seq: i64,
+            hash: Vec<u8>,
+            last_number: i64,
+        }
+
+        /// Takes a store's log head for the group (a row lock on PostgreSQL).
+        async fn take_head(conn: &mut Conn, store: StoreId) -> Result<Head> {
+            let (seq, hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
+                "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, 0, $2, 0)
+                 ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq
                  RETURNING seq, hash, last_number",
             )
             .bind(store.as_uuid())
-            .bind(event_count)
             .bind(GENESIS.to_vec())
-            .bind(new_count)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
             .map_err(missing_store)?;
-            let mut number = last_number - new_count;
+            Ok(Head { seq, hash, last_number })
+        }
+
+        /// Writes one order: a new one, or a change checked against its version.
+        async fn write_order(conn: &mut Conn, store: StoreId, order: &Order, expected: Option<i64>) -> Result<()> {
+            let document = order_to_text(order)?;
+            let total = order_due(order)?;
+            let Some(expected) = expected else {
+                ::sqlx::query(
+                    "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(order.id.as_uuid())
+                .bind(store.as_uuid())
+                .bind(order.number)
+                .bind(order.kind.as_str())
+                .bind(order.status.as_str())
+                .bind(order.table_id.map(|t| t.as_uuid()))
+                .bind(order.opened_by.map(|u| u.as_uuid()))
+                .bind(total)
+                .bind(order.version)
+                .bind(order.opened_at)
+                .bind(order.updated_at)
+                .bind(document)
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
+                return Ok(());
+            };
+            let updated = ::sqlx::query(
+                "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
+                 WHERE id = $1 AND store_id = $2 AND version = $9",
+            )
+            .bind(order.id.as_uuid())
+            .bind(store.as_uuid())
+            .bind(order.status.as_str())
+            .bind(order.table_id.map(|t| t.as_uuid()))
+            .bind(total)
+            .bind(order.version)
+            .bind(order.updated_at)
+            .bind(document)
+            .bind(expected)
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?
+            .rows_affected();
+            if updated == 1 {
+                return Ok(());
+            }
+            let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
+                .bind(order.id.as_uuid())
+                .bind(store.as_uuid())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?;
+            Err(match current {
+                Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
+                None => StoreError::NotFound { entity: "order" },
+            })
+        }
+
+        /// One commit inside the group's transaction, continuing the store's chain from
+        /// `head` (advanced only if the commit is written). Numbers, sequence and hashes
+        /// are worked out first, so the answer is known before anything is written: the
+        /// key is taken first, then the orders, then the events in one statement. A
+        /// refusal after the key was taken gives the key back (one order) or rolls back
+        /// to the savepoint the caller set (several orders).
+        async fn commit_in(conn: &mut Conn, commit: &OrderCommit, respond: &Respond, head: &mut Head) -> Result<CommitOutcome> {
+            let store = commit.store;
+            let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
+            let mut next = head.clone();
             for (order, write) in orders.iter_mut().zip(&commit.orders) {
                 if write.expected_version.is_none() {
-                    number += 1;
-                    order.number = number;
-                }
-            }
-            for (order, write) in orders.iter().zip(&commit.orders) {
-                let document = order_to_text(order)?;
-                let total = order_due(order)?;
-                match write.expected_version {
-                    None => {
-                        ::sqlx::query(
-                            "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        )
-                        .bind(order.id.as_uuid())
-                        .bind(store.as_uuid())
-                        .bind(order.number)
-                        .bind(order.kind.as_str())
-                        .bind(order.status.as_str())
-                        .bind(order.table_id.map(|t| t.as_uuid()))
-                        .bind(order.opened_by.map(|u| u.as_uuid()))
-                        .bind(total)
-                        .bind(order.version)
-                        .bind(order.opened_at)
-                        .bind(order.updated_at)
-                        .bind(document)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                    }
-                    Some(expected) => {
-                        let updated = ::sqlx::query(
-                            "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
-                             WHERE id = $1 AND store_id = $2 AND version = $9",
-                        )
-                        .bind(order.id.as_uuid())
-                        .bind(store.as_uuid())
-                        .bind(order.status.as_str())
-                        .bind(order.table_id.map(|t| t.as_uuid()))
-                        .bind(total)
-                        .bind(order.version)
-                        .bind(order.updated_at)
-                        .bind(document)
-                        .bind(expected)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?
-                        .rows_affected();
-                        if updated == 0 {
-                            let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
-                                .bind(order.id.as_uuid())
-                                .bind(store.as_uuid())
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(classify)?;
-                            return Err(match current {
-                                Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
-                                None => StoreError::NotFound { entity: "order" },
-                            });
-                        }
-                    }
+                    next.last_number += 1;
+                    order.number = next.last_number;
                 }
             }
             let at = clock::now();
-            let mut seq = seq_after - event_count;
-            let mut prev = prev_hash;
             let mut logged_events = Vec::with_capacity(commit.events.len());
             for (index, event) in &commit.events {
                 let order_id = orders.get(*index).map(|o| o.id).ok_or_else(|| StoreError::Internal("event for no order".into()))?;
-                seq += 1;
+                next.seq += 1;
                 let payload = payload_text(event)?;
-                let hash = event_hash(&prev, store, seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
-                ::sqlx::query(concat!("INSERT INTO order_events (", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-                    .bind(store.as_uuid())
-                    .bind(seq)
-                    .bind(order_id.as_uuid())
-                    .bind(event.kind)
-                    .bind(&payload)
-                    .bind(commit.actor.map(|a| a.as_uuid()))
-                    .bind(commit.device.map(|d| d.as_uuid()))
-                    .bind(at)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
+                let hash = event_hash(&next.hash, store, next.seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
                 logged_events.push(LoggedEvent {
                     store_id: store,
-                    seq,
+                    seq: next.seq,
                     order_id,
                     kind: event.kind.to_owned(),
                     payload,
                     actor: commit.actor,
                     device: commit.device,
                     at,
-                    prev_hash: ::std::mem::replace(&mut prev, hash.clone()),
+                    prev_hash: ::std::mem::replace(&mut next.hash, hash.clone()),
                     hash,
                 });
             }
-            if event_count > 0 {
-                ::sqlx::query("UPDATE order_log_heads SET hash = $2 WHERE store_id = $1")
-                    .bind(store.as_uuid())
-                    .bind(&prev)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-            }
             let response = respond(&orders)?;
             if let Some(claim) = &commit.idempotency {
-                if let Err(outcome) = keep_answer(&mut *tx, claim, &response).await? {
+                if let Err(outcome) = keep_answer(&mut *conn, claim, &response).await? {
                     return Ok(outcome);
                 }
             }
+            for (order, write) in orders.iter().zip(&commit.orders) {
+                if let Err(e) = write_order(&mut *conn, store, order, write.expected_version).await {
+                    if let (Some(claim), 1) = (&commit.idempotency, commit.orders.len()) {
+                        ::sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                            .bind(&claim.scope)
+                            .bind(&claim.key)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(classify)?;
+                    }
+                    return Err(e);
+                }
+            }
+            if !logged_events.is_empty() {
+                let mut insert = ::sqlx::QueryBuilder::<Db>::new("INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) ");
+                insert.push_values(&logged_events, |mut row, e| {
+                    row.push_bind(e.store_id.as_uuid())
+                        .push_bind(e.seq)
+                        .push_bind(e.order_id.as_uuid())
+                        .push_bind(e.kind.clone())
+                        .push_bind(e.payload.clone())
+                        .push_bind(e.actor.map(|a| a.as_uuid()))
+                        .push_bind(e.device.map(|d| d.as_uuid()))
+                        .push_bind(e.at)
+                        .push_bind(e.prev_hash.clone())
+                        .push_bind(e.hash.clone());
+                });
+                insert.build().execute(&mut *conn).await.map_err(classify)?;
+            }
+            *head = next;
             Ok(CommitOutcome::Committed { orders, events: logged_events, response })
         }
 
-        /// Writes every queued commit in one transaction, each in its own savepoint, and
-        /// answers them once it is committed: one fsync for many orders.
+        /// Writes every queued commit in one transaction and answers them once it is
+        /// committed: one fsync for many orders. A version conflict or a taken key fails
+        /// its own commit only; a database error fails the group (nothing of it is
+        /// written, and every commit in it may be retried).
         async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<$crate::orders::CommitJob>) {
             while let Some(first) = jobs.recv().await {
                 let mut group = vec![first];
@@ -257,17 +276,21 @@ macro_rules! impl_sql_orders {
                         Err(_) => break,
                     }
                 }
-                match commit_group(&pool, &group).await {
-                    Ok(outcomes) => {
-                        for (job, outcome) in group.into_iter().zip(outcomes) {
-                            let _ = job.reply.send(outcome);
-                        }
+                answer_group(&pool, group).await;
+            }
+        }
+
+        async fn answer_group(pool: &::sqlx::Pool<Db>, group: Vec<$crate::orders::CommitJob>) {
+            match commit_group(pool, &group).await {
+                Ok(outcomes) => {
+                    for (job, outcome) in group.into_iter().zip(outcomes) {
+                        let _ = job.reply.send(outcome);
                     }
-                    Err(e) => {
-                        let message = e.to_string();
-                        for job in group {
-                            let _ = job.reply.send(Err(StoreError::Unavailable(message.clone())));
-                        }
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    for job in group {
+                        let _ = job.reply.send(Err(StoreError::Unavailable(message.clone())));
                     }
                 }
             }
@@ -275,18 +298,46 @@ macro_rules! impl_sql_orders {
 
         async fn commit_group(pool: &::sqlx::Pool<Db>, group: &[$crate::orders::CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
             let mut tx = pool.begin().await.map_err(classify)?;
+            let mut heads: HashMap<StoreId, (Head, bool)> = HashMap::new();
             let mut outcomes = Vec::with_capacity(group.len());
             for job in group {
-                let mut savepoint = ::sqlx::Connection::begin(&mut *tx).await.map_err(classify)?;
-                match commit_in(&mut savepoint, &job.commit, &*job.respond).await {
-                    Ok(outcome @ CommitOutcome::Committed { .. }) => {
-                        savepoint.commit().await.map_err(classify)?;
-                        outcomes.push(Ok(outcome));
-                    }
-                    other => {
-                        savepoint.rollback().await.map_err(classify)?;
-                        outcomes.push(other);
-                    }
+                let store = job.commit.store;
+                if !heads.contains_key(&store) {
+                    let head = take_head(&mut tx, store).await?;
+                    heads.insert(store, (head, false));
+                }
+                let Some((head, moved)) = heads.get_mut(&store) else { continue };
+                let several = job.commit.orders.len() > 1;
+                if several {
+                    ::sqlx::query("SAVEPOINT several_orders").execute(&mut *tx).await.map_err(classify)?;
+                }
+                let outcome = commit_in(&mut tx, &job.commit, &*job.respond, head).await;
+                match &outcome {
+                    Ok(CommitOutcome::Committed { .. }) => *moved = true,
+                    Ok(_) | Err(StoreError::VersionMismatch { .. } | StoreError::NotFound { .. }) => {}
+                    Err(e) if !several => return Err(StoreError::Unavailable(e.to_string())),
+                    Err(_) => {}
+                }
+                if several {
+                    let end = if matches!(outcome, Ok(CommitOutcome::Committed { .. })) {
+                        "RELEASE SAVEPOINT several_orders"
+                    } else {
+                        "ROLLBACK TO SAVEPOINT several_orders"
+                    };
+                    ::sqlx::query(end).execute(&mut *tx).await.map_err(classify)?;
+                }
+                outcomes.push(outcome);
+            }
+            for (store, (head, moved)) in &heads {
+                if *moved {
+                    ::sqlx::query("UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1")
+                        .bind(store.as_uuid())
+                        .bind(head.seq)
+                        .bind(&head.hash)
+                        .bind(head.last_number)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
                 }
             }
             tx.commit().await.map_err(classify)?;
@@ -444,12 +495,10 @@ macro_rules! impl_sql_orders {
                     Ok(()) => answer.await.map_err(|_| StoreError::Unavailable("the commit task stopped".into()))?,
                     // No runtime to run the group commits on, or the queue is full: alone.
                     Err(job) => {
-                        let mut tx = self.writer().begin().await.map_err(classify)?;
-                        let outcome = commit_in(&mut tx, &job.commit, &*job.respond).await?;
-                        if matches!(outcome, CommitOutcome::Committed { .. }) {
-                            tx.commit().await.map_err(classify)?;
-                        }
-                        Ok(outcome)
+                        let (reply, answer) = $crate::tokio::sync::oneshot::channel();
+                        let job = $crate::orders::CommitJob { reply, ..*job };
+                        answer_group(self.writer(), vec![job]).await;
+                        answer.await.map_err(|_| StoreError::Unavailable("the commit was dropped".into()))?
                     }
                 }
             }
