@@ -380,6 +380,18 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/stores/{store_id}/order-settings",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/order-settings",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
         "/api/v1/stores/{store_id}/orders",
         "owner admin manager cashier waiter kitchen key",
         "store",
@@ -789,6 +801,10 @@ impl World {
             ("POST", "/api/v1/api-keys") => Some(
                 json!({ "name": "k", "permissions": ["store_read"], "store_ids": [self.org.store_a] }),
             ),
+            ("PUT", "/api/v1/stores/{store_id}/order-settings") => {
+                let current = self.as_owner(Method::GET, &path, None).await;
+                Some(json!({ "version": current.body["version"], "void_needs_approval": true }))
+            }
             ("POST", "/api/v1/stores/{store_id}/areas") => {
                 Some(json!({ "name": format!("Área {}", self.n()) }))
             }

@@ -642,4 +642,65 @@ async fn voids_and_large_discounts_need_a_manager(db: TestDb) {
         .await;
     assert_eq!(approved["discount"]["approved_by"], json!(org.manager.id));
     assert_eq!(approved["totals"]["discounts"], 3120);
+
+    // The store raises the limit and lets floor staff void: both through its settings.
+    let settings = f
+        .call(&org.owner.token, Method::GET, "/order-settings", None)
+        .await;
+    assert_eq!(
+        (
+            settings.body["version"].as_i64(),
+            settings.body["discount_approval_above"].as_str()
+        ),
+        (Some(0), Some("10"))
+    );
+    let refused = f
+        .call(
+            &org.manager.token,
+            Method::PUT,
+            "/order-settings",
+            Some(json!({ "version": 0, "discount_approval_above": "25" })),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "managers do not set the store's rules");
+    let changed = f
+        .ok(
+            &org.owner.token,
+            Method::PUT,
+            "/order-settings",
+            json!({ "version": 0, "discount_approval_above": "25", "void_needs_approval": false }),
+        )
+        .await;
+    assert_eq!(changed["version"], 1);
+    let stale = f
+        .call(
+            &org.owner.token,
+            Method::PUT,
+            "/order-settings",
+            Some(json!({ "version": 0, "void_needs_approval": true })),
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    let other = opened["lines"][1]["id"].as_str().expect("line");
+    let by_waiter = f
+        .ok(
+            w,
+            Method::PUT,
+            &format!("/orders/{id}/lines/{other}/discount"),
+            json!({ "version": 5, "discount": { "percent": "20", "reason": "demora" } }),
+        )
+        .await;
+    assert_eq!(
+        by_waiter["lines"][1]["discount"]["approved_by"],
+        Value::Null
+    );
+    let voided = f
+        .ok(
+            w,
+            Method::POST,
+            &format!("/orders/{id}/lines/{other}/void"),
+            json!({ "version": 6, "reason": "devolvido" }),
+        )
+        .await;
+    assert_eq!(voided["lines"][1]["status"], "voided");
 }

@@ -5,7 +5,7 @@ use crate::{Result, StoredResponse};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use comanda_domain::orders::chain::LoggedEvent;
-use comanda_domain::orders::commands::Event;
+use comanda_domain::orders::commands::{Event, OrderPolicy};
 use comanda_domain::orders::{Order, OrderKind, OrderStatus};
 use comanda_domain::{DeviceId, OrderId, ServiceAreaId, StoreId, TableId, UserId};
 use serde::Serialize;
@@ -106,6 +106,16 @@ pub trait OrderRepo: Send + Sync {
     ) -> Result<DiningTable>;
     async fn get_table(&self, store: StoreId, id: TableId) -> Result<Option<DiningTable>>;
     async fn list_tables(&self, store: StoreId) -> Result<Vec<DiningTable>>;
+
+    /// The store's approval rules; the defaults (version 0) until first changed.
+    async fn order_policy(&self, store: StoreId) -> Result<OrderPolicy>;
+    /// Replaces the rules set at `expected_version` (0 for the defaults).
+    async fn set_order_policy(
+        &self,
+        store: StoreId,
+        expected_version: i64,
+        policy: &OrderPolicy,
+    ) -> Result<OrderPolicy>;
 
     async fn get_order(&self, store: StoreId, id: OrderId) -> Result<Option<Order>>;
     /// Newest first; `before` is the cursor.

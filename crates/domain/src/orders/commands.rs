@@ -22,6 +22,8 @@ pub const MAX_REASON_CHARS: usize = 200;
 /// The store's rules for what needs a manager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct OrderPolicy {
+    /// 0 until first changed: the defaults.
+    pub version: i64,
     /// Discounts larger than this share of what they apply to need a manager.
     pub discount_approval_above: Rate,
     /// Whether voiding a line the kitchen already has needs a manager.
@@ -31,9 +33,36 @@ pub struct OrderPolicy {
 impl Default for OrderPolicy {
     fn default() -> Self {
         Self {
+            version: 0,
             discount_approval_above: Rate::from_units(100_000).unwrap_or(Rate::ZERO),
             void_needs_approval: true,
         }
+    }
+}
+
+/// `PUT .../order-settings`: what to change, based on `version`.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    pub version: Option<i64>,
+    /// A percentage, e.g. "10".
+    #[serde(default)]
+    pub discount_approval_above: Option<String>,
+    #[serde(default)]
+    pub void_needs_approval: Option<bool>,
+}
+
+impl PolicyInput {
+    /// The settings after this change to `current`.
+    pub fn apply(&self, current: OrderPolicy) -> Result<OrderPolicy, ValidationError> {
+        let mut next = current;
+        if let Some(text) = &self.discount_approval_above {
+            next.discount_approval_above = Rate::parse("discount_approval_above", text)?;
+        }
+        if let Some(void) = self.void_needs_approval {
+            next.void_needs_approval = void;
+        }
+        Ok(next)
     }
 }
 

@@ -265,6 +265,8 @@ fn api() -> Api {
         .post("/stores/{store_id}/tables", floor::create_table)
         .put("/stores/{store_id}/tables/{table_id}", floor::update_table)
         // Orders.
+        .get("/stores/{store_id}/order-settings", orders::get_settings)
+        .put("/stores/{store_id}/order-settings", orders::put_settings)
         .get("/stores/{store_id}/orders", orders::list)
         .post("/stores/{store_id}/orders", orders::open)
         .get("/stores/{store_id}/orders/{order_id}", orders::get)

@@ -15,7 +15,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use comanda_domain::money::MoneyInput;
 use comanda_domain::orders::chain::LoggedEvent;
-use comanda_domain::orders::commands::{Actor, Event, OrderError, OrderPolicy, child_of};
+use comanda_domain::orders::commands::{
+    Actor, Event, OrderError, OrderPolicy, PolicyInput, child_of,
+};
 use comanda_domain::orders::lines::{Discount, DiscountValue, LineInput};
 use comanda_domain::orders::totals::{Totals, totals};
 use comanda_domain::orders::{Delivery, Order, OrderKind, OrderStatus};
@@ -542,6 +544,7 @@ pub async fn void_line(
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
+    let policy = state.storage.order_policy(store).await?;
     change(
         &state,
         &auth,
@@ -549,7 +552,7 @@ pub async fn void_line(
         id,
         body.version,
         key,
-        |order, actor| order.void_line(line, &body.reason, actor, &OrderPolicy::default()),
+        |order, actor| order.void_line(line, &body.reason, actor, &policy),
     )
     .await
 }
@@ -610,6 +613,7 @@ pub async fn set_line_discount(
     auth.require_in(&state, Permission::OrderTake, store)?;
     let currency = super::catalog::currency_of(&state, store).await?;
     let discount = discount(body.discount.as_ref(), currency)?;
+    let policy = state.storage.order_policy(store).await?;
     change(
         &state,
         &auth,
@@ -617,7 +621,7 @@ pub async fn set_line_discount(
         id,
         body.version,
         key,
-        |order, actor| order.set_line_discount(line, discount, actor, &OrderPolicy::default()),
+        |order, actor| order.set_line_discount(line, discount, actor, &policy),
     )
     .await
 }
@@ -632,6 +636,7 @@ pub async fn set_discount(
     auth.require_in(&state, Permission::OrderTake, store)?;
     let currency = super::catalog::currency_of(&state, store).await?;
     let discount = discount(body.discount.as_ref(), currency)?;
+    let policy = state.storage.order_policy(store).await?;
     change(
         &state,
         &auth,
@@ -639,7 +644,7 @@ pub async fn set_discount(
         id,
         body.version,
         key,
-        |order, actor| order.set_discount(discount, actor, &OrderPolicy::default()),
+        |order, actor| order.set_discount(discount, actor, &policy),
     )
     .await
 }
@@ -942,4 +947,33 @@ pub async fn split(
         StatusCode::OK,
     )
     .await
+}
+
+// What needs a manager.
+
+pub async fn get_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<OrderPolicy>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    Ok(Json(state.storage.order_policy(store).await?))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<PolicyInput>,
+) -> Result<Json<OrderPolicy>, ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    let expected = version(body.version)?;
+    let current = state.storage.order_policy(store).await?;
+    let next = body.apply(current)?;
+    Ok(Json(
+        state
+            .storage
+            .set_order_policy(store, expected, &next)
+            .await?,
+    ))
 }

@@ -440,6 +440,53 @@ macro_rules! impl_sql_orders {
                 Ok(rows.into_iter().map(table).collect())
             }
 
+            async fn order_policy(&self, store: StoreId) -> Result<::comanda_domain::orders::commands::OrderPolicy> {
+                let row: Option<(i32, bool, i64)> = ::sqlx::query_as("SELECT discount_approval_above, void_needs_approval, version FROM order_settings WHERE store_id = $1")
+                    .bind(store.as_uuid())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                let mut policy = ::comanda_domain::orders::commands::OrderPolicy::default();
+                if let Some((above, void, version)) = row {
+                    policy.discount_approval_above = u32::try_from(above)
+                        .ok()
+                        .and_then(::comanda_domain::tax::Rate::from_units)
+                        .ok_or_else(|| StoreError::Internal(format!("unreadable approval threshold {above}")))?;
+                    policy.void_needs_approval = void;
+                    policy.version = version;
+                }
+                Ok(policy)
+            }
+
+            async fn set_order_policy(&self, store: StoreId, expected_version: i64, policy: &::comanda_domain::orders::commands::OrderPolicy) -> Result<::comanda_domain::orders::commands::OrderPolicy> {
+                let above = i32::try_from(policy.discount_approval_above.units()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let written = if expected_version == 0 {
+                    ::sqlx::query("INSERT INTO order_settings (store_id, discount_approval_above, void_needs_approval, version) VALUES ($1, $2, $3, 1) ON CONFLICT (store_id) DO NOTHING")
+                        .bind(store.as_uuid())
+                        .bind(above)
+                        .bind(policy.void_needs_approval)
+                        .execute(self.writer())
+                        .await
+                        .map_err(missing_store)?
+                        .rows_affected()
+                } else {
+                    ::sqlx::query("UPDATE order_settings SET discount_approval_above = $2, void_needs_approval = $3, version = version + 1 WHERE store_id = $1 AND version = $4")
+                        .bind(store.as_uuid())
+                        .bind(above)
+                        .bind(policy.void_needs_approval)
+                        .bind(expected_version)
+                        .execute(self.writer())
+                        .await
+                        .map_err(classify)?
+                        .rows_affected()
+                };
+                let saved = self.order_policy(store).await?;
+                if written == 0 {
+                    return Err(StoreError::VersionMismatch { entity: "order settings", current: saved.version });
+                }
+                Ok(saved)
+            }
+
             async fn get_order(&self, store: StoreId, id: OrderId) -> Result<Option<Order>> {
                 let row: Option<(String,)> = ::sqlx::query_as("SELECT document FROM orders WHERE id = $1 AND store_id = $2")
                     .bind(id.as_uuid())
