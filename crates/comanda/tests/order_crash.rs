@@ -5,8 +5,11 @@
 mod support;
 
 use comanda_domain::catalog::inputs::ProductInput;
-use comanda_domain::{Currency, DisplayName, Login, NewUser, Role, Secret, UserId};
-use comanda_store::{CatalogRepo, Limit, Ops, StoreRepo, UserRepo};
+use comanda_domain::{
+    Currency, DisplayName, Login, NewStore, NewUser, ProductId, Role, Secret, StoreId, UserId,
+};
+use comanda_store::{Bootstrap, Limit, Ops, Storage};
+use comanda_testkit::TestPostgres;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -56,49 +59,101 @@ async fn open(
     Some((status, response.json().await.ok()?))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_orders_survive_kill_9_and_retries_create_no_duplicates() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = {
-        let storage = prepared(dir.path()).await;
-        let store = storage
-            .list_stores(None, None, Limit::new(None))
-            .await
-            .expect("stores")
-            .items[0]
-            .id;
+/// A waiter and a product in the store; returns (store, product).
+async fn seed(storage: &dyn Storage) -> (StoreId, ProductId) {
+    let store = storage
+        .list_stores(None, None, Limit::new(None))
+        .await
+        .expect("stores")
+        .items[0]
+        .id;
+    storage
+        .create_user(&NewUser {
+            id: UserId::new(),
+            login: Login::parse("login", "garcom").expect("login"),
+            display_name: DisplayName::parse("display_name", "Garçom").expect("name"),
+            password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
+                .await
+                .expect("hash"),
+            role: Role::Waiter,
+            all_stores: false,
+            store_ids: vec![store],
+            must_change_password: false,
+        })
+        .await
+        .expect("waiter");
+    let draft = serde_json::from_value::<ProductInput>(json!({
+        "name": "Chope", "variants": [{ "price": { "amount": 1200, "currency": "BRL" } }],
+    }))
+    .expect("shape")
+    .parse(Currency::Brl)
+    .expect("valid");
+    (
+        store,
         storage
-            .create_user(&NewUser {
-                id: UserId::new(),
-                login: Login::parse("login", "garcom").expect("login"),
-                display_name: DisplayName::parse("display_name", "Garçom").expect("name"),
-                password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
-                    .await
-                    .expect("hash"),
-                role: Role::Waiter,
-                all_stores: false,
-                store_ids: vec![store],
-                must_change_password: false,
-            })
-            .await
-            .expect("waiter");
-        let draft = serde_json::from_value::<ProductInput>(json!({
-            "name": "Chope", "variants": [{ "price": { "amount": 1200, "currency": "BRL" } }],
-        }))
-        .expect("shape")
-        .parse(Currency::Brl)
-        .expect("valid");
-        let product = storage
             .create_product(store, &draft)
             .await
-            .expect("product");
-        storage.close().await;
-        (store, product.id)
+            .expect("product")
+            .id,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_orders_survive_kill_9_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = prepared(dir.path()).await;
+    let (store, product) = seed(&storage).await;
+    storage.close().await;
+    let path = dir.path().to_owned();
+    crash_and_retry(&|| comanda(&path), store, product).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_orders_survive_kill_9_on_postgres() {
+    let Some(db) = TestPostgres::create().await else {
+        return;
     };
-    let (store, product) = store;
+    let storage = db.open_migrated().await;
+    let main = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("store");
+    let owner = NewUser {
+        id: UserId::new(),
+        login: Login::parse("login", "owner").expect("login"),
+        display_name: DisplayName::parse("display_name", "Dona").expect("name"),
+        password_hash: comanda_server::password::hash(&Secret::new("owner passphrase 1"))
+            .await
+            .expect("hash"),
+        role: Role::Owner,
+        all_stores: true,
+        store_ids: vec![main.id],
+        must_change_password: false,
+    };
+    storage.bootstrap(&main, &owner).await.expect("bootstrap");
+    let (store, product) = seed(&*storage).await;
+    storage.close().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, url) = (dir.path().to_owned(), db.url.clone());
+    crash_and_retry(
+        &|| {
+            let mut cmd = comanda(&path);
+            cmd.env("COMANDA_DATABASE_URL", &url);
+            cmd
+        },
+        store,
+        product,
+    )
+    .await;
+}
+
+/// Terminals open orders until the server is killed; then every acknowledged order must
+/// be there and every request, retried with its key, must make exactly one order.
+async fn crash_and_retry(
+    command: &dyn Fn() -> std::process::Command,
+    store: StoreId,
+    product: ProductId,
+) {
     let orders_url = |server: &Server| server.url(&format!("/api/v1/stores/{store}/orders"));
 
-    let server = Server::start(comanda(dir.path())).await;
+    let server = Server::start(command()).await;
     server.wait_ready(Duration::from_secs(20)).await;
     let client = reqwest::Client::new();
     let token = sign_in(&client, &server).await;
@@ -152,7 +207,7 @@ async fn acknowledged_orders_survive_kill_9_and_retries_create_no_duplicates() {
         "some requests were in flight at the kill"
     );
 
-    let server = Server::start(comanda(dir.path())).await;
+    let server = Server::start(command()).await;
     server.wait_ready(Duration::from_secs(20)).await;
     let token = sign_in(&client, &server).await;
     for (key, id) in &acknowledged {
@@ -216,6 +271,6 @@ async fn acknowledged_orders_survive_kill_9_and_retries_create_no_duplicates() {
         sent.len(),
         "exactly one order per request sent, no duplicates"
     );
-    let verified = support::run(comanda(dir.path()).args(["audit", "verify"]));
+    let verified = support::run(command().args(["audit", "verify"]));
     assert!(verified.status.success(), "{}", verified.stdout);
 }
