@@ -3,41 +3,22 @@
 mod support;
 
 use comanda_domain::orders::commands::Event;
-use comanda_domain::orders::{Order, OrderKind, OrderStatus};
+use comanda_domain::orders::{Order, OrderKind};
 use comanda_domain::tax::TaxPolicy;
-use comanda_domain::{Currency, OrderId, clock};
+use comanda_domain::{Currency, clock};
 use comanda_store::{Limit, OrderCommit, OrderRepo, OrderWrite, StoreRepo, StoredResponse};
 use serde_json::json;
 use support::{comanda, prepared, run};
 
 fn counter_order(store: comanda_domain::StoreId) -> Order {
-    let now = clock::now();
-    Order {
-        id: OrderId::new(),
-        store_id: store,
-        number: 0,
-        kind: OrderKind::Counter,
-        status: OrderStatus::Open,
-        table_id: None,
-        guests: None,
-        delivery: None,
-        notes: None,
-        currency: Currency::Brl,
-        tax_policy: TaxPolicy::default(),
-        rates: Vec::new(),
-        service_waived: false,
-        lines: Vec::new(),
-        discount: None,
-        tip: 0,
-        parts: None,
-        merged_into: None,
-        split_from: None,
-        opened_by: None,
-        version: 1,
-        opened_at: now,
-        updated_at: now,
-        closed_at: None,
-    }
+    Order::new(
+        store,
+        OrderKind::Counter,
+        Currency::Brl,
+        TaxPolicy::default(),
+        None,
+        clock::now(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,6 +188,44 @@ pub struct Order {
 }
 
 impl Order {
+    /// A new, empty order opened now; the caller fills in the table, guests, delivery
+    /// and notes. It is numbered when it is written.
+    pub fn new(
+        store_id: StoreId,
+        kind: OrderKind,
+        currency: Currency,
+        tax_policy: TaxPolicy,
+        opened_by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: OrderId::new(),
+            store_id,
+            number: 0,
+            kind,
+            status: OrderStatus::Open,
+            table_id: None,
+            guests: None,
+            delivery: None,
+            notes: None,
+            currency,
+            tax_policy,
+            rates: Vec::new(),
+            service_waived: false,
+            lines: Vec::new(),
+            discount: None,
+            tip: 0,
+            parts: None,
+            merged_into: None,
+            split_from: None,
+            opened_by,
+            version: 1,
+            opened_at: at,
+            updated_at: at,
+            closed_at: None,
+        }
+    }
+
     pub fn tip_money(&self) -> Money {
         Money::new(self.tip, self.currency)
     }

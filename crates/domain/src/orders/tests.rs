@@ -26,33 +26,16 @@ fn rates() -> Vec<RateSnapshot> {
 }
 
 fn order(policy: TaxPolicy) -> Order {
-    let now = clock::now();
-    Order {
-        id: OrderId::new(),
-        store_id: StoreId::new(),
-        number: 1,
-        kind: OrderKind::DineIn,
-        status: OrderStatus::Open,
-        table_id: None,
-        guests: Some(4),
-        delivery: None,
-        notes: None,
-        currency: Currency::Brl,
-        tax_policy: policy,
-        rates: Vec::new(),
-        service_waived: false,
-        lines: Vec::new(),
-        discount: None,
-        tip: 0,
-        parts: None,
-        merged_into: None,
-        split_from: None,
-        opened_by: None,
-        version: 1,
-        opened_at: now,
-        updated_at: now,
-        closed_at: None,
-    }
+    let mut order = Order::new(
+        StoreId::new(),
+        OrderKind::DineIn,
+        Currency::Brl,
+        policy,
+        None,
+        clock::now(),
+    );
+    order.guests = Some(4);
+    order
 }
 
 fn line(price: i64, quantity: i64, modifiers: i64, rates: Vec<TaxRateId>, seat: u16) -> OrderLine {

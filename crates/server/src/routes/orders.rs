@@ -298,33 +298,18 @@ pub async fn open(
             .price_lines(&state, store, "lines", &body.lines, auth.actor.user_id)
             .await?
     };
-    let now = clock::now();
-    let mut order = Order {
-        id: OrderId::new(),
-        store_id: store,
-        number: 0,
+    let mut order = Order::new(
+        store,
         kind,
-        status: OrderStatus::Open,
-        table_id,
-        guests: body.guests,
-        delivery,
-        notes,
-        currency: catalog.currency,
-        tax_policy: catalog.policy,
-        rates: Vec::new(),
-        service_waived: false,
-        lines: Vec::new(),
-        discount: None,
-        tip: 0,
-        parts: None,
-        merged_into: None,
-        split_from: None,
-        opened_by: auth.actor.user_id,
-        version: 1,
-        opened_at: now,
-        updated_at: now,
-        closed_at: None,
-    };
+        catalog.currency,
+        catalog.policy,
+        auth.actor.user_id,
+        clock::now(),
+    );
+    order.table_id = table_id;
+    order.guests = body.guests;
+    order.delivery = delivery;
+    order.notes = notes;
     let mut events = vec![(0, order.opened_event())];
     if !lines.is_empty() {
         events.push((0, order.add_lines(lines, rates).map_err(order_error)?));
@@ -576,11 +561,17 @@ pub struct DiscountBody {
     discount: Option<DiscountInput>,
 }
 
-fn discount(
+/// The discount asked for, checked in the store's currency, and the store's rules for it.
+async fn discount_and_rules(
+    state: &AppState,
+    store: StoreId,
     input: Option<&DiscountInput>,
-    currency: comanda_domain::Currency,
-) -> Result<Option<Discount>, ApiError> {
-    let Some(input) = input else { return Ok(None) };
+) -> Result<(Option<Discount>, OrderPolicy), ApiError> {
+    let policy = state.storage.order_policy(store).await?;
+    let Some(input) = input else {
+        return Ok((None, policy));
+    };
+    let currency = super::catalog::currency_of(state, store).await?;
     let value = match (&input.amount, &input.percent) {
         (Some(amount), None) => {
             DiscountValue::Amount(amount.parse("discount.amount", currency, 0)?.amount)
@@ -595,12 +586,13 @@ fn discount(
             .into());
         }
     };
-    Ok(Some(Discount {
+    let discount = Discount {
         value,
         reason: input.reason.clone(),
         applied_by: None,
         approved_by: None,
-    }))
+    };
+    Ok((Some(discount), policy))
 }
 
 pub async fn set_line_discount(
@@ -611,9 +603,7 @@ pub async fn set_line_discount(
     ApiJson(body): ApiJson<DiscountBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
-    let currency = super::catalog::currency_of(&state, store).await?;
-    let discount = discount(body.discount.as_ref(), currency)?;
-    let policy = state.storage.order_policy(store).await?;
+    let (discount, policy) = discount_and_rules(&state, store, body.discount.as_ref()).await?;
     change(
         &state,
         &auth,
@@ -634,9 +624,7 @@ pub async fn set_discount(
     ApiJson(body): ApiJson<DiscountBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
-    let currency = super::catalog::currency_of(&state, store).await?;
-    let discount = discount(body.discount.as_ref(), currency)?;
-    let policy = state.storage.order_policy(store).await?;
+    let (discount, policy) = discount_and_rules(&state, store, body.discount.as_ref()).await?;
     change(
         &state,
         &auth,

@@ -4,40 +4,21 @@ use super::catalog::store;
 use crate::{CommitOutcome, OrderCommit, OrderWrite, Storage, StoreError, StoredResponse};
 use comanda_domain::orders::chain::Verifier;
 use comanda_domain::orders::commands::Event;
-use comanda_domain::orders::{Order, OrderKind, OrderStatus};
+use comanda_domain::orders::{Order, OrderKind};
 use comanda_domain::tax::TaxPolicy;
-use comanda_domain::{Currency, OrderId, StoreId, clock};
+use comanda_domain::{Currency, StoreId, clock};
 use serde_json::json;
 use std::sync::Arc;
 
 fn order(store: StoreId) -> Order {
-    let now = clock::now();
-    Order {
-        id: OrderId::new(),
-        store_id: store,
-        number: 0,
-        kind: OrderKind::Counter,
-        status: OrderStatus::Open,
-        table_id: None,
-        guests: None,
-        delivery: None,
-        notes: None,
-        currency: Currency::Brl,
-        tax_policy: TaxPolicy::default(),
-        rates: Vec::new(),
-        service_waived: false,
-        lines: Vec::new(),
-        discount: None,
-        tip: 0,
-        parts: None,
-        merged_into: None,
-        split_from: None,
-        opened_by: None,
-        version: 1,
-        opened_at: now,
-        updated_at: now,
-        closed_at: None,
-    }
+    Order::new(
+        store,
+        OrderKind::Counter,
+        Currency::Brl,
+        TaxPolicy::default(),
+        None,
+        clock::now(),
+    )
 }
 
 fn commit(store: StoreId, write: OrderWrite, kind: &'static str) -> OrderCommit {
