@@ -208,6 +208,15 @@ async fn finish(state: &AppState, claim: &IdempotencyClaim, response: Response) 
 }
 
 pub fn replay(stored: StoredResponse) -> Response {
+    let mut response = send_stored(stored);
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// A kept answer as a response: its status, the headers kept with it, its bytes.
+pub fn send_stored(stored: StoredResponse) -> Response {
     let mut response = Response::new(Body::from(stored.body));
     *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
@@ -216,7 +225,6 @@ pub fn replay(stored: StoredResponse) -> Response {
             headers.insert(name, value);
         }
     }
-    headers.insert(REPLAYED, HeaderValue::from_static("true"));
     response
 }
 

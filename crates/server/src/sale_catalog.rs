@@ -45,6 +45,22 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The store whose catalog `store` sells from: its own, or the one it follows.
+pub async fn catalog_owner(state: &AppState, store: StoreId) -> Result<StoreId, ApiError> {
+    Ok(state.storage.catalog_source(store).await?.unwrap_or(store))
+}
+
+/// Products as `store` sells them: its overrides applied.
+pub async fn as_sold_in(
+    state: &AppState,
+    store: StoreId,
+    products: &mut [Product],
+) -> Result<(), ApiError> {
+    let overrides = state.storage.product_overrides(store).await?;
+    apply_all(products, &overrides);
+    Ok(())
+}
+
 impl SaleCache {
     /// The store's catalog as of now.
     pub async fn catalog(state: &AppState, store: StoreId) -> Result<Arc<SaleCatalog>, ApiError> {
@@ -55,7 +71,7 @@ impl SaleCache {
             return Ok(known.clone());
         }
         let storage = &state.storage;
-        let owner = storage.catalog_source(store).await?.unwrap_or(store);
+        let owner = catalog_owner(state, store).await?;
         let currency = storage
             .get_store(store)
             .await?
@@ -105,7 +121,7 @@ impl SaleCatalog {
             None => None,
             Some(product) => {
                 let mut sold = [product];
-                apply_all(&mut sold, &storage.product_overrides(store).await?);
+                as_sold_in(state, store, &mut sold).await?;
                 let [product] = sold;
                 let mut groups = Vec::with_capacity(product.modifier_group_ids.len());
                 for group in &product.modifier_group_ids {

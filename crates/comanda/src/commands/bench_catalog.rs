@@ -3,14 +3,14 @@
 //! then times the menu document (first build, from memory, gzipped, and 304), and
 //! searches by name prefix and by barcode.
 
-use super::bench_env::{self, PASSWORD, percentile};
+use super::bench_env::{self, percentile};
 use crate::cli::BenchCatalogArgs;
 use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
 use comanda_domain::catalog::inputs::{ModifierGroupInput, TaxRateInput};
 use comanda_domain::{Currency, Role};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -59,17 +59,7 @@ pub async fn run(settings: &Settings, args: &BenchCatalogArgs) -> Result<ExitCod
     let (_state, addr) = bench_env::serve(storage.clone()).await?;
     let base = format!("http://{addr}/api/v1/stores/{}/catalog", store.id);
     let client = reqwest::Client::new();
-    let signed_in: Value = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&json!({ "login": login, "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = signed_in["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
+    let token = bench_env::sign_in(&client, addr, &login).await?;
 
     let n = args.products.max(1);
     let groups = args.groups_per_product.clamp(0, GROUPS);

@@ -96,6 +96,21 @@ pub async fn serve(storage: Arc<dyn Storage>) -> Result<(AppState, SocketAddr)> 
     Ok((state, addr))
 }
 
+/// Signs `login` in through the API; the access token.
+pub async fn sign_in(client: &reqwest::Client, addr: SocketAddr, login: &str) -> Result<String> {
+    let signed_in: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "login": login, "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    signed_in["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no access token"))
+}
+
 /// The value below which `p` of the sorted samples fall.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

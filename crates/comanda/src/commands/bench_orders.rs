@@ -3,10 +3,10 @@
 //! send it to the kitchen; every request with its own `Idempotency-Key`, through the real
 //! router on a local port. Reports throughput, latency percentiles, errors and memory.
 
-use super::bench_env::{self, PASSWORD, percentile};
+use super::bench_env::{self, percentile};
 use crate::cli::BenchOrdersArgs;
 use crate::settings::Settings;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use comanda_domain::catalog::inputs::{ModifierGroupInput, ProductInput, TaxRateInput};
 use comanda_domain::{Currency, Role};
 use serde_json::{Value, json};
@@ -78,17 +78,7 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients as usize)
         .build()?;
-    let signed_in: Value = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&json!({ "login": login, "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = signed_in["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
+    let token = bench_env::sign_in(&client, addr, &login).await?;
     let base = format!("http://{addr}/api/v1/stores/{}/orders", store.id);
     println!(
         "backend: {}; {} clients for {} s, each: open, 3 x add a line with 2 modifiers, send; offered: {}",

@@ -6,6 +6,7 @@ use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView, query_id};
 use crate::menu::MenuCache;
+pub use crate::sale_catalog::{as_sold_in, catalog_owner};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -33,11 +34,6 @@ pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, A
         .currency)
 }
 
-/// The store whose catalog `store` sells from: its own, or the one it follows.
-pub async fn catalog_owner(state: &AppState, store: StoreId) -> Result<StoreId, ApiError> {
-    Ok(state.storage.catalog_source(store).await?.unwrap_or(store))
-}
-
 /// A shared catalog is changed at the store that owns it; a follower changes only its
 /// own prices and availability (`…/products/{id}/override`).
 pub async fn require_own_catalog(state: &AppState, store: StoreId) -> Result<(), ApiError> {
@@ -49,17 +45,6 @@ pub async fn require_own_catalog(state: &AppState, store: StoreId) -> Result<(),
         )
         .with_details(json!({ "source_store_id": source }))),
     }
-}
-
-/// Products as `store` sells them: its overrides applied.
-pub async fn as_sold_in(
-    state: &AppState,
-    store: StoreId,
-    products: &mut [Product],
-) -> Result<(), ApiError> {
-    let overrides = state.storage.product_overrides(store).await?;
-    overrides::apply_all(products, &overrides);
-    Ok(())
 }
 
 /// Changes are based on a version; a PUT without one is refused rather than guessed.

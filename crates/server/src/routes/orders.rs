@@ -9,9 +9,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
 use crate::sale_catalog::SaleCache;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use comanda_domain::money::MoneyInput;
 use comanda_domain::orders::chain::LoggedEvent;
@@ -43,16 +42,6 @@ fn view_bytes(order: &Order) -> Result<Vec<u8>, StoreError> {
     let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
     serde_json::to_vec(&OrderView { order, totals })
         .map_err(|e| StoreError::Internal(e.to_string()))
-}
-
-fn send(stored: StoredResponse) -> Response {
-    let mut response = Response::new(Body::from(stored.body));
-    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 pub fn order_error(e: OrderError) -> ApiError {
@@ -114,7 +103,7 @@ async fn commit(
             response, orders, ..
         } => {
             state.orders.remember(&orders);
-            Ok(send(response))
+            Ok(crate::idempotency::send_stored(response))
         }
         CommitOutcome::Replayed(first) => Ok(crate::idempotency::replay(first)),
         CommitOutcome::KeyTaken { mismatch: true } => Err(crate::idempotency::key_reused()),
