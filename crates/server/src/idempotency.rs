@@ -88,37 +88,46 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         lease_until: now + LEASE,
         expires_at: now + KEEP_FOR,
     };
-    // Writes that keep their answer in their own transaction (orders) only look: the
-    // transaction takes the key, so they cost no extra write.
+    // Writes that keep their answer in their own transaction (orders) do not look first:
+    // their transaction takes the key, and finds an answer kept there before writing
+    // anything. Only when such a write is refused (a retry meets the version its first
+    // attempt moved on) is the key looked at, to give the first answer instead.
     let own_transaction = keeps_answer_in_transaction(parts.uri.path());
-    let outcome = if own_transaction {
-        state.storage.peek_idempotency_key(&claim, now).await
-    } else {
-        state.storage.claim_idempotency_key(&claim, now).await
-    };
-    match outcome {
-        Ok(ClaimOutcome::Claimed) => {}
-        Ok(ClaimOutcome::Replay(stored)) => return replay(stored),
-        Ok(ClaimOutcome::Mismatch) => return key_reused().into_response(),
-        Ok(ClaimOutcome::InProgress) => return in_progress().into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+    if !own_transaction {
+        match state.storage.claim_idempotency_key(&claim, now).await {
+            Ok(ClaimOutcome::Claimed) => {}
+            Ok(outcome) => return settled(outcome),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
     }
     let mut parts = parts;
     parts.extensions.insert(claim.clone());
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-    if own_transaction {
+    if !own_transaction {
+        return finish(&state, &claim, response).await;
+    }
+    if response.status().is_success() {
         return response;
     }
-    finish(&state, &claim, response).await
+    match state.storage.peek_idempotency_key(&claim, now).await {
+        Ok(ClaimOutcome::Claimed) => response,
+        Ok(outcome) => settled(outcome),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The answer for a key that someone already holds.
+fn settled(outcome: ClaimOutcome) -> Response {
+    match outcome {
+        ClaimOutcome::Replay(stored) => replay(stored),
+        ClaimOutcome::Mismatch => key_reused().into_response(),
+        ClaimOutcome::InProgress | ClaimOutcome::Claimed => in_progress().into_response(),
+    }
 }
 
 /// Order writes (`/stores/{id}/orders...`) keep their answer in the order's transaction.
 fn keeps_answer_in_transaction(path: &str) -> bool {
-    let mut segments = path
-        .trim_start_matches(crate::routes::API_PREFIX)
-        .split('/')
-        .skip(1);
-    segments.next() == Some("stores") && segments.nth(1) == Some("orders")
+    crate::routes::store_section(path) == Some("orders")
 }
 
 fn is_write(method: &Method) -> bool {

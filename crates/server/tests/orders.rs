@@ -291,6 +291,20 @@ async fn a_table_order_goes_from_open_to_served_priced_by_the_server(db: TestDb)
         .call(waiter, Method::GET, "/orders?status=open", None)
         .await;
     assert_eq!(none.body["items"], json!([]));
+
+    // The price changed above: the next order sells at it at once.
+    let next = f
+        .ok(
+            waiter,
+            Method::POST,
+            "/orders",
+            json!({ "kind": "counter", "lines": [pizza_line(&p, 1)] }),
+        )
+        .await;
+    assert_eq!(
+        next["lines"][0]["unit_price"], 9900,
+        "the next order sells at the new price at once"
+    );
 }
 
 async fn bad_orders_are_refused_and_nothing_is_written(db: TestDb) {

@@ -32,7 +32,7 @@ impl Default for PgOptions {
 pub struct PgStorage {
     pool: PgPool,
     connect: PgConnectOptions,
-    commits: comanda_store::orders::CommitQueue,
+    commits: comanda_store::group_commit::CommitQueue,
 }
 
 impl PgStorage {
@@ -67,7 +67,7 @@ impl comanda_store::sql::SqlBackend for PgStorage {
     fn reader(&self) -> &PgPool {
         &self.pool
     }
-    fn commit_queue(&self) -> &comanda_store::orders::CommitQueue {
+    fn commit_queue(&self) -> &comanda_store::group_commit::CommitQueue {
         &self.commits
     }
 }

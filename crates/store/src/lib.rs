@@ -11,6 +11,8 @@ pub mod catalog_rows;
 pub mod catalog_share;
 pub mod devices;
 pub mod error;
+#[doc(hidden)]
+pub mod group_commit;
 pub mod idempotency;
 pub mod migrations;
 pub mod ops;

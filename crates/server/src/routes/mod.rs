@@ -351,6 +351,10 @@ pub fn router(state: AppState) -> Router {
         .router
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            note_catalog_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             idempotency::layer,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), require_ready));
@@ -370,6 +374,29 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)
+}
+
+/// The part of a store that an API path is about: `orders` for
+/// `/stores/{id}/orders/...`, with or without the API prefix.
+pub fn store_section(path: &str) -> Option<&str> {
+    let mut segments = path.trim_start_matches(API_PREFIX).split('/').skip(1);
+    (segments.next() == Some("stores"))
+        .then(|| segments.nth(1))
+        .flatten()
+}
+
+/// Tells the order pricing cache that a catalog may have changed, so the next order
+/// through this instance reads it again. Any write under `/stores/{id}/catalog/` counts,
+/// answered or not: a failed write that moved nothing only costs one read.
+async fn note_catalog_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let catalog_write = req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && store_section(req.uri().path()) == Some("catalog");
+    let response = next.run(req).await;
+    if catalog_write {
+        state.sales.note_write();
+    }
+    response
 }
 
 /// The API answers 503 until start-up (migrations, first-run setup) has finished, so a

@@ -63,6 +63,31 @@ pub async fn concurrent_order_commits_number_and_chain_without_gaps(db: Arc<dyn 
             })
         })
         .collect();
+    // Meanwhile other writes that read before they write (a table checks its area): on
+    // SQLite they go through another connection than the order commits, and must wait
+    // for them rather than fail.
+    let area = db.create_area(s, "Salão", 0).await.expect("area");
+    let tables: Vec<_> = (0..20)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let draft = crate::TableDraft {
+                    area_id: Some(area.id),
+                    name: format!("Mesa {i}"),
+                    seats: 4,
+                    position: i,
+                    archived: false,
+                };
+                db.create_table(s, &draft).await
+            })
+        })
+        .collect();
+    for table in tables {
+        table
+            .await
+            .expect("join")
+            .expect("a table written beside the orders");
+    }
     let mut numbers_seen = Vec::new();
     for task in tasks {
         match task.await.expect("join").expect("commit") {

@@ -498,7 +498,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn update_catalog_settings(&self, store: StoreId, expected_version: i64, patch: &SettingsPatch, defaults: CatalogSettings) -> Result<CatalogSettings> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let current = ::sqlx::query_as::<_, SettingsRow>(concat!("SELECT ", $crate::settings_columns!(), " FROM catalog_settings WHERE store_id = $1"))
                     .bind(store.as_uuid())
                     .fetch_optional(&mut *tx)
@@ -540,7 +540,7 @@ macro_rules! impl_sql_catalog {
 
             async fn create_tax_rate(&self, store: StoreId, draft: &TaxRateDraft) -> Result<TaxRate> {
                 let id = TaxRateId::new();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 currency_of(&mut *tx, store).await?;
                 write_tax_rate(&mut tx, "INSERT INTO tax_rates (id, store_id, name, kind, rate, compound, is_default, status, version, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8)", store, id, 1, draft).await?;
@@ -560,7 +560,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn update_tax_rate(&self, store: StoreId, id: TaxRateId, expected_version: i64, draft: &TaxRateDraft) -> Result<TaxRate> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let affected = write_tax_rate(&mut tx, "UPDATE tax_rates SET name = $3, kind = $4, rate = $5, compound = $6, is_default = $7,
                      version = version + 1, updated_at = $8 WHERE id = $1 AND store_id = $2 AND version = $9", store, id, expected_version, draft).await?;
                 versioned(&mut tx, affected, "SELECT version FROM tax_rates WHERE id = $1 AND store_id = $2", id.as_uuid(), store, "tax rate").await?;
@@ -570,7 +570,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn archive_tax_rate(&self, store: StoreId, id: TaxRateId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 owned(&mut tx, "SELECT id FROM tax_rates WHERE store_id = ", store, id.as_uuid(), "tax rate").await?;
                 // Rare enough to scan the store's products for.
                 let used: Option<(Uuid,)> = ::sqlx::query_as(
@@ -590,7 +590,7 @@ macro_rules! impl_sql_catalog {
 
             async fn create_category(&self, store: StoreId, draft: &CategoryDraft) -> Result<Category> {
                 let id = CategoryId::new();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 currency_of(&mut *tx, store).await?;
                 check_parent(&mut tx, store, None, draft).await?;
                 write_category(&mut tx, "INSERT INTO categories (id, store_id, parent_id, name, position, station, image_url, version, created_at, updated_at)
@@ -611,7 +611,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn update_category(&self, store: StoreId, id: CategoryId, expected_version: i64, draft: &CategoryDraft) -> Result<Category> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 check_parent(&mut tx, store, Some(id), draft).await?;
                 let affected = write_category(&mut tx, "UPDATE categories SET parent_id = $3, name = $4, position = $5, station = $6, image_url = $7,
                      version = version + 1, updated_at = $8 WHERE id = $1 AND store_id = $2 AND version = $9", store, id, expected_version, draft).await?;
@@ -622,7 +622,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn delete_category(&self, store: StoreId, id: CategoryId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 owned(&mut tx, "SELECT id FROM categories WHERE store_id = ", store, id.as_uuid(), "category").await?;
                 let child: Option<(Uuid,)> = ::sqlx::query_as("SELECT id FROM categories WHERE parent_id = $1 LIMIT 1")
                     .bind(id.as_uuid())
@@ -660,7 +660,7 @@ macro_rules! impl_sql_catalog {
 
             async fn create_modifier_group(&self, store: StoreId, draft: &ModifierGroupDraft) -> Result<ModifierGroup> {
                 let id = ModifierGroupId::new();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let currency = currency_of(&mut *tx, store).await?;
                 write_group(&mut tx, "INSERT INTO modifier_groups (id, store_id, name, min_choices, max_choices, pricing, status, version, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)", store, id, 1, draft).await?;
@@ -699,7 +699,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn update_modifier_group(&self, store: StoreId, id: ModifierGroupId, expected_version: i64, draft: &ModifierGroupDraft) -> Result<ModifierGroup> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let currency = currency_of(&mut *tx, store).await?;
                 let affected = write_group(&mut tx, "UPDATE modifier_groups SET name = $3, min_choices = $4, max_choices = $5, pricing = $6, status = $7,
                      version = version + 1, updated_at = $8 WHERE id = $1 AND store_id = $2 AND version = $9", store, id, expected_version, draft).await?;
@@ -711,14 +711,14 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn archive_modifier_group(&self, store: StoreId, id: ModifierGroupId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 archive(&mut tx, "UPDATE modifier_groups SET status = 'archived', version = version + 1, updated_at = $1 WHERE id = $2 AND store_id = $3", store, id.as_uuid(), "modifier group").await?;
                 tx.commit().await.map_err(classify)
             }
 
             async fn create_product(&self, store: StoreId, draft: &ProductDraft) -> Result<Product> {
                 let id = ProductId::new();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let currency = currency_of(&mut *tx, store).await?;
                 check_product(&mut tx, store, None, draft, currency).await?;
                 insert_product_row(&mut tx, store, id, draft).await?;
@@ -825,7 +825,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn update_product(&self, store: StoreId, id: ProductId, expected_version: i64, draft: &ProductDraft) -> Result<Product> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let currency = currency_of(&mut *tx, store).await?;
                 update_product_row(&mut tx, store, id, Some(expected_version), draft).await?;
                 check_product(&mut tx, store, Some(id), draft, currency).await?;
@@ -836,7 +836,7 @@ macro_rules! impl_sql_catalog {
             }
 
             async fn archive_product(&self, store: StoreId, id: ProductId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 archive(&mut tx, "UPDATE products SET status = 'archived', version = version + 1, updated_at = $1 WHERE id = $2 AND store_id = $3", store, id.as_uuid(), "product").await?;
                 tx.commit().await.map_err(classify)
             }

@@ -198,7 +198,7 @@ macro_rules! impl_sql_catalog_import {
 
         async fn import_catalog(pool: &::sqlx::Pool<Db>, store: StoreId, plan: &ImportPlan) -> Result<ImportSummary> {
             let mut summary = ImportSummary::default();
-            let mut tx = pool.begin().await.map_err(classify)?;
+            let mut tx = begin_write(pool).await?;
             let currency = currency_of(&mut *tx, store).await?;
             let categories = import_categories(&mut tx, store, &plan.category_paths, &mut summary).await?;
             check_references(&mut tx, store, plan).await?;

@@ -74,7 +74,7 @@ macro_rules! impl_sql_catalog_share {
             }
 
             async fn follow_catalog(&self, store: StoreId, source: Option<StoreId>) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 if let Some(source) = source {
                     check_follow(&mut tx, store, source).await?;
                     ::sqlx::query(
@@ -119,7 +119,7 @@ macro_rules! impl_sql_catalog_share {
             }
 
             async fn set_product_override(&self, store: StoreId, change: &ProductOverride) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let source = source_of(&mut *tx, store).await?.unwrap_or(store);
                 owned(&mut tx, "SELECT id FROM products WHERE store_id = ", source, change.product_id.as_uuid(), "product").await?;
                 if change.is_empty() {
@@ -148,7 +148,7 @@ macro_rules! impl_sql_catalog_share {
             }
 
             async fn clear_product_override(&self, store: StoreId, product: ProductId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let source = source_of(&mut *tx, store).await?.unwrap_or(store);
                 owned(&mut tx, "SELECT id FROM products WHERE store_id = ", source, product.as_uuid(), "product").await?;
                 let removed = ::sqlx::query("DELETE FROM product_overrides WHERE store_id = $1 AND product_id = $2")

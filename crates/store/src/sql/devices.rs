@@ -90,7 +90,7 @@ macro_rules! impl_sql_devices {
         #[::async_trait::async_trait]
         impl ApiKeyRepo for $storage {
             async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 ::sqlx::query(
                     "INSERT INTO api_keys (id, name, secret_hash, permissions, all_stores, created_by, created_at, expires_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -33,7 +33,21 @@ pub trait SqlBackend {
     fn reader(&self) -> &sqlx::Pool<Self::Db>;
 
     /// Where order commits wait for their group commit.
-    fn commit_queue(&self) -> &crate::orders::CommitQueue;
+    fn commit_queue(&self) -> &crate::group_commit::CommitQueue;
+
+    /// How a transaction that writes begins; `None`: the driver's `BEGIN`. SQLite takes
+    /// the write lock up front (`BEGIN IMMEDIATE`): a transaction that read first and
+    /// then found another connection had written since would be refused, not made to wait.
+    const BEGIN_WRITE: Option<&'static str> = None;
+
+    /// Starts a committer of the backend's own for the queued order commits, or gives
+    /// `jobs` back for the shared one, which writes through the writer pool.
+    fn start_committer(
+        &self,
+        jobs: tokio::sync::mpsc::Receiver<crate::group_commit::CommitJob>,
+    ) -> Option<tokio::sync::mpsc::Receiver<crate::group_commit::CommitJob>> {
+        Some(jobs)
+    }
 }
 
 /// Implements every repository trait except [`Ops`](crate::Ops) for a storage type.
@@ -49,6 +63,16 @@ macro_rules! impl_sql_repos {
             use $crate::{Result, StoreError};
 
             type Db = <$storage as $crate::sql::SqlBackend>::Db;
+
+            async fn begin_write(
+                pool: &::sqlx::Pool<Db>,
+            ) -> Result<::sqlx::Transaction<'static, Db>> {
+                match <$storage as $crate::sql::SqlBackend>::BEGIN_WRITE {
+                    Some(statement) => pool.begin_with(statement).await,
+                    None => pool.begin().await,
+                }
+                .map_err(classify)
+            }
 
             /// Zero rows touched by an update of one row means it does not exist.
             fn one_row(affected: u64, entity: &'static str) -> Result<()> {

@@ -3,9 +3,10 @@
 #[macro_export]
 macro_rules! impl_sql_orders {
     ($storage:ty) => {
-        use $crate::orders::{order_due, order_from_text, order_to_text, payload_text};
+        use $crate::orders::order_from_text;
         use $crate::{CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, Respond, ServiceArea, TableDraft};
-        use ::comanda_domain::orders::chain::{event_hash, LoggedEvent, GENESIS};
+        use ::comanda_domain::orders::chain::{LoggedEvent, GENESIS};
+        use $crate::group_commit::{statements, CommitJob, LogHead, Prepared};
         use ::comanda_domain::orders::Order;
         use ::comanda_domain::{OrderId, ServiceAreaId, TableId};
 
@@ -65,175 +66,106 @@ macro_rules! impl_sql_orders {
         /// Keeps the write's answer for its key, in the write's transaction. `Err(outcome)`
         /// when the key already holds another answer (the caller then rolls back).
         async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, response: &$crate::StoredResponse) -> Result<::std::result::Result<(), CommitOutcome>> {
-            let now = clock::now().timestamp_millis();
-            // A new key, an expired one, or this request's own claim (same request, not
-            // finished) takes the answer; anything else is someone else's.
-            let kept = ::sqlx::query(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (scope, key) DO UPDATE
-                 SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
-                     created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
-                 WHERE idempotency_keys.expires_at <= excluded.created_at
-                    OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)",
-            )
-            .bind(&claim.scope)
-            .bind(&claim.key)
-            .bind(&claim.request_hash)
-            .bind(i32::from(response.status))
-            .bind(response.headers_text()?)
-            .bind(&response.body)
-            .bind(now)
-            .bind(claim.lease_until.timestamp_millis())
-            .bind(claim.expires_at.timestamp_millis())
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?
-            .rows_affected();
+            let kept = ::sqlx::query(statements::KEEP_ANSWER)
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .bind(&claim.request_hash)
+                .bind(i32::from(response.status))
+                .bind(response.headers_text()?)
+                .bind(&response.body)
+                .bind(clock::now().timestamp_millis())
+                .bind(claim.lease_until.timestamp_millis())
+                .bind(claim.expires_at.timestamp_millis())
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?
+                .rows_affected();
             if kept == 1 {
                 return Ok(Ok(()));
             }
-            let row: Option<(Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>)> =
-                ::sqlx::query_as("SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                    .bind(&claim.scope)
-                    .bind(&claim.key)
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(classify)?;
-            Ok(Err(match row {
-                Some((hash, _, _, _)) if hash != claim.request_hash => CommitOutcome::KeyTaken { mismatch: true },
-                Some((_, Some(status), headers, body)) => CommitOutcome::Replayed($crate::StoredResponse::from_row(status, headers, body)?),
-                _ => CommitOutcome::KeyTaken { mismatch: false },
-            }))
+            let row: Option<$crate::group_commit::KeyRow> = ::sqlx::query_as(statements::READ_KEY)
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?;
+            Ok(Err($crate::group_commit::key_taken(claim, row)?))
         }
 
-        /// Where a store's log stands inside a group commit.
-        #[derive(Clone)]
-        struct Head {
-            seq: i64,
-            hash: Vec<u8>,
-            last_number: i64,
-        }
-
-        /// Takes a store's log head for the group (a row lock on PostgreSQL).
-        async fn take_head(conn: &mut Conn, store: StoreId) -> Result<Head> {
-            let (seq, hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(
-                "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, 0, $2, 0)
-                 ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq
-                 RETURNING seq, hash, last_number",
-            )
-            .bind(store.as_uuid())
-            .bind(GENESIS.to_vec())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(missing_store)?;
-            Ok(Head { seq, hash, last_number })
+        async fn take_head(conn: &mut Conn, store: StoreId) -> Result<LogHead> {
+            let (seq, hash, last_number): (i64, Vec<u8>, i64) = ::sqlx::query_as(statements::TAKE_HEAD)
+                .bind(store.as_uuid())
+                .bind(GENESIS.to_vec())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(missing_store)?;
+            Ok(LogHead { seq, hash, last_number })
         }
 
         /// Writes one order: a new one, or a change checked against its version.
-        async fn write_order(conn: &mut Conn, store: StoreId, order: &Order, expected: Option<i64>) -> Result<()> {
-            let document = order_to_text(order)?;
-            let total = order_due(order)?;
+        async fn write_order(conn: &mut Conn, store: StoreId, order: &Order, document: &$crate::group_commit::Document, expected: Option<i64>) -> Result<()> {
             let Some(expected) = expected else {
-                ::sqlx::query(
-                    "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(order.id.as_uuid())
-                .bind(store.as_uuid())
-                .bind(order.number)
-                .bind(order.kind.as_str())
-                .bind(order.status.as_str())
-                .bind(order.table_id.map(|t| t.as_uuid()))
-                .bind(order.opened_by.map(|u| u.as_uuid()))
-                .bind(total)
-                .bind(order.version)
-                .bind(order.opened_at)
-                .bind(order.updated_at)
-                .bind(document)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?;
+                ::sqlx::query(statements::INSERT_ORDER)
+                    .bind(order.id.as_uuid())
+                    .bind(store.as_uuid())
+                    .bind(order.number)
+                    .bind(order.kind.as_str())
+                    .bind(order.status.as_str())
+                    .bind(order.table_id.map(|t| t.as_uuid()))
+                    .bind(order.opened_by.map(|u| u.as_uuid()))
+                    .bind(document.due)
+                    .bind(order.version)
+                    .bind(order.opened_at)
+                    .bind(order.updated_at)
+                    .bind(&document.text)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
                 return Ok(());
             };
-            let updated = ::sqlx::query(
-                "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
-                 WHERE id = $1 AND store_id = $2 AND version = $9",
-            )
-            .bind(order.id.as_uuid())
-            .bind(store.as_uuid())
-            .bind(order.status.as_str())
-            .bind(order.table_id.map(|t| t.as_uuid()))
-            .bind(total)
-            .bind(order.version)
-            .bind(order.updated_at)
-            .bind(document)
-            .bind(expected)
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?
-            .rows_affected();
+            let updated = ::sqlx::query(statements::UPDATE_ORDER)
+                .bind(order.id.as_uuid())
+                .bind(store.as_uuid())
+                .bind(order.status.as_str())
+                .bind(order.table_id.map(|t| t.as_uuid()))
+                .bind(document.due)
+                .bind(order.version)
+                .bind(order.updated_at)
+                .bind(&document.text)
+                .bind(expected)
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?
+                .rows_affected();
             if updated == 1 {
                 return Ok(());
             }
-            let current: Option<(i64,)> = ::sqlx::query_as("SELECT version FROM orders WHERE id = $1 AND store_id = $2")
+            let current: Option<(i64,)> = ::sqlx::query_as(statements::ORDER_VERSION)
                 .bind(order.id.as_uuid())
                 .bind(store.as_uuid())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
-            Err(match current {
-                Some((current,)) => StoreError::VersionMismatch { entity: "order", current },
-                None => StoreError::NotFound { entity: "order" },
-            })
+            Err($crate::group_commit::stale(current.map(|(v,)| v)))
         }
 
         /// One commit inside the group's transaction, continuing the store's chain from
-        /// `head` (advanced only if the commit is written). Numbers, sequence and hashes
-        /// are worked out first, so the answer is known before anything is written: the
-        /// key is taken first, then the orders, then the events in one statement. A
-        /// refusal after the key was taken gives the key back (one order) or rolls back
-        /// to the savepoint the caller set (several orders).
-        async fn commit_in(conn: &mut Conn, commit: &OrderCommit, respond: &Respond, head: &mut Head) -> Result<CommitOutcome> {
-            let store = commit.store;
-            let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
-            let mut next = head.clone();
-            for (order, write) in orders.iter_mut().zip(&commit.orders) {
-                if write.expected_version.is_none() {
-                    next.last_number += 1;
-                    order.number = next.last_number;
-                }
-            }
-            let at = clock::now();
-            let mut logged_events = Vec::with_capacity(commit.events.len());
-            for (index, event) in &commit.events {
-                let order_id = orders.get(*index).map(|o| o.id).ok_or_else(|| StoreError::Internal("event for no order".into()))?;
-                next.seq += 1;
-                let payload = payload_text(event)?;
-                let hash = event_hash(&next.hash, store, next.seq, order_id, event.kind, &payload, commit.actor, commit.device, at);
-                logged_events.push(LoggedEvent {
-                    store_id: store,
-                    seq: next.seq,
-                    order_id,
-                    kind: event.kind.to_owned(),
-                    payload,
-                    actor: commit.actor,
-                    device: commit.device,
-                    at,
-                    prev_hash: ::std::mem::replace(&mut next.hash, hash.clone()),
-                    hash,
-                });
-            }
-            let response = respond(&orders)?;
+        /// `head` (advanced only if the commit is written). The answer is known before
+        /// anything is written: the key is taken first, then the orders, then the events
+        /// in one statement. A refusal after the key was taken gives the key back (one
+        /// order) or rolls back to the savepoint the caller set (several orders).
+        async fn commit_in(conn: &mut Conn, job: &CommitJob, head: &mut LogHead) -> Result<CommitOutcome> {
+            let commit = &job.commit;
+            let prepared = Prepared::new(job, head)?;
             if let Some(claim) = &commit.idempotency {
-                if let Err(outcome) = keep_answer(&mut *conn, claim, &response).await? {
+                if let Err(outcome) = keep_answer(&mut *conn, claim, &prepared.response).await? {
                     return Ok(outcome);
                 }
             }
-            for (order, write) in orders.iter().zip(&commit.orders) {
-                if let Err(e) = write_order(&mut *conn, store, order, write.expected_version).await {
+            for ((order, document), write) in prepared.orders.iter().zip(&prepared.documents).zip(&commit.orders) {
+                if let Err(e) = write_order(&mut *conn, commit.store, order, document, write.expected_version).await {
                     if let (Some(claim), 1) = (&commit.idempotency, commit.orders.len()) {
-                        ::sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                        ::sqlx::query(statements::GIVE_KEY_BACK)
                             .bind(&claim.scope)
                             .bind(&claim.key)
                             .execute(&mut *conn)
@@ -243,9 +175,9 @@ macro_rules! impl_sql_orders {
                     return Err(e);
                 }
             }
-            if !logged_events.is_empty() {
-                let mut insert = ::sqlx::QueryBuilder::<Db>::new("INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) ");
-                insert.push_values(&logged_events, |mut row, e| {
+            if !prepared.events.is_empty() {
+                let mut insert = ::sqlx::QueryBuilder::<Db>::new(statements::INSERT_EVENTS);
+                insert.push_values(&prepared.events, |mut row, e| {
                     row.push_bind(e.store_id.as_uuid())
                         .push_bind(e.seq)
                         .push_bind(e.order_id.as_uuid())
@@ -259,46 +191,23 @@ macro_rules! impl_sql_orders {
                 });
                 insert.build().execute(&mut *conn).await.map_err(classify)?;
             }
-            *head = next;
-            Ok(CommitOutcome::Committed { orders, events: logged_events, response })
+            *head = prepared.head.clone();
+            Ok(prepared.committed())
         }
 
         /// Writes every queued commit in one transaction and answers them once it is
-        /// committed: one fsync for many orders. A version conflict or a taken key fails
-        /// its own commit only; a database error fails the group (nothing of it is
-        /// written, and every commit in it may be retried).
-        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<$crate::orders::CommitJob>) {
+        /// committed: one fsync for many orders.
+        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>) {
             while let Some(first) = jobs.recv().await {
-                let mut group = vec![first];
-                while group.len() < $crate::orders::MAX_GROUP {
-                    match jobs.try_recv() {
-                        Ok(job) => group.push(job),
-                        Err(_) => break,
-                    }
-                }
-                answer_group(&pool, group).await;
+                let group = $crate::group_commit::gather(first, &mut jobs);
+                let outcomes = commit_group(&pool, &group).await;
+                $crate::group_commit::answer(group, outcomes);
             }
         }
 
-        async fn answer_group(pool: &::sqlx::Pool<Db>, group: Vec<$crate::orders::CommitJob>) {
-            match commit_group(pool, &group).await {
-                Ok(outcomes) => {
-                    for (job, outcome) in group.into_iter().zip(outcomes) {
-                        let _ = job.reply.send(outcome);
-                    }
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    for job in group {
-                        let _ = job.reply.send(Err(StoreError::Unavailable(message.clone())));
-                    }
-                }
-            }
-        }
-
-        async fn commit_group(pool: &::sqlx::Pool<Db>, group: &[$crate::orders::CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
-            let mut tx = pool.begin().await.map_err(classify)?;
-            let mut heads: HashMap<StoreId, (Head, bool)> = HashMap::new();
+        async fn commit_group(pool: &::sqlx::Pool<Db>, group: &[CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
+            let mut tx = begin_write(pool).await?;
+            let mut heads: HashMap<StoreId, (LogHead, bool)> = HashMap::new();
             let mut outcomes = Vec::with_capacity(group.len());
             for job in group {
                 let store = job.commit.store;
@@ -309,28 +218,24 @@ macro_rules! impl_sql_orders {
                 let Some((head, moved)) = heads.get_mut(&store) else { continue };
                 let several = job.commit.orders.len() > 1;
                 if several {
-                    ::sqlx::query("SAVEPOINT several_orders").execute(&mut *tx).await.map_err(classify)?;
+                    ::sqlx::query(statements::SAVEPOINT).execute(&mut *tx).await.map_err(classify)?;
                 }
-                let outcome = commit_in(&mut tx, &job.commit, &*job.respond, head).await;
-                match &outcome {
-                    Ok(CommitOutcome::Committed { .. }) => *moved = true,
-                    Ok(_) | Err(StoreError::VersionMismatch { .. } | StoreError::NotFound { .. }) => {}
-                    Err(e) if !several => return Err(StoreError::Unavailable(e.to_string())),
-                    Err(_) => {}
-                }
+                let outcome = commit_in(&mut tx, job, head).await;
+                let written = match $crate::group_commit::step(&outcome, several) {
+                    $crate::group_commit::Step::Moved => true,
+                    $crate::group_commit::Step::Refused => false,
+                    $crate::group_commit::Step::FailGroup(e) => return Err(e),
+                };
+                *moved |= written;
                 if several {
-                    let end = if matches!(outcome, Ok(CommitOutcome::Committed { .. })) {
-                        "RELEASE SAVEPOINT several_orders"
-                    } else {
-                        "ROLLBACK TO SAVEPOINT several_orders"
-                    };
+                    let end = if written { statements::RELEASE } else { statements::ROLLBACK_TO };
                     ::sqlx::query(end).execute(&mut *tx).await.map_err(classify)?;
                 }
                 outcomes.push(outcome);
             }
             for (store, (head, moved)) in &heads {
                 if *moved {
-                    ::sqlx::query("UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1")
+                    ::sqlx::query(statements::MOVE_HEAD)
                         .bind(store.as_uuid())
                         .bind(head.seq)
                         .bind(&head.hash)
@@ -369,7 +274,7 @@ macro_rules! impl_sql_orders {
             }
 
             async fn create_table(&self, store: StoreId, draft: &TableDraft) -> Result<DiningTable> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 check_area(&mut tx, store, draft.area_id).await?;
                 let row: TableRow = ::sqlx::query_as(
                     "INSERT INTO dining_tables (id, store_id, area_id, name, seats, position, archived, version, created_at)
@@ -391,7 +296,7 @@ macro_rules! impl_sql_orders {
             }
 
             async fn update_table(&self, store: StoreId, id: TableId, expected_version: i64, draft: &TableDraft) -> Result<DiningTable> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 owned(&mut tx, "SELECT id FROM dining_tables WHERE store_id = ", store, id.as_uuid(), "table").await?;
                 check_area(&mut tx, store, draft.area_id).await?;
                 let row: Option<TableRow> = ::sqlx::query_as(
@@ -534,17 +439,20 @@ macro_rules! impl_sql_orders {
 
             async fn commit_orders(&self, commit: OrderCommit, respond: Box<Respond>) -> Result<CommitOutcome> {
                 let (reply, answer) = $crate::tokio::sync::oneshot::channel();
-                let job = $crate::orders::CommitJob { commit, respond, reply };
+                let job = CommitJob::new(commit, respond, reply)?;
                 let pool = self.writer().clone();
-                match self.commit_queue().submit(job, move |jobs| {
-                    $crate::tokio::spawn(group_commits(pool, jobs));
+                match self.commit_queue().submit(job, |jobs| {
+                    if let Some(jobs) = self.start_committer(jobs) {
+                        $crate::tokio::spawn(group_commits(pool, jobs));
+                    }
                 }) {
                     Ok(()) => answer.await.map_err(|_| StoreError::Unavailable("the commit task stopped".into()))?,
                     // No runtime to run the group commits on, or the queue is full: alone.
                     Err(job) => {
                         let (reply, answer) = $crate::tokio::sync::oneshot::channel();
-                        let job = $crate::orders::CommitJob { reply, ..*job };
-                        answer_group(self.writer(), vec![job]).await;
+                        let job = CommitJob { reply, ..*job };
+                        let outcomes = commit_group(self.writer(), ::std::slice::from_ref(&job)).await;
+                        $crate::group_commit::answer(vec![job], outcomes);
                         answer.await.map_err(|_| StoreError::Unavailable("the commit was dropped".into()))?
                     }
                 }

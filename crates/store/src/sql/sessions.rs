@@ -54,7 +54,7 @@ macro_rules! impl_sql_sessions {
         #[::async_trait::async_trait]
         impl SessionRepo for $storage {
             async fn create_session(&self, session: &NewSession, refresh: &NewRefreshToken) -> Result<Session> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let created: Session = ::sqlx::query_as::<_, SessionRow>(concat!(
                     "INSERT INTO sessions (id, user_id, kind, device_id, mfa_verified, created_at, last_used_at,
                                            expires_at, ip, user_agent)
@@ -86,7 +86,7 @@ macro_rules! impl_sql_sessions {
 
             async fn rotate_refresh_token(&self, id: Uuid, secret_hash: &[u8; 32], next: &NewRefreshToken) -> Result<Rotation> {
                 let now = clock::now();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let token: Option<(Uuid, ::chrono::DateTime<::chrono::Utc>, Option<::chrono::DateTime<::chrono::Utc>>)> =
                     ::sqlx::query_as("SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE id = $1 AND secret_hash = $2")
                         .bind(id)

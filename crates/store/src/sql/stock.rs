@@ -79,7 +79,7 @@ macro_rules! impl_sql_stock {
         #[::async_trait::async_trait]
         impl StockRepo for $storage {
             async fn record_movements(&self, store: StoreId, movements: &[NewMovement]) -> Result<Vec<Movement>> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let mut recorded = Vec::with_capacity(movements.len());
                 for (i, m) in movements.iter().enumerate() {
                     recorded.push(append_movement(&mut tx, store, m, i).await?);
@@ -90,7 +90,7 @@ macro_rules! impl_sql_stock {
 
             async fn transfer_stock(&self, transfer: &Transfer) -> Result<Vec<Movement>> {
                 let reference = format!("transfer {}", StockMovementId::new());
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let mut outgoing = Vec::with_capacity(transfer.lines.len());
                 let mut incoming = Vec::with_capacity(transfer.lines.len());
                 for (i, line) in transfer.lines.iter().enumerate() {
@@ -148,7 +148,7 @@ macro_rules! impl_sql_stock {
             }
 
             async fn set_low_threshold(&self, store: StoreId, variant: VariantId, threshold: Option<i64>) -> Result<StockLevel> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let item = stocked(&mut tx, store, variant, "variant_id".into()).await?;
                 let row = ::sqlx::query_as::<_, StockLevelRow>(concat!(
                     "INSERT INTO stock_levels (store_id, variant_id, product_id, on_hand, low_threshold, updated_at)

@@ -90,7 +90,7 @@ macro_rules! impl_sql_users {
             }
 
             async fn create_user(&self, user: &NewUser) -> Result<User> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 insert_user(&mut tx, user).await?;
                 tx.commit().await.map_err(classify)?;
                 self.get_user(user.id).await?.ok_or_else(|| StoreError::Internal("created user vanished".into()))
@@ -123,7 +123,7 @@ macro_rules! impl_sql_users {
             }
 
             async fn update_user(&self, id: UserId, expected_version: i64, patch: &UserPatch) -> Result<User> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let affected = ::sqlx::query(
                     "UPDATE users SET
                         display_name = COALESCE($1, display_name),
@@ -207,7 +207,7 @@ macro_rules! impl_sql_users {
             }
 
             async fn enable_totp(&self, id: UserId, secret: &Secret, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let affected = ::sqlx::query(
                     "UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2,
                                       version = version + 1, updated_at = $3
@@ -239,7 +239,7 @@ macro_rules! impl_sql_users {
             }
 
             async fn disable_totp(&self, id: UserId) -> Result<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 let affected = ::sqlx::query(
                     "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL,
                                       version = version + 1, updated_at = $1
@@ -300,7 +300,7 @@ macro_rules! impl_sql_users {
             }
 
             async fn bootstrap(&self, store: &NewStore, owner: &NewUser) -> Result<BootstrapOutcome> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = begin_write(self.writer()).await?;
                 // Concurrent bootstraps queue on this row; all but the first insert nothing.
                 let claimed = ::sqlx::query(
                     "INSERT INTO bootstrap (id, store_id, owner_id, completed_at) VALUES (1, $1, $2, $3)

@@ -1,0 +1,325 @@
+//! Group commit of order writes: every commit waiting when the writer comes round goes
+//! into one transaction, so many orders share one fsync. What does not depend on the
+//! database driver lives here (numbering, hashing the log, the answer, which failures
+//! fail the group); each backend writes the rows with its own driver: the shared sqlx
+//! code for PostgreSQL, a thread with its own connection for SQLite.
+
+use crate::orders::{CommitOutcome, OrderCommit, Respond, order_due, order_to_text, payload_text};
+use crate::{IdempotencyClaim, Result, StoreError, StoredResponse};
+use comanda_domain::clock;
+use comanda_domain::orders::Order;
+use comanda_domain::orders::chain::{LoggedEvent, event_hash};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender};
+
+/// Most commits one transaction carries.
+pub const MAX_GROUP: usize = 256;
+
+/// A commit waiting for the group commit that will carry it.
+pub struct CommitJob {
+    pub commit: OrderCommit,
+    pub respond: Box<Respond>,
+    pub rendered: Rendered,
+    pub reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
+}
+
+impl CommitJob {
+    /// Renders what it can on the caller's task: the committer is one thread for the
+    /// whole instance, so every serialization done here is one it does not do in line.
+    pub fn new(
+        commit: OrderCommit,
+        respond: Box<Respond>,
+        reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
+    ) -> Result<Self> {
+        let rendered = Rendered::new(&commit, &*respond)?;
+        Ok(Self {
+            commit,
+            respond,
+            rendered,
+            reply,
+        })
+    }
+}
+
+/// The parts of a commit that do not depend on its place in the log.
+pub struct Rendered {
+    /// Each event's payload as stored.
+    pub payloads: Vec<String>,
+    /// Each order's document and amount due, and the answer: known before the commit
+    /// when no order in it is new (a new order's number, which both show, is given in
+    /// the commit).
+    pub ready: Option<(Vec<Document>, StoredResponse)>,
+}
+
+/// An order as stored: its JSON document and what it costs with its tip.
+#[derive(Clone)]
+pub struct Document {
+    pub text: String,
+    pub due: i64,
+}
+
+impl Document {
+    fn of(order: &Order) -> Result<Self> {
+        Ok(Self {
+            text: order_to_text(order)?,
+            due: order_due(order)?,
+        })
+    }
+}
+
+impl Rendered {
+    fn new(commit: &OrderCommit, respond: &Respond) -> Result<Self> {
+        let payloads = commit
+            .events
+            .iter()
+            .map(|(_, event)| payload_text(event))
+            .collect::<Result<_>>()?;
+        let known = commit.orders.iter().all(|w| w.expected_version.is_some());
+        let ready = if known {
+            let orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
+            let documents = orders.iter().map(Document::of).collect::<Result<_>>()?;
+            Some((documents, respond(&orders)?))
+        } else {
+            None
+        };
+        Ok(Self { payloads, ready })
+    }
+}
+
+/// The queue of a storage's group commits: a committer, started on first use, takes
+/// every commit waiting and writes them in one transaction.
+#[derive(Default)]
+pub struct CommitQueue {
+    sender: std::sync::Mutex<Option<Sender<CommitJob>>>,
+}
+
+impl CommitQueue {
+    /// Queues `job`, starting the committer with `start` if none is running (the first
+    /// use, or a runtime that ended). Gives the job back if it cannot be queued.
+    pub fn submit(
+        &self,
+        job: CommitJob,
+        start: impl FnOnce(Receiver<CommitJob>),
+    ) -> std::result::Result<(), Box<CommitJob>> {
+        let mut sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+        let job = match sender.as_ref() {
+            Some(tx) => match tx.try_send(job) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(job)) => return Err(Box::new(job)),
+                Err(TrySendError::Closed(job)) => job,
+            },
+            None => job,
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Box::new(job));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(MAX_GROUP * 16);
+        start(rx);
+        let result = tx.try_send(job).map_err(|e| match e {
+            TrySendError::Full(job) | TrySendError::Closed(job) => Box::new(job),
+        });
+        *sender = Some(tx);
+        result
+    }
+}
+
+/// `first` and every commit queued behind it, up to [`MAX_GROUP`].
+pub fn gather(first: CommitJob, jobs: &mut Receiver<CommitJob>) -> Vec<CommitJob> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match jobs.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    group
+}
+
+/// Answers every commit of a group: its own outcome, or the group's failure (nothing of
+/// the group was written, so each may be retried with its key).
+pub fn answer(group: Vec<CommitJob>, outcomes: Result<Vec<Result<CommitOutcome>>>) {
+    match outcomes {
+        Ok(outcomes) => {
+            for (job, outcome) in group.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for job in group {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Unavailable(message.clone())));
+            }
+        }
+    }
+}
+
+/// Where a store's log stands inside a group commit.
+#[derive(Clone, Debug)]
+pub struct LogHead {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub last_number: i64,
+}
+
+/// A commit worked out before anything is written: the orders numbered, the events
+/// chained, the answer, and where the log will stand after it.
+pub struct Prepared {
+    pub orders: Vec<Order>,
+    pub documents: Vec<Document>,
+    pub events: Vec<LoggedEvent>,
+    pub response: StoredResponse,
+    pub head: LogHead,
+}
+
+impl Prepared {
+    pub fn new(job: &CommitJob, head: &LogHead) -> Result<Self> {
+        let commit = &job.commit;
+        let store = commit.store;
+        let mut orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
+        let mut next = head.clone();
+        for (order, write) in orders.iter_mut().zip(&commit.orders) {
+            if write.expected_version.is_none() {
+                next.last_number += 1;
+                order.number = next.last_number;
+            }
+        }
+        let at = clock::now();
+        let mut events = Vec::with_capacity(commit.events.len());
+        for ((index, event), payload) in commit.events.iter().zip(&job.rendered.payloads) {
+            let order_id = orders
+                .get(*index)
+                .map(|o| o.id)
+                .ok_or_else(|| StoreError::Internal("event for no order".into()))?;
+            next.seq += 1;
+            let payload = payload.clone();
+            let hash = event_hash(
+                &next.hash,
+                store,
+                next.seq,
+                order_id,
+                event.kind,
+                &payload,
+                commit.actor,
+                commit.device,
+                at,
+            );
+            events.push(LoggedEvent {
+                store_id: store,
+                seq: next.seq,
+                order_id,
+                kind: event.kind.to_owned(),
+                payload,
+                actor: commit.actor,
+                device: commit.device,
+                at,
+                prev_hash: std::mem::replace(&mut next.hash, hash.clone()),
+                hash,
+            });
+        }
+        let (documents, response) = match &job.rendered.ready {
+            Some((documents, response)) => (documents.clone(), response.clone()),
+            None => (
+                orders.iter().map(Document::of).collect::<Result<_>>()?,
+                (job.respond)(&orders)?,
+            ),
+        };
+        Ok(Self {
+            orders,
+            documents,
+            events,
+            response,
+            head: next,
+        })
+    }
+
+    pub fn committed(self) -> CommitOutcome {
+        CommitOutcome::Committed {
+            orders: self.orders,
+            events: self.events,
+            response: self.response,
+        }
+    }
+}
+
+/// A key row as read back: request hash, status, headers, body.
+pub type KeyRow = (Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>);
+
+/// What a commit whose key could not be taken gets: the first answer, or the key's owner.
+pub fn key_taken(claim: &IdempotencyClaim, row: Option<KeyRow>) -> Result<CommitOutcome> {
+    Ok(match row {
+        Some((hash, _, _, _)) if hash != claim.request_hash => {
+            CommitOutcome::KeyTaken { mismatch: true }
+        }
+        Some((_, Some(status), headers, body)) => {
+            CommitOutcome::Replayed(StoredResponse::from_row(status, headers, body)?)
+        }
+        _ => CommitOutcome::KeyTaken { mismatch: false },
+    })
+}
+
+/// What a commit's outcome means for its group.
+pub enum Step {
+    /// Written: the store's log moved.
+    Moved,
+    /// Refused on its own (a stale version, a taken key); the group goes on.
+    Refused,
+    /// A database error in a single-order commit, whose writes cannot be undone alone:
+    /// the group fails.
+    FailGroup(StoreError),
+}
+
+/// `several`: the commit ran inside a savepoint, so its own failure can be rolled back.
+pub fn step(outcome: &Result<CommitOutcome>, several: bool) -> Step {
+    match outcome {
+        Ok(CommitOutcome::Committed { .. }) => Step::Moved,
+        Ok(_) | Err(StoreError::VersionMismatch { .. } | StoreError::NotFound { .. }) => {
+            Step::Refused
+        }
+        Err(e) if !several => Step::FailGroup(StoreError::Unavailable(e.to_string())),
+        Err(_) => Step::Refused,
+    }
+}
+
+/// The statements of a commit, in the `$N` form both SQLite and PostgreSQL read.
+pub mod statements {
+    /// A new key, an expired one, or this request's own claim (same request, not
+    /// finished) takes the answer; anything else is someone else's.
+    pub const KEEP_ANSWER: &str = "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (scope, key) DO UPDATE
+         SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
+             created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= excluded.created_at
+            OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)";
+    pub const READ_KEY: &str = "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2";
+    pub const GIVE_KEY_BACK: &str = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2";
+    /// Takes a store's log head (a row lock on PostgreSQL), creating it on first use.
+    pub const TAKE_HEAD: &str =
+        "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, 0, $2, 0)
+         ON CONFLICT (store_id) DO UPDATE SET seq = order_log_heads.seq
+         RETURNING seq, hash, last_number";
+    pub const MOVE_HEAD: &str =
+        "UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1";
+    pub const INSERT_ORDER: &str = "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    pub const UPDATE_ORDER: &str = "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
+         WHERE id = $1 AND store_id = $2 AND version = $9";
+    pub const ORDER_VERSION: &str = "SELECT version FROM orders WHERE id = $1 AND store_id = $2";
+    pub const INSERT_EVENTS: &str = "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) ";
+    pub const SAVEPOINT: &str = "SAVEPOINT several_orders";
+    pub const RELEASE: &str = "RELEASE SAVEPOINT several_orders";
+    pub const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT several_orders";
+}
+
+/// Why an update of an order touched no row.
+pub fn stale(current: Option<i64>) -> StoreError {
+    match current {
+        Some(current) => StoreError::VersionMismatch {
+            entity: "order",
+            current,
+        },
+        None => StoreError::NotFound { entity: "order" },
+    }
+}
