@@ -125,9 +125,10 @@ fn settled(outcome: ClaimOutcome) -> Response {
     }
 }
 
-/// Order writes (`/stores/{id}/orders...`) keep their answer in the order's transaction.
+/// Order writes (`/stores/{id}/orders...`, and the kitchen's under `/stores/{id}/kds...`)
+/// keep their answer in the order's transaction.
 fn keeps_answer_in_transaction(path: &str) -> bool {
-    crate::routes::store_section(path) == Some("orders")
+    matches!(crate::routes::store_section(path), Some("orders" | "kds"))
 }
 
 fn is_write(method: &Method) -> bool {

@@ -488,6 +488,42 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/rush",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/kds/{station}/tickets",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/kds/{station}/stream",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/kds/{station}/tickets/{order_id}/start",
+        "owner admin manager kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/kds/{station}/tickets/{order_id}/bump",
+        "owner admin manager kitchen key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/kds/{station}/tickets/{order_id}/recall",
+        "owner admin manager kitchen key",
+        "store",
+    ),
+    (
+        "POST",
         "/api/v1/stores/{store_id}/orders/{order_id}/split",
         "owner admin manager cashier waiter key",
         "store",
@@ -859,7 +895,25 @@ impl World {
                         Some(json!({ "version": 1, "from_order_id": other, "from_version": 1 }))
                     }
                     "/split" => Some(json!({ "version": 1, "parts": 2 })),
+                    "/rush" => Some(json!({ "rush": true })),
                     _ => Some(json!({ "version": version })),
+                }
+            }
+            (_, t) if t.starts_with("/api/v1/stores/{store_id}/kds/{station}") => {
+                path = path.replace("{station}", "kitchen");
+                let action = t.rsplit('/').next().unwrap_or_default();
+                if matches!(action, "start" | "bump" | "recall") {
+                    let (order, _) = self.sent_order(place).await;
+                    path = path.replace("{order_id}", &order);
+                    if action == "recall" {
+                        let bump = path.replace("/recall", "/bump");
+                        let r = self.as_owner(Method::POST, &bump, Some(json!({}))).await;
+                        assert_eq!(r.status, 200, "{r:?}");
+                    }
+                }
+                match action {
+                    "start" | "bump" => Some(json!({})),
+                    _ => None,
                 }
             }
             ("PUT", "/api/v1/stores/{store_id}/catalog/source") => {

@@ -17,23 +17,25 @@ use comanda_domain::orders::chain::GENESIS;
 use comanda_store::group_commit::{
     self, CommitJob, Document, KeyRow, LogHead, Prepared, Step, statements,
 };
+use comanda_store::log_tail::LogTail;
 use comanda_store::{CommitOutcome, IdempotencyClaim, Result, StoredResponse};
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, TransactionBehavior};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Receiver;
 
 /// Starts the committer thread for `jobs`. If the thread cannot start or its connection
 /// cannot open, the jobs are dropped: their requests fail as unavailable and the next
 /// commit starts a new committer.
-pub fn start(options: &SqliteOptions, jobs: Receiver<CommitJob>) {
+pub fn start(options: &SqliteOptions, jobs: Receiver<CommitJob>, tail: Arc<LogTail>) {
     let options = options.clone();
     let spawned = std::thread::Builder::new()
         .name("sqlite-commits".into())
         .spawn(move || match open(&options) {
-            Ok(mut conn) => run(&mut conn, jobs),
+            Ok(mut conn) => run(&mut conn, jobs, &tail),
             Err(e) => tracing::error!(error = %e, "cannot open the order committer's connection"),
         });
     if let Err(e) = spawned {
@@ -62,12 +64,12 @@ fn open(options: &SqliteOptions) -> rusqlite::Result<Connection> {
 /// wait for the copy and its fsync. A checkpoint run by another connection would never
 /// catch up with a writer that never pauses, and the log would grow without end. So the
 /// committer checkpoints itself, between groups, after answering.
-fn run(conn: &mut Connection, mut jobs: Receiver<CommitJob>) {
+fn run(conn: &mut Connection, mut jobs: Receiver<CommitJob>, tail: &LogTail) {
     let mut checkpointed = Instant::now();
     while let Some(first) = jobs.blocking_recv() {
         let group = group_commit::gather(first, &mut jobs);
         let outcomes = commit_group(conn, &group);
-        group_commit::answer(group, outcomes);
+        group_commit::answer(group, outcomes, tail);
         if checkpointed.elapsed() >= CHECKPOINT_EVERY {
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::warn!(error = %e, "checkpoint failed");

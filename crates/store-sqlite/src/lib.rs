@@ -156,8 +156,9 @@ impl comanda_store::sql::SqlBackend for SqliteStorage {
     fn start_committer(
         &self,
         jobs: tokio::sync::mpsc::Receiver<comanda_store::group_commit::CommitJob>,
+        tail: std::sync::Arc<comanda_store::log_tail::LogTail>,
     ) -> Option<tokio::sync::mpsc::Receiver<comanda_store::group_commit::CommitJob>> {
-        committer::start(&self.options, jobs);
+        committer::start(&self.options, jobs, tail);
         None
     }
 }

@@ -91,6 +91,8 @@ impl Rendered {
 #[derive(Default)]
 pub struct CommitQueue {
     sender: std::sync::Mutex<Option<Sender<CommitJob>>>,
+    /// What the committer wrote last, for the screens following the log.
+    pub tail: std::sync::Arc<crate::log_tail::LogTail>,
 }
 
 impl CommitQueue {
@@ -137,9 +139,18 @@ pub fn gather(first: CommitJob, jobs: &mut Receiver<CommitJob>) -> Vec<CommitJob
 
 /// Answers every commit of a group: its own outcome, or the group's failure (nothing of
 /// the group was written, so each may be retried with its key).
-pub fn answer(group: Vec<CommitJob>, outcomes: Result<Vec<Result<CommitOutcome>>>) {
+pub fn answer(
+    group: Vec<CommitJob>,
+    outcomes: Result<Vec<Result<CommitOutcome>>>,
+    tail: &crate::log_tail::LogTail,
+) {
     match outcomes {
         Ok(outcomes) => {
+            for outcome in &outcomes {
+                if let Ok(CommitOutcome::Committed { events, .. }) = outcome {
+                    tail.append(events);
+                }
+            }
             for (job, outcome) in group.into_iter().zip(outcomes) {
                 let _ = job.reply.send(outcome);
             }

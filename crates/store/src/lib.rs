@@ -14,6 +14,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod group_commit;
 pub mod idempotency;
+pub mod log_tail;
 pub mod migrations;
 pub mod ops;
 pub mod orders;

@@ -155,6 +155,15 @@ pub trait OrderRepo: Send + Sync {
     /// The last sequence number and hash of a store's log, kept apart from the events,
     /// so events cut from the end are noticed too.
     async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>>;
+
+    /// The orders the kitchen may still be working on (sent, ready, served), and the
+    /// sequence of the store's log they are current to, read in one snapshot: a screen
+    /// that starts from them and follows the log from that sequence misses nothing and
+    /// sees nothing twice.
+    async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)>;
+
+    /// The end of the logs as this instance wrote them, and their movements.
+    fn log_tail(&self) -> std::sync::Arc<crate::log_tail::LogTail>;
 }
 
 /// An order's document as stored.

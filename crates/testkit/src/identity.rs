@@ -308,6 +308,18 @@ pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    let stream = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if stream {
+        // A stream's body never ends: its status and headers are the answer.
+        return Reply {
+            status,
+            headers,
+            body: Value::Null,
+        };
+    }
     let json = headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -2,6 +2,7 @@
 //! fit is refused with the order's current state (409) or names the field (422); one
 //! that needs a manager says so (403). Each accepted change returns the events to log.
 
+use super::kitchen::KitchenLine;
 use super::lines::{Discount, LineStatus, OrderLine};
 use super::split::equal_parts;
 use super::totals::totals;
@@ -110,7 +111,7 @@ pub struct Event {
     pub payload: Value,
 }
 
-fn event(kind: &'static str, payload: Value) -> Event {
+pub(super) fn event(kind: &'static str, payload: Value) -> Event {
     Event { kind, payload }
 }
 
@@ -130,7 +131,7 @@ fn reason(field: &str, text: &str) -> Result<String, ValidationError> {
 }
 
 impl Order {
-    fn refuse(&self, code: &'static str, message: impl Into<String>) -> OrderError {
+    pub(super) fn refuse(&self, code: &'static str, message: impl Into<String>) -> OrderError {
         OrderError::State {
             code,
             message: message.into(),
@@ -138,7 +139,7 @@ impl Order {
         }
     }
 
-    fn require_active(&self) -> Result<(), OrderError> {
+    pub(super) fn require_active(&self) -> Result<(), OrderError> {
         if self.status.is_active() {
             Ok(())
         } else {
@@ -235,7 +236,7 @@ impl Order {
                 ));
             }
             LineStatus::Voided => return Err(self.refuse("line_voided", "already voided")),
-            LineStatus::Sent | LineStatus::Ready | LineStatus::Served => {}
+            LineStatus::Sent | LineStatus::Preparing | LineStatus::Ready | LineStatus::Served => {}
         }
         if policy.void_needs_approval && !actor.can_approve {
             return Err(OrderError::ApprovalRequired(
@@ -247,9 +248,10 @@ impl Order {
         line.void_reason = Some(why.clone());
         line.voided_by = actor.user;
         self.parts = None;
+        let station = line.kitchen_station().to_owned();
         Ok(event(
             "line_voided",
-            json!({ "line_id": id, "reason": why }),
+            json!({ "line_id": id, "reason": why, "station": station }),
         ))
     }
 
@@ -364,10 +366,21 @@ impl Order {
         for line in &mut self.lines {
             if line.status == LineStatus::Pending {
                 line.status = LineStatus::Sent;
+                line.sent_at = Some(at);
             }
         }
         self.status = OrderStatus::Sent;
-        Ok(event("sent", json!({ "line_ids": pending, "at": at })))
+        // The kitchen's copy of what was sent, so a screen needs nothing but the log.
+        let lines: Vec<KitchenLine> = self
+            .lines
+            .iter()
+            .filter(|l| pending.contains(&l.id))
+            .map(KitchenLine::of)
+            .collect();
+        Ok(event(
+            "sent",
+            json!({ "line_ids": pending, "at": at, "ticket": self.ticket_header(), "lines": lines }),
+        ))
     }
 
     /// The kitchen has finished everything sent.
@@ -382,7 +395,7 @@ impl Order {
             ));
         }
         for line in &mut self.lines {
-            if line.status == LineStatus::Sent {
+            if matches!(line.status, LineStatus::Sent | LineStatus::Preparing) {
                 line.status = LineStatus::Ready;
             }
         }
@@ -621,6 +634,7 @@ pub fn child_of(parent: &Order, id: OrderId, number: i64, at: DateTime<Utc>) -> 
         opened_at: at,
         updated_at: at,
         closed_at: None,
+        rush: false,
         rates: Vec::new(),
         ..parent.clone()
     }

@@ -23,7 +23,10 @@ pub const MAX_SEAT: u16 = 99;
 pub enum LineStatus {
     /// Taken, not yet sent to the kitchen: may still be removed outright.
     Pending,
+    /// In the kitchen, not started.
     Sent,
+    /// A cook has started it.
+    Preparing,
     Ready,
     Served,
     /// Sent and then taken back: kept, struck through, with a reason.
@@ -112,6 +115,11 @@ pub struct OrderLine {
     pub voided_by: Option<UserId>,
     pub added_by: Option<UserId>,
     pub added_at: DateTime<Utc>,
+    /// When it reached the kitchen, and when the kitchen finished it (bumped).
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub done_at: Option<DateTime<Utc>>,
 }
 
 impl OrderLine {
@@ -320,6 +328,8 @@ impl LineInput {
             voided_by: None,
             added_by: by,
             added_at: at,
+            sent_at: None,
+            done_at: None,
         })
     }
 

@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod commands;
+pub mod kitchen;
 pub mod lines;
 pub mod split;
 pub mod totals;
@@ -185,6 +186,9 @@ pub struct Order {
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The kitchen should take it before the others.
+    #[serde(default)]
+    pub rush: bool,
 }
 
 impl Order {
@@ -223,6 +227,7 @@ impl Order {
             opened_at: at,
             updated_at: at,
             closed_at: None,
+            rush: false,
         }
     }
 

@@ -38,7 +38,13 @@ fn order(policy: TaxPolicy) -> Order {
     order
 }
 
-fn line(price: i64, quantity: i64, modifiers: i64, rates: Vec<TaxRateId>, seat: u16) -> OrderLine {
+pub(super) fn line(
+    price: i64,
+    quantity: i64,
+    modifiers: i64,
+    rates: Vec<TaxRateId>,
+    seat: u16,
+) -> OrderLine {
     OrderLine {
         id: OrderLineId::new(),
         product_id: ProductId::new(),
@@ -61,6 +67,8 @@ fn line(price: i64, quantity: i64, modifiers: i64, rates: Vec<TaxRateId>, seat: 
         voided_by: None,
         added_by: None,
         added_at: clock::now(),
+        sent_at: None,
+        done_at: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod catalog_io;
 mod catalog_share;
 mod devices;
 mod floor;
+mod kds;
 mod me;
 mod menu;
 mod orders;
@@ -312,8 +313,24 @@ fn api() -> Api {
             "/stores/{store_id}/orders/{order_id}/move",
             orders::move_table,
         )
+        .post("/stores/{store_id}/orders/{order_id}/rush", kds::rush)
         .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
         .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
+        // The kitchen display.
+        .get("/stores/{store_id}/kds/{station}/tickets", kds::tickets)
+        .get("/stores/{store_id}/kds/{station}/stream", kds::stream)
+        .post(
+            "/stores/{store_id}/kds/{station}/tickets/{order_id}/start",
+            kds::start,
+        )
+        .post(
+            "/stores/{store_id}/kds/{station}/tickets/{order_id}/bump",
+            kds::bump,
+        )
+        .post(
+            "/stores/{store_id}/kds/{station}/tickets/{order_id}/recall",
+            kds::recall,
+        )
         // Stock of a store.
         .get("/stores/{store_id}/catalog/stock", stock::levels)
         .get("/stores/{store_id}/catalog/stock/movements", stock::ledger)

@@ -111,6 +111,46 @@ async fn commit(
     }
 }
 
+/// A change from the kitchen, made to the order as it is now: a cook's bump carries no
+/// version, and a waiter's change landing first must not make it fail, so it is tried
+/// again on the newer order.
+pub(crate) async fn change_current(
+    state: &AppState,
+    auth: &Auth,
+    store: StoreId,
+    id: OrderId,
+    key: Option<Extension<IdempotencyClaim>>,
+    apply: impl Fn(&mut Order) -> Result<Event, OrderError>,
+) -> Result<Response, ApiError> {
+    let key = key.map(|Extension(k)| k);
+    let mut attempts = 0;
+    loop {
+        let mut order = load(state, store, id).await?;
+        let expected = order.version;
+        let event = apply(&mut order).map_err(order_error)?;
+        order.touch(clock::now());
+        let write = OrderWrite {
+            order,
+            expected_version: Some(expected),
+        };
+        let result = commit(
+            state,
+            auth,
+            store,
+            vec![write],
+            vec![(0, event)],
+            key.clone(),
+            StatusCode::OK,
+        )
+        .await;
+        attempts += 1;
+        match result {
+            Err(e) if e.code == "version_conflict" && attempts < 3 => continue,
+            other => return other,
+        }
+    }
+}
+
 async fn load(state: &AppState, store: StoreId, id: OrderId) -> Result<Order, ApiError> {
     state
         .storage

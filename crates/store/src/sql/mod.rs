@@ -45,7 +45,9 @@ pub trait SqlBackend {
     fn start_committer(
         &self,
         jobs: tokio::sync::mpsc::Receiver<crate::group_commit::CommitJob>,
+        tail: std::sync::Arc<crate::log_tail::LogTail>,
     ) -> Option<tokio::sync::mpsc::Receiver<crate::group_commit::CommitJob>> {
+        let _ = tail;
         Some(jobs)
     }
 }

@@ -197,11 +197,11 @@ macro_rules! impl_sql_orders {
 
         /// Writes every queued commit in one transaction and answers them once it is
         /// committed: one fsync for many orders.
-        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>) {
+        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>, tail: ::std::sync::Arc<$crate::log_tail::LogTail>) {
             while let Some(first) = jobs.recv().await {
                 let group = $crate::group_commit::gather(first, &mut jobs);
                 let outcomes = commit_group(&pool, &group).await;
-                $crate::group_commit::answer(group, outcomes);
+                $crate::group_commit::answer(group, outcomes, &tail);
             }
         }
 
@@ -441,9 +441,10 @@ macro_rules! impl_sql_orders {
                 let (reply, answer) = $crate::tokio::sync::oneshot::channel();
                 let job = CommitJob::new(commit, respond, reply)?;
                 let pool = self.writer().clone();
+                let tail = self.commit_queue().tail.clone();
                 match self.commit_queue().submit(job, |jobs| {
-                    if let Some(jobs) = self.start_committer(jobs) {
-                        $crate::tokio::spawn(group_commits(pool, jobs));
+                    if let Some(jobs) = self.start_committer(jobs, tail.clone()) {
+                        $crate::tokio::spawn(group_commits(pool, jobs, tail));
                     }
                 }) {
                     Ok(()) => answer.await.map_err(|_| StoreError::Unavailable("the commit task stopped".into()))?,
@@ -452,7 +453,7 @@ macro_rules! impl_sql_orders {
                         let (reply, answer) = $crate::tokio::sync::oneshot::channel();
                         let job = CommitJob { reply, ..*job };
                         let outcomes = commit_group(self.writer(), ::std::slice::from_ref(&job)).await;
-                        $crate::group_commit::answer(vec![job], outcomes);
+                        $crate::group_commit::answer(vec![job], outcomes, &self.commit_queue().tail);
                         answer.await.map_err(|_| StoreError::Unavailable("the commit was dropped".into()))?
                     }
                 }
@@ -485,6 +486,27 @@ macro_rules! impl_sql_orders {
                     .fetch_optional(self.reader())
                     .await
                     .map_err(classify)
+            }
+
+            async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)> {
+                // One statement, so one snapshot on both databases.
+                let rows: Vec<(i64, Option<String>)> = ::sqlx::query_as(
+                    "SELECT h.seq, o.document FROM order_log_heads h
+                     LEFT JOIN orders o ON o.store_id = h.store_id AND o.status IN ('sent', 'ready', 'served')
+                     WHERE h.store_id = $1
+                     ORDER BY o.number",
+                )
+                .bind(store.as_uuid())
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                let seq = rows.first().map_or(0, |(seq, _)| *seq);
+                let orders = rows.iter().filter_map(|(_, text)| text.as_deref()).map(order_from_text).collect::<Result<Vec<_>>>()?;
+                Ok((seq, orders))
+            }
+
+            fn log_tail(&self) -> ::std::sync::Arc<$crate::log_tail::LogTail> {
+                self.commit_queue().tail.clone()
             }
 
             async fn logged_stores(&self) -> Result<Vec<StoreId>> {

@@ -1,0 +1,321 @@
+//! Kitchen display: each station's open tickets, and a live stream of what happens to
+//! them, read from the store's order log by sequence number. A screen takes the snapshot
+//! (tickets and the sequence they are current to), then follows the stream from that
+//! sequence; after a drop it reconnects with `Last-Event-ID` and gets exactly what it
+//! missed. Every message's SSE id is its log sequence, so nothing is lost or repeated.
+
+use super::orders::change_current;
+use crate::auth::extract::Auth;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use comanda_domain::orders::Order;
+use comanda_domain::orders::chain::LoggedEvent;
+use comanda_domain::orders::commands::{Event, OrderError};
+use comanda_domain::orders::kitchen::{EXPO, Ticket, shows_on};
+use comanda_domain::{OrderId, OrderLineId, Permission, StoreId, ValidationError, clock};
+use comanda_store::IdempotencyClaim;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Events read per batch while catching up.
+const BATCH: usize = 500;
+
+/// How often an idle stream looks at the database for events written by another
+/// instance; this instance's own commits wake it at once.
+const POLL_EVERY: Duration = Duration::from_millis(250);
+
+fn station(name: &str) -> Result<String, ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(ValidationError::new(
+            "station",
+            "invalid",
+            "a station is 1 to 40 lowercase letters, digits, '-' or '_'",
+        )
+        .into())
+    }
+}
+
+/// `GET /stores/{store_id}/kds/{station}/tickets`
+pub async fn tickets(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, screen)): ApiPath<(StoreId, String)>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let screen = station(&screen)?;
+    let (seq, orders) = state.storage.kitchen_orders(store).await?;
+    let mut tickets: Vec<Ticket> = orders
+        .iter()
+        .filter_map(|o| o.open_ticket(&screen))
+        .collect();
+    tickets.sort_by_key(|t| (!t.header.rush, t.since));
+    Ok(Json(json!({
+        "station": screen,
+        "seq": seq,
+        "now": clock::now(),
+        "tickets": tickets,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Where to start when the client has no `Last-Event-ID` (the snapshot's `seq`).
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+/// `GET /stores/{store_id}/kds/{station}/stream`: Server-Sent Events.
+pub async fn stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, screen)): ApiPath<(StoreId, String)>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let screen = station(&screen)?;
+    let resume = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "Last-Event-ID",
+                        "invalid",
+                        "the last event id is a log sequence number",
+                    )
+                })?,
+        ),
+        None => query.after,
+    };
+    let after = match resume {
+        Some(after) => after,
+        None => state
+            .storage
+            .log_head(store)
+            .await?
+            .map_or(0, |(seq, _)| seq),
+    };
+    let (tx, rx) = mpsc::channel::<SseEvent>(64);
+    tokio::spawn(follow(state, store, screen, after, tx));
+    let events = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Follows the store's log from `after`, sending what `screen` shows, until the client
+/// goes away.
+async fn follow(
+    state: AppState,
+    store: StoreId,
+    screen: String,
+    mut after: i64,
+    tx: mpsc::Sender<SseEvent>,
+) {
+    let tail = state.storage.log_tail().store(store);
+    let mut moved = tail.watch();
+    let mut from_database = false;
+    loop {
+        let known = if from_database {
+            None
+        } else {
+            tail.after(after, BATCH)
+        };
+        let batch: Vec<Arc<LoggedEvent>> = match known {
+            Some(batch) => batch,
+            None => match state.storage.log_after(store, after, BATCH as i64).await {
+                Ok(events) => events.into_iter().map(Arc::new).collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "kitchen stream cannot read the log");
+                    tokio::time::sleep(POLL_EVERY).await;
+                    continue;
+                }
+            },
+        };
+        from_database = false;
+        if batch.is_empty() {
+            moved.borrow_and_update();
+            tokio::select! {
+                _ = moved.changed() => {}
+                () = tokio::time::sleep(POLL_EVERY) => from_database = true,
+                () = tx.closed() => return,
+            }
+            continue;
+        }
+        let mut unsent = None;
+        for event in &batch {
+            after = event.seq;
+            match message(event, &screen) {
+                Some(message) => {
+                    if tx.send(message).await.is_err() {
+                        return;
+                    }
+                    unsent = None;
+                }
+                None => unsent = Some(event.seq),
+            }
+        }
+        // Events this screen does not show still move its place in the log, so a
+        // reconnect does not read them again.
+        if let Some(seq) = unsent
+            && tx
+                .send(SseEvent::default().id(seq.to_string()))
+                .await
+                .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// What a log event means to `screen`, if anything.
+fn message(event: &LoggedEvent, screen: &str) -> Option<SseEvent> {
+    let payload: Value = serde_json::from_str(&event.payload).ok()?;
+    let at_station = |p: &Value| {
+        let station = p["station"].as_str().unwrap_or_default();
+        screen == EXPO || station == EXPO || station == screen
+    };
+    let (kind, data) = match event.kind.as_str() {
+        "sent" => {
+            let lines: Vec<&Value> = payload["lines"]
+                .as_array()?
+                .iter()
+                .filter(|l| shows_on(screen, l["station"].as_str().unwrap_or_default()))
+                .collect();
+            if lines.is_empty() {
+                return None;
+            }
+            (
+                "ticket",
+                json!({ "ticket": payload["ticket"], "lines": lines, "at": payload["at"] }),
+            )
+        }
+        "kitchen_started" | "bumped" | "recalled" if at_station(&payload) => {
+            (event.kind.as_str(), payload)
+        }
+        "line_voided" if at_station(&payload) => ("void", payload),
+        "cancelled" | "rush" => (event.kind.as_str(), payload),
+        "ready" | "served" => ("order", json!({ "status": event.kind })),
+        _ => return None,
+    };
+    let mut data = data;
+    if let Some(fields) = data.as_object_mut() {
+        fields.insert("order_id".into(), json!(event.order_id));
+        fields.insert("seq".into(), json!(event.seq));
+    }
+    Some(
+        SseEvent::default()
+            .id(event.seq.to_string())
+            .event(kind)
+            .data(data.to_string()),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinesBody {
+    /// Only these lines; all of the station's when empty.
+    #[serde(default)]
+    line_ids: Vec<OrderLineId>,
+}
+
+type TicketPath = ApiPath<(StoreId, String, OrderId)>;
+
+/// A cook's action on one order's ticket at a station.
+async fn at_ticket(
+    state: &AppState,
+    auth: &Auth,
+    ApiPath((store, screen, id)): TicketPath,
+    key: Option<Extension<IdempotencyClaim>>,
+    apply: impl Fn(&mut Order, &str) -> Result<Event, OrderError>,
+) -> Result<Response, ApiError> {
+    auth.require_in(state, Permission::KitchenUpdate, store)?;
+    let screen = station(&screen)?;
+    change_current(state, auth, store, id, key, |order| apply(order, &screen)).await
+}
+
+/// `POST .../kds/{station}/tickets/{order_id}/start`: a cook starts lines.
+pub async fn start(
+    State(state): State<AppState>,
+    auth: Auth,
+    path: TicketPath,
+    key: Option<Extension<IdempotencyClaim>>,
+    ApiJson(body): ApiJson<LinesBody>,
+) -> Result<Response, ApiError> {
+    at_ticket(&state, &auth, path, key, |order, screen| {
+        order.start_lines(screen, &body.line_ids)
+    })
+    .await
+}
+
+/// `POST .../kds/{station}/tickets/{order_id}/bump`: the station is done with it.
+pub async fn bump(
+    State(state): State<AppState>,
+    auth: Auth,
+    path: TicketPath,
+    key: Option<Extension<IdempotencyClaim>>,
+    ApiJson(body): ApiJson<LinesBody>,
+) -> Result<Response, ApiError> {
+    at_ticket(&state, &auth, path, key, |order, screen| {
+        order.bump(screen, &body.line_ids, clock::now())
+    })
+    .await
+}
+
+/// `POST .../kds/{station}/tickets/{order_id}/recall`: back on the screen.
+pub async fn recall(
+    State(state): State<AppState>,
+    auth: Auth,
+    path: TicketPath,
+    key: Option<Extension<IdempotencyClaim>>,
+) -> Result<Response, ApiError> {
+    at_ticket(&state, &auth, path, key, |order, screen| {
+        order.recall(screen, clock::now())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RushBody {
+    rush: bool,
+}
+
+/// `POST /stores/{store_id}/orders/{order_id}/rush`: the kitchen takes it first.
+pub async fn rush(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<IdempotencyClaim>>,
+    ApiJson(body): ApiJson<RushBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    change_current(&state, &auth, store, id, key, |order| {
+        order.set_rush(body.rush)
+    })
+    .await
+}
