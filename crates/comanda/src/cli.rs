@@ -185,6 +185,23 @@ pub enum BenchCommand {
     Catalog(BenchCatalogArgs),
     /// Order load: concurrent terminals opening orders, adding lines, sending them
     Orders(BenchOrdersArgs),
+    /// Kitchen screens: station streams connected while orders reach the kitchen
+    Kds(BenchKdsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchKdsArgs {
+    /// Station streams connected (spread over grill, fryer, bar, cold and expo)
+    #[arg(long, default_value_t = 50)]
+    pub streams: u32,
+
+    /// Orders sent to the kitchen per second
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+
+    /// How long to send orders
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]

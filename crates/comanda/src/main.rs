@@ -48,7 +48,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         | Command::Bench(
             cli::BenchCommand::Auth(_)
             | cli::BenchCommand::Catalog(_)
-            | cli::BenchCommand::Orders(_),
+            | cli::BenchCommand::Orders(_)
+            | cli::BenchCommand::Kds(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -79,6 +80,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Orders(args)), _) => {
                 commands::bench_orders::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Kds(args)), _) => {
+                commands::bench_kds::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

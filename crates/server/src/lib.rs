@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod idempotency;
+pub mod kitchen_messages;
 pub mod menu;
 pub mod metrics;
 pub mod observe;

@@ -51,6 +51,8 @@ pub struct Inner {
     pub sales: crate::sale_catalog::SaleCache,
     /// Orders this instance wrote last.
     pub orders: crate::order_cache::OrderCache,
+    /// Kitchen stream messages, shared by the screens of a station.
+    pub kitchen_messages: crate::kitchen_messages::KitchenMessages,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -79,6 +81,7 @@ impl AppState {
             menus: MenuCache::default(),
             sales: Default::default(),
             orders: Default::default(),
+            kitchen_messages: Default::default(),
             signing_key: OnceLock::new(),
         }))
     }

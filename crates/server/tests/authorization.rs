@@ -488,8 +488,32 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/fire",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
         "/api/v1/stores/{store_id}/orders/{order_id}/rush",
         "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/kds/stations",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "PUT",
+        "/api/v1/stores/{store_id}/kds/stations/{station}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/kds/prep-times",
+        "owner admin manager cashier waiter kitchen key",
         "store",
     ),
     (
@@ -656,6 +680,33 @@ impl World {
             r.body["id"].as_str().expect("id").to_owned(),
             r.body["lines"][0]["id"].as_str().expect("line").to_owned(),
         )
+    }
+
+    /// A starter and a main sent together: the main is held (version 2).
+    async fn coursed_order(&self, place: Where) -> (String, String) {
+        let (product, _) = self.fresh_product(place, None).await;
+        let path = format!("/api/v1/stores/{}/orders", self.store(place));
+        let lines = json!([
+            { "product_id": product, "quantity": 1, "course": 1 },
+            { "product_id": product, "quantity": 1, "course": 2 },
+        ]);
+        let r = self
+            .as_owner(
+                Method::POST,
+                &path,
+                Some(json!({ "kind": "counter", "lines": lines })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        let order = r.body["id"].as_str().expect("id").to_owned();
+        let line = r.body["lines"][1]["id"].as_str().expect("line").to_owned();
+        let send = format!("{path}/{order}/send");
+        let r = self
+            .as_owner(Method::POST, &send, Some(json!({ "version": 1 })))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.body["lines"][1]["held"], true, "{r:?}");
+        (order, line)
     }
 
     /// The same, sent to the kitchen (version 2).
@@ -860,7 +911,9 @@ impl World {
             (_, t) if t.starts_with("/api/v1/stores/{store_id}/orders/{order_id}") => {
                 let action = t.trim_start_matches("/api/v1/stores/{store_id}/orders/{order_id}");
                 let needs_sent = matches!(action, "/lines/{line_id}/void" | "/ready" | "/served");
-                let (order, line) = if needs_sent {
+                let (order, line) = if action == "/fire" {
+                    self.coursed_order(place).await
+                } else if needs_sent {
                     self.sent_order(place).await
                 } else {
                     self.fresh_order(place).await
@@ -896,8 +949,17 @@ impl World {
                     }
                     "/split" => Some(json!({ "version": 1, "parts": 2 })),
                     "/rush" => Some(json!({ "rush": true })),
+                    "/fire" => Some(json!({ "course": 2 })),
                     _ => Some(json!({ "version": version })),
                 }
+            }
+            ("PUT", "/api/v1/stores/{store_id}/kds/stations/{station}") => {
+                path = path.replace("{station}", &format!("st-{}", self.n()));
+                Some(json!({ "version": 0, "name": "Chapa" }))
+            }
+            ("GET", "/api/v1/stores/{store_id}/kds/prep-times") => {
+                path.push_str("?from=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z");
+                None
             }
             (_, t) if t.starts_with("/api/v1/stores/{store_id}/kds/{station}") => {
                 path = path.replace("{station}", "kitchen");

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 on_both_backends!(
     a_dropped_screen_resumes_and_sees_every_ticket_once,
     bumps_make_the_order_ready_and_recall_takes_it_back,
+    courses_stations_and_preparation_times,
 );
 
 struct Kitchen<'a> {
@@ -60,11 +61,24 @@ impl<'a> Kitchen<'a> {
 
     /// Opens an order with one of each and sends it; its id.
     async fn order(&self, grill: &str, bar: &str) -> String {
-        let waiter = &self.org.waiter.token;
-        let lines = json!([
+        self.sent(json!([
             { "product_id": grill, "quantity": 1, "notes": "ao ponto" },
             { "product_id": bar, "quantity": 2 },
-        ]);
+        ]))
+        .await
+    }
+
+    /// A cook's action (`start`, `bump`, `recall`) on an order's ticket at a station.
+    async fn cook(&self, station: &str, order: &str, action: &str) -> Value {
+        let body = (action != "recall").then(|| json!({}));
+        let path = format!("/kds/{station}/tickets/{order}/{action}");
+        self.ok(&self.org.kitchen.token, Method::POST, &path, body)
+            .await
+    }
+
+    /// Opens a counter order with `lines` and sends it to the kitchen; its id.
+    async fn sent(&self, lines: Value) -> String {
+        let waiter = &self.org.waiter.token;
         let opened = self
             .ok(
                 waiter,
@@ -215,21 +229,8 @@ async fn bumps_make_the_order_ready_and_recall_takes_it_back(db: TestDb) {
         .as_i64()
         .expect("seq");
 
-    k.ok(
-        cook,
-        Method::POST,
-        &format!("/kds/grill/tickets/{id}/start"),
-        Some(json!({})),
-    )
-    .await;
-    let grilled = k
-        .ok(
-            cook,
-            Method::POST,
-            &format!("/kds/grill/tickets/{id}/bump"),
-            Some(json!({})),
-        )
-        .await;
+    k.cook("grill", &id, "start").await;
+    let grilled = k.cook("grill", &id, "bump").await;
     assert_eq!(grilled["status"], "sent", "the bar is not done yet");
     let again = org
         .call(
@@ -242,26 +243,12 @@ async fn bumps_make_the_order_ready_and_recall_takes_it_back(db: TestDb) {
     assert_eq!(again.status, 409, "{again:?}");
     assert_eq!(again.body["error"]["code"], "nothing_to_bump");
 
-    let done = k
-        .ok(
-            cook,
-            Method::POST,
-            &format!("/kds/bar/tickets/{id}/bump"),
-            Some(json!({})),
-        )
-        .await;
+    let done = k.cook("bar", &id, "bump").await;
     assert_eq!(done["status"], "ready", "the waiter sees it ready");
     let grill_screen = k.ok(cook, Method::GET, "/kds/grill/tickets", None).await;
     assert_eq!(grill_screen["tickets"], json!([]));
 
-    let recalled = k
-        .ok(
-            cook,
-            Method::POST,
-            &format!("/kds/bar/tickets/{id}/recall"),
-            None,
-        )
-        .await;
+    let recalled = k.cook("bar", &id, "recall").await;
     assert_eq!(recalled["status"], "sent");
     let bar_screen = k.ok(cook, Method::GET, "/kds/bar/tickets", None).await;
     assert_eq!(bar_screen["tickets"][0]["order_id"], json!(id));
@@ -291,6 +278,109 @@ async fn bumps_make_the_order_ready_and_recall_takes_it_back(db: TestDb) {
     assert_eq!(kinds, ["kitchen_started", "bumped", "bumped", "recalled"]);
 }
 
+async fn courses_stations_and_preparation_times(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let k = Kitchen::new(&org);
+    let (grill, bar) = k.menu().await;
+    let (cook, waiter, owner) = (&org.kitchen.token, &org.waiter.token, &org.owner.token);
+
+    // A starter at the bar (course 1), a main at the grill (course 2): the main waits.
+    let id = k
+        .sent(json!([
+            { "product_id": bar, "quantity": 1, "course": 1 },
+            { "product_id": grill, "quantity": 1, "course": 2 },
+        ]))
+        .await;
+    let grill_screen = k.ok(cook, Method::GET, "/kds/grill/tickets", None).await;
+    assert_eq!(grill_screen["tickets"][0]["lines"][0]["held"], true);
+    let early = org
+        .call(
+            Method::POST,
+            &format!("{}/kds/grill/tickets/{id}/start", k.base),
+            Some(cook),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(early.body["error"]["code"], "nothing_to_start", "{early:?}");
+    let bumped = k.cook("bar", &id, "bump").await;
+    assert_eq!(bumped["lines"][1]["held"], false, "the main is fired");
+    let nothing = org
+        .call(
+            Method::POST,
+            &format!("{}/orders/{id}/fire", k.base),
+            Some(waiter),
+            Some(json!({ "course": 2 })),
+        )
+        .await;
+    assert_eq!(nothing.status, 409, "{nothing:?}");
+    k.cook("grill", &id, "bump").await;
+
+    // Station settings: thresholds on the screen, checked, versioned.
+    let bad = org
+        .call(
+            Method::PUT,
+            &format!("{}/kds/stations/grill", k.base),
+            Some(owner),
+            Some(
+                json!({ "version": 0, "name": "Grelha", "warn_after_s": 600, "late_after_s": 300 }),
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    let saved = k
+        .ok(
+            owner,
+            Method::PUT,
+            "/kds/stations/grill",
+            Some(
+                json!({ "version": 0, "name": "Grelha", "warn_after_s": 300, "late_after_s": 600 }),
+            ),
+        )
+        .await;
+    assert_eq!(saved["version"], 1);
+    let stale = org
+        .call(
+            Method::PUT,
+            &format!("{}/kds/stations/grill", k.base),
+            Some(owner),
+            Some(json!({ "version": 0, "name": "Grelha" })),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{stale:?}");
+    let screen = k.ok(cook, Method::GET, "/kds/grill/tickets", None).await;
+    assert_eq!(screen["settings"]["warn_after_s"], 300);
+    let bar_screen = k.ok(cook, Method::GET, "/kds/bar/tickets", None).await;
+    assert_eq!(bar_screen["settings"]["late_after_s"], 720, "defaults");
+
+    // What the kitchen took, by station and product.
+    let now = chrono::Utc::now();
+    let from =
+        (now - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let until =
+        (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let report = k
+        .ok(
+            cook,
+            Method::GET,
+            &format!("/kds/prep-times?from={from}&until={until}"),
+            None,
+        )
+        .await;
+    let stations: Vec<&str> = report["stations"]
+        .as_array()
+        .expect("stations")
+        .iter()
+        .filter_map(|s| s["station"].as_str())
+        .collect();
+    assert_eq!(stations, ["bar", "grill"]);
+    assert_eq!(report["products"][0]["lines"], 1);
+    assert!(
+        report["stations"][0]["average_s"]
+            .as_f64()
+            .is_some_and(|s| s >= 0.0)
+    );
+}
+
 /// Two instances on one PostgreSQL database: a ticket sent through one reaches a screen
 /// connected to the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,12 +403,21 @@ async fn a_ticket_sent_on_one_instance_reaches_a_screen_on_another() {
         .await["seq"]
         .as_i64()
         .expect("seq");
-    let url = other.url(&format!("{}/kds/grill/stream?after={seq}", k.base));
+    let url = other.url(&format!("{}/kds/grill/stream", k.base));
     let until = Instant::now() + Duration::from_secs(10);
-    let (id, seen) = tokio::join!(
-        k.order(&grill, &bar),
-        read_stream(&org, &url, None, 1, until)
-    );
-    assert_eq!(seen.first().map(|m| m.event.as_str()), Some("ticket"));
-    assert_eq!(seen[0].data["order_id"], json!(id));
+    let watching = async {
+        let mut last = Some(seq);
+        while Instant::now() < until {
+            for message in read_stream(&org, &url, last, 1, until).await {
+                if message.event == "ticket" {
+                    return Some(message);
+                }
+                last = message.id.or(last);
+            }
+        }
+        None
+    };
+    let (id, ticket) = tokio::join!(k.order(&grill, &bar), watching);
+    let ticket = ticket.expect("the ticket reached the other instance");
+    assert_eq!(ticket.data["order_id"], json!(id));
 }

@@ -3,11 +3,14 @@
 //! ready, and recover on its own while the database is down.
 
 mod errors;
+mod listen;
 mod ops;
 
 use comanda_store::StoreError;
+use comanda_store::log_tail::LogTail;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use errors::classify;
@@ -33,6 +36,8 @@ pub struct PgStorage {
     pool: PgPool,
     connect: PgConnectOptions,
     commits: comanda_store::group_commit::CommitQueue,
+    /// Whether this instance listens for other instances' log movements yet.
+    listening: std::sync::Mutex<bool>,
 }
 
 impl PgStorage {
@@ -49,6 +54,7 @@ impl PgStorage {
             pool,
             connect,
             commits: Default::default(),
+            listening: std::sync::Mutex::new(false),
         })
     }
 
@@ -69,6 +75,21 @@ impl comanda_store::sql::SqlBackend for PgStorage {
     }
     fn commit_queue(&self) -> &comanda_store::group_commit::CommitQueue {
         &self.commits
+    }
+
+    const MOVE_HEAD: &'static str = "WITH moved AS (
+            UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1
+            RETURNING store_id, seq
+        )
+        SELECT pg_notify('comanda_order_log', store_id::text || ':' || seq::text) FROM moved";
+
+    fn follow_other_instances(&self, tail: &Arc<LogTail>) {
+        let mut started = self.listening.lock().unwrap_or_else(|e| e.into_inner());
+        if *started || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        *started = true;
+        tokio::spawn(listen::follow(self.pool.clone(), Arc::downgrade(tail)));
     }
 }
 

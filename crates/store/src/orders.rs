@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use comanda_domain::orders::chain::LoggedEvent;
 use comanda_domain::orders::commands::{Event, OrderPolicy};
+use comanda_domain::orders::kitchen::Station;
 use comanda_domain::orders::{Order, OrderKind, OrderStatus};
 use comanda_domain::{DeviceId, OrderId, ServiceAreaId, StoreId, TableId, UserId};
 use serde::Serialize;
@@ -161,6 +162,26 @@ pub trait OrderRepo: Send + Sync {
     /// that starts from them and follows the log from that sequence misses nothing and
     /// sees nothing twice.
     async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)>;
+
+    /// Events of one kind logged in `[from, until)`, in log order.
+    async fn events_of_kind(
+        &self,
+        store: StoreId,
+        kind: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<LoggedEvent>>;
+
+    /// The store's configured kitchen stations, in screen order.
+    async fn list_stations(&self, store: StoreId) -> Result<Vec<Station>>;
+
+    /// Creates (`expected_version` 0) or changes a station; `VersionMismatch` if stale.
+    async fn put_station(
+        &self,
+        store: StoreId,
+        station: &Station,
+        expected_version: i64,
+    ) -> Result<Station>;
 
     /// The end of the logs as this instance wrote them, and their movements.
     fn log_tail(&self) -> std::sync::Arc<crate::log_tail::LogTail>;

@@ -140,7 +140,7 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
     let deadline = started + Duration::from_secs(args.seconds);
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        peak_rss = peak_rss.max(rss_kib());
+        peak_rss = peak_rss.max(bench_env::rss_kib());
     }
     stop.store(true, Ordering::Relaxed);
     let mut all = Tally::default();
@@ -256,17 +256,4 @@ async fn timed(
         tally.errors += 1;
     }
     result
-}
-
-/// The resident memory of this process, in KiB (0 where /proc is not available).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }

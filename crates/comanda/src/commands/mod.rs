@@ -3,6 +3,7 @@ pub mod bench;
 pub mod bench_auth;
 pub mod bench_catalog;
 pub mod bench_env;
+pub mod bench_kds;
 pub mod bench_orders;
 pub mod catalog;
 pub mod migrate;

@@ -370,6 +370,7 @@ impl Order {
             }
         }
         self.status = OrderStatus::Sent;
+        self.hold_later_courses(&pending);
         // The kitchen's copy of what was sent, so a screen needs nothing but the log.
         let lines: Vec<KitchenLine> = self
             .lines

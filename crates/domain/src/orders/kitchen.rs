@@ -10,7 +10,7 @@ use super::{Order, OrderKind, OrderStatus};
 use crate::ids::{OrderId, OrderLineId, TableId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Where a line with no station of its own is made.
 pub const DEFAULT_STATION: &str = "kitchen";
@@ -20,6 +20,65 @@ pub const EXPO: &str = "expo";
 
 /// How long after a bump the ticket can be brought back.
 pub const RECALL_WINDOW: Duration = Duration::minutes(10);
+
+/// A station's screen settings: when a ticket turns amber (`warn_after_s`) and red
+/// (`late_after_s`). A station nobody configured shows with the defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Station {
+    pub code: String,
+    pub name: String,
+    pub warn_after_s: u32,
+    pub late_after_s: u32,
+    pub position: i32,
+    /// 0 until first saved.
+    pub version: i64,
+}
+
+impl Station {
+    pub const DEFAULT_WARN_S: u32 = 8 * 60;
+    pub const DEFAULT_LATE_S: u32 = 12 * 60;
+
+    pub fn defaults(code: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            name: code.to_owned(),
+            warn_after_s: Self::DEFAULT_WARN_S,
+            late_after_s: Self::DEFAULT_LATE_S,
+            position: 0,
+            version: 0,
+        }
+    }
+
+    /// Checks what an operator sent: a name, and amber before red within a day.
+    pub fn checked(self) -> Result<Self, crate::ValidationError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(crate::ValidationError::new(
+                "name",
+                "invalid",
+                "1 to 60 characters",
+            ));
+        }
+        if self.warn_after_s == 0 || self.warn_after_s >= self.late_after_s {
+            return Err(crate::ValidationError::new(
+                "warn_after_s",
+                "invalid",
+                "a ticket turns amber before it turns red",
+            ));
+        }
+        if self.late_after_s > 24 * 3600 {
+            return Err(crate::ValidationError::new(
+                "late_after_s",
+                "too_large",
+                "at most a day",
+            ));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            ..self
+        })
+    }
+}
 
 /// A line as a kitchen screen shows it: what to make, with modifiers and notes up front.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +94,8 @@ pub struct KitchenLine {
     pub status: LineStatus,
     pub sent_at: Option<DateTime<Utc>>,
     pub done_at: Option<DateTime<Utc>>,
+    /// Waiting for an earlier course: shown, not started.
+    pub held: bool,
 }
 
 impl KitchenLine {
@@ -51,6 +112,7 @@ impl KitchenLine {
             status: line.status,
             sent_at: line.sent_at,
             done_at: line.done_at,
+            held: line.held,
         }
     }
 }
@@ -107,21 +169,32 @@ impl Order {
         }
     }
 
-    /// The order's open ticket at `screen`: the lines still being made there, if any.
+    /// The order's open ticket at `screen`: the lines still being made there, if any,
+    /// with the ones voided after they were sent (struck through on the screen).
     pub fn open_ticket(&self, screen: &str) -> Option<Ticket> {
-        let lines: Vec<KitchenLine> = self
+        let here = |l: &&OrderLine| shows_on(screen, l.kitchen_station());
+        let making: Vec<KitchenLine> = self
             .lines
             .iter()
-            .filter(|l| l.in_kitchen() && shows_on(screen, l.kitchen_station()))
+            .filter(here)
+            .filter(|l| l.in_kitchen())
             .map(KitchenLine::of)
             .collect();
-        if lines.is_empty() {
+        if making.is_empty() {
             return None;
         }
+        let since = making.iter().filter_map(|l| l.sent_at).min();
+        let lines = self
+            .lines
+            .iter()
+            .filter(here)
+            .filter(|l| l.in_kitchen() || (l.status == LineStatus::Voided && l.sent_at.is_some()))
+            .map(KitchenLine::of)
+            .collect();
         Some(Ticket {
             header: self.ticket_header(),
             status: self.status,
-            since: lines.iter().filter_map(|l| l.sent_at).min(),
+            since,
             lines,
         })
     }
@@ -148,7 +221,7 @@ impl Order {
         lines: &[OrderLineId],
     ) -> Result<Event, OrderError> {
         self.require_active()?;
-        let found = self.kitchen_lines(screen, lines, |l| l.status == LineStatus::Sent);
+        let found = self.kitchen_lines(screen, lines, |l| l.status == LineStatus::Sent && !l.held);
         if found.is_empty() {
             return Err(self.refuse("nothing_to_start", "no waiting lines at this station"));
         }
@@ -168,7 +241,7 @@ impl Order {
         at: DateTime<Utc>,
     ) -> Result<Event, OrderError> {
         self.require_active()?;
-        let found = self.kitchen_lines(screen, lines, OrderLine::in_kitchen);
+        let found = self.kitchen_lines(screen, lines, |l| l.in_kitchen() && !l.held);
         if found.is_empty() {
             return Err(self.refuse(
                 "nothing_to_bump",
@@ -176,13 +249,27 @@ impl Order {
             ));
         }
         let ids = self.set_lines(&found, LineStatus::Ready, Some(at));
+        // How long each line took, for the preparation-time report.
+        let prep: Vec<Value> = found
+            .iter()
+            .filter_map(|&i| self.lines.get(i))
+            .map(|l| {
+                let seconds = l
+                    .sent_at
+                    .map(|sent| (at - sent).num_milliseconds() as f64 / 1e3);
+                json!({ "line_id": l.id, "product_id": l.product_id, "name": l.name,
+                        "station": l.kitchen_station(), "seconds": seconds })
+            })
+            .collect();
+        let fired = self.fire_due(None);
         let all_done = !self.lines.iter().any(OrderLine::in_kitchen);
         if all_done && self.status == OrderStatus::Sent {
             self.status = OrderStatus::Ready;
         }
         Ok(event(
             "bumped",
-            json!({ "station": screen, "line_ids": ids, "at": at, "order_ready": all_done }),
+            json!({ "station": screen, "line_ids": ids, "at": at, "order_ready": all_done,
+                    "fired": fired, "prep": prep }),
         ))
     }
 
@@ -207,6 +294,57 @@ impl Order {
             "recalled",
             json!({ "station": screen, "line_ids": ids, "at": at }),
         ))
+    }
+
+    /// Fires the held courses up to `course` now, without waiting for the earlier ones.
+    pub fn fire(&mut self, course: u8) -> Result<Event, OrderError> {
+        self.require_active()?;
+        let fired = self.fire_due(Some(course));
+        if fired.is_empty() {
+            return Err(self.refuse("nothing_to_fire", "no held lines up to this course"));
+        }
+        Ok(event(
+            "fired",
+            json!({ "course": course, "line_ids": fired }),
+        ))
+    }
+
+    /// The earliest course the kitchen still has.
+    fn current_course(&self) -> Option<u8> {
+        self.lines
+            .iter()
+            .filter(|l| l.in_kitchen())
+            .filter_map(|l| l.course)
+            .min()
+    }
+
+    /// Holds the lines just sent whose course comes after one the kitchen still has.
+    pub(super) fn hold_later_courses(&mut self, sent: &[OrderLineId]) {
+        let Some(current) = self.current_course() else {
+            return;
+        };
+        for line in &mut self.lines {
+            if sent.contains(&line.id) && line.course.is_some_and(|c| c > current) {
+                line.held = true;
+            }
+        }
+    }
+
+    /// Releases held lines: those of the course now current, or up to `upto`.
+    fn fire_due(&mut self, upto: Option<u8>) -> Vec<OrderLineId> {
+        let due = upto.or(self.current_course());
+        let mut fired = Vec::new();
+        for line in &mut self.lines {
+            let now_due = match (line.course, due) {
+                (Some(course), Some(due)) => course <= due,
+                _ => true,
+            };
+            if line.held && now_due {
+                line.held = false;
+                fired.push(line.id);
+            }
+        }
+        fired
     }
 
     /// Marks the order (or clears it) as one the kitchen takes first.
@@ -272,6 +410,22 @@ mod tests {
         assert_eq!(order.open_ticket(EXPO).map(|t| t.lines.len()), Some(3));
         assert!(order.open_ticket("cold").is_none());
 
+        let mut voided = order.clone();
+        let manager = crate::orders::commands::Actor {
+            user: None,
+            can_approve: true,
+        };
+        let policy = crate::orders::commands::OrderPolicy::default();
+        voided
+            .void_line(voided.lines[0].id, "sem carne", manager, &policy)
+            .expect("void");
+        assert!(
+            voided.open_ticket("grill").is_none(),
+            "nothing left to make"
+        );
+        let expo = voided.open_ticket(EXPO).expect("expo");
+        assert_eq!(expo.lines[0].status, LineStatus::Voided, "struck through");
+
         order.start_lines("grill", &[]).expect("start");
         assert_eq!(order.lines[0].status, LineStatus::Preparing);
         let bumped = order.bump("grill", &[], at).expect("bump");
@@ -303,6 +457,33 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn mains_wait_until_the_starters_are_bumped() {
+        let mut order = order_with(&[Some("cold"), Some("grill"), Some("grill")]);
+        order.lines[0].course = Some(1);
+        order.lines[1].course = Some(2);
+        order.lines[2].course = Some(3);
+        let at = clock::now();
+        order.send(at).expect("send");
+        assert_eq!(
+            order.lines.iter().map(|l| l.held).collect::<Vec<_>>(),
+            [false, true, true]
+        );
+        assert!(matches!(
+            order.start_lines("grill", &[]),
+            Err(OrderError::State {
+                code: "nothing_to_start",
+                ..
+            })
+        ));
+        let bumped = order.bump("cold", &[], at).expect("starters done");
+        assert_eq!(bumped.payload["fired"], json!([order.lines[1].id]));
+        assert!(!order.lines[1].held && order.lines[2].held);
+        let fired = order.fire(3).expect("dessert now");
+        assert_eq!(fired.payload["line_ids"], json!([order.lines[2].id]));
+        assert!(order.fire(3).is_err());
     }
 
     #[test]

@@ -120,6 +120,9 @@ pub struct OrderLine {
     pub sent_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub done_at: Option<DateTime<Utc>>,
+    /// Sent, but waiting for an earlier course to be done before the kitchen starts it.
+    #[serde(default)]
+    pub held: bool,
 }
 
 impl OrderLine {
@@ -330,6 +333,7 @@ impl LineInput {
             added_at: at,
             sent_at: None,
             done_at: None,
+            held: false,
         })
     }
 

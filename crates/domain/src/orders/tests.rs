@@ -69,6 +69,7 @@ pub(super) fn line(
         added_at: clock::now(),
         sent_at: None,
         done_at: None,
+        held: false,
     }
 }
 

@@ -14,14 +14,16 @@ use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::LoggedEvent;
 use comanda_domain::orders::commands::{Event, OrderError};
-use comanda_domain::orders::kitchen::{EXPO, Ticket, shows_on};
+use comanda_domain::orders::kitchen::{DEFAULT_STATION, Station, Ticket};
 use comanda_domain::{OrderId, OrderLineId, Permission, StoreId, ValidationError, clock};
 use comanda_store::IdempotencyClaim;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,12 +68,179 @@ pub async fn tickets(
         .filter_map(|o| o.open_ticket(&screen))
         .collect();
     tickets.sort_by_key(|t| (!t.header.rush, t.since));
+    let settings = settings_of(&state, store, &screen).await?;
     Ok(Json(json!({
         "station": screen,
+        "settings": settings,
         "seq": seq,
         "now": clock::now(),
         "tickets": tickets,
     })))
+}
+
+async fn settings_of(state: &AppState, store: StoreId, code: &str) -> Result<Station, ApiError> {
+    Ok(state
+        .storage
+        .list_stations(store)
+        .await?
+        .into_iter()
+        .find(|s| s.code == code)
+        .unwrap_or_else(|| Station::defaults(code)))
+}
+
+/// `GET /stores/{store_id}/kds/stations`: the configured stations, in screen order.
+pub async fn list_stations(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let stations = state.storage.list_stations(store).await?;
+    Ok(Json(json!({ "items": stations })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationBody {
+    version: i64,
+    name: String,
+    #[serde(default = "default_warn")]
+    warn_after_s: u32,
+    #[serde(default = "default_late")]
+    late_after_s: u32,
+    #[serde(default)]
+    position: i32,
+}
+
+fn default_warn() -> u32 {
+    Station::DEFAULT_WARN_S
+}
+
+fn default_late() -> u32 {
+    Station::DEFAULT_LATE_S
+}
+
+/// `PUT /stores/{store_id}/kds/stations/{station}`: create (version 0) or change.
+pub async fn put_station(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, code)): ApiPath<(StoreId, String)>,
+    ApiJson(body): ApiJson<StationBody>,
+) -> Result<Json<Station>, ApiError> {
+    auth.require_in(&state, Permission::StoreManage, store)?;
+    let station = Station {
+        code: station(&code)?,
+        name: body.name,
+        warn_after_s: body.warn_after_s,
+        late_after_s: body.late_after_s,
+        position: body.position,
+        version: body.version,
+    }
+    .checked()?;
+    Ok(Json(
+        state
+            .storage
+            .put_station(store, &station, body.version)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// Most days one preparation-time report covers.
+const MAX_REPORT_DAYS: i64 = 92;
+
+/// `GET /stores/{store_id}/kds/prep-times?from=&until=`: how long the kitchen took, by
+/// station and by product, from when each line was sent to when it was bumped.
+pub async fn prep_times(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(period): ApiQuery<PeriodQuery>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let longest = chrono::Duration::days(MAX_REPORT_DAYS);
+    if period.until <= period.from || period.until - period.from > longest {
+        return Err(ValidationError::new(
+            "until",
+            "invalid",
+            format!("until comes after from, at most {MAX_REPORT_DAYS} days later"),
+        )
+        .into());
+    }
+    let bumps = state
+        .storage
+        .events_of_kind(store, "bumped", period.from, period.until)
+        .await?;
+    let mut report = PrepReport::default();
+    for bump in &bumps {
+        let Ok(payload) = serde_json::from_str::<Value>(&bump.payload) else {
+            continue;
+        };
+        for line in payload["prep"].as_array().into_iter().flatten() {
+            if let Some(seconds) = line["seconds"].as_f64() {
+                report.add(line, seconds);
+            }
+        }
+    }
+    Ok(Json(json!({
+        "from": period.from,
+        "until": period.until,
+        "stations": report.stations.into_values().map(Tally::view).collect::<Vec<_>>(),
+        "products": report.products.into_values().map(Tally::view).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Default)]
+struct PrepReport {
+    stations: BTreeMap<String, Tally>,
+    products: BTreeMap<String, Tally>,
+}
+
+#[derive(Default)]
+struct Tally {
+    key: Value,
+    seconds: Vec<f64>,
+}
+
+impl PrepReport {
+    fn add(&mut self, line: &Value, seconds: f64) {
+        let station = line["station"]
+            .as_str()
+            .unwrap_or(DEFAULT_STATION)
+            .to_owned();
+        let product = line["product_id"].as_str().unwrap_or_default().to_owned();
+        let at_station = self.stations.entry(station.clone()).or_default();
+        at_station.key = json!({ "station": station });
+        at_station.seconds.push(seconds);
+        let of_product = self.products.entry(product.clone()).or_default();
+        of_product.key = json!({ "product_id": product, "name": line["name"], "station": station });
+        of_product.seconds.push(seconds);
+    }
+}
+
+impl Tally {
+    fn view(mut self) -> Value {
+        self.seconds.sort_by(f64::total_cmp);
+        let n = self.seconds.len();
+        let average = self.seconds.iter().sum::<f64>() / n.max(1) as f64;
+        let p90 = self
+            .seconds
+            .get((n * 9 / 10).min(n.saturating_sub(1)))
+            .copied();
+        let mut view = self.key;
+        if let Some(fields) = view.as_object_mut() {
+            fields.insert("lines".into(), json!(n));
+            fields.insert("average_s".into(), json!((average * 10.0).round() / 10.0));
+            fields.insert("p90_s".into(), json!(p90));
+        }
+        view
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,7 +338,7 @@ async fn follow(
         let mut unsent = None;
         for event in &batch {
             after = event.seq;
-            match message(event, &screen) {
+            match state.kitchen_messages.render(event, &screen) {
                 Some(message) => {
                     if tx.send(message).await.is_err() {
                         return;
@@ -190,49 +359,6 @@ async fn follow(
             return;
         }
     }
-}
-
-/// What a log event means to `screen`, if anything.
-fn message(event: &LoggedEvent, screen: &str) -> Option<SseEvent> {
-    let payload: Value = serde_json::from_str(&event.payload).ok()?;
-    let at_station = |p: &Value| {
-        let station = p["station"].as_str().unwrap_or_default();
-        screen == EXPO || station == EXPO || station == screen
-    };
-    let (kind, data) = match event.kind.as_str() {
-        "sent" => {
-            let lines: Vec<&Value> = payload["lines"]
-                .as_array()?
-                .iter()
-                .filter(|l| shows_on(screen, l["station"].as_str().unwrap_or_default()))
-                .collect();
-            if lines.is_empty() {
-                return None;
-            }
-            (
-                "ticket",
-                json!({ "ticket": payload["ticket"], "lines": lines, "at": payload["at"] }),
-            )
-        }
-        "kitchen_started" | "bumped" | "recalled" if at_station(&payload) => {
-            (event.kind.as_str(), payload)
-        }
-        "line_voided" if at_station(&payload) => ("void", payload),
-        "cancelled" | "rush" => (event.kind.as_str(), payload),
-        "ready" | "served" => ("order", json!({ "status": event.kind })),
-        _ => return None,
-    };
-    let mut data = data;
-    if let Some(fields) = data.as_object_mut() {
-        fields.insert("order_id".into(), json!(event.order_id));
-        fields.insert("seq".into(), json!(event.seq));
-    }
-    Some(
-        SseEvent::default()
-            .id(event.seq.to_string())
-            .event(kind)
-            .data(data.to_string()),
-    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -303,6 +429,28 @@ pub async fn recall(
 #[serde(deny_unknown_fields)]
 pub struct RushBody {
     rush: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireBody {
+    course: u8,
+}
+
+/// `POST /stores/{store_id}/orders/{order_id}/fire`: start the held courses up to
+/// `course` now ("fire the mains").
+pub async fn fire(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+    key: Option<Extension<IdempotencyClaim>>,
+    ApiJson(body): ApiJson<FireBody>,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderTake, store)?;
+    change_current(&state, &auth, store, id, key, |order| {
+        order.fire(body.course)
+    })
+    .await
 }
 
 /// `POST /stores/{store_id}/orders/{order_id}/rush`: the kitchen takes it first.

@@ -314,9 +314,16 @@ fn api() -> Api {
             orders::move_table,
         )
         .post("/stores/{store_id}/orders/{order_id}/rush", kds::rush)
+        .post("/stores/{store_id}/orders/{order_id}/fire", kds::fire)
         .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
         .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
         // The kitchen display.
+        .get("/stores/{store_id}/kds/stations", kds::list_stations)
+        .put(
+            "/stores/{store_id}/kds/stations/{station}",
+            kds::put_station,
+        )
+        .get("/stores/{store_id}/kds/prep-times", kds::prep_times)
         .get("/stores/{store_id}/kds/{station}/tickets", kds::tickets)
         .get("/stores/{store_id}/kds/{station}/stream", kds::stream)
         .post(

@@ -40,6 +40,17 @@ pub trait SqlBackend {
     /// then found another connection had written since would be refused, not made to wait.
     const BEGIN_WRITE: Option<&'static str> = None;
 
+    /// Moves a store's log head at the end of a group commit (`$1` store, `$2` seq,
+    /// `$3` hash, `$4` last order number). PostgreSQL's also notifies the other
+    /// instances, in the same round trip; the notice is delivered when the transaction
+    /// commits.
+    const MOVE_HEAD: &'static str = crate::group_commit::statements::MOVE_HEAD;
+
+    /// Starts following other instances' log movements, if the backend can.
+    fn follow_other_instances(&self, tail: &std::sync::Arc<crate::log_tail::LogTail>) {
+        let _ = tail;
+    }
+
     /// Starts a committer of the backend's own for the queued order commits, or gives
     /// `jobs` back for the shared one, which writes through the writer pool.
     fn start_committer(

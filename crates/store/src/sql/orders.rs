@@ -63,6 +63,25 @@ macro_rules! impl_sql_orders {
             }
         }
 
+        type VersionedQuery<'q> = ::sqlx::query::Query<'q, Db, <Db as ::sqlx::Database>::Arguments<'q>>;
+
+        /// Creates a versioned row (`expected` 0: `insert`, which must not overwrite one
+        /// that exists) or changes it (`update`, whose last parameter is the version it
+        /// must still have); `bind` binds the values both share. The rows written.
+        async fn save_versioned<'q>(
+            pool: &::sqlx::Pool<Db>,
+            expected: i64,
+            insert: &'q str,
+            update: &'q str,
+            bind: impl Fn(VersionedQuery<'q>) -> VersionedQuery<'q>,
+        ) -> Result<u64> {
+            Ok(if expected == 0 {
+                bind(::sqlx::query(insert)).execute(pool).await.map_err(missing_store)?.rows_affected()
+            } else {
+                bind(::sqlx::query(update)).bind(expected).execute(pool).await.map_err(classify)?.rows_affected()
+            })
+        }
+
         /// Keeps the write's answer for its key, in the write's transaction. `Err(outcome)`
         /// when the key already holds another answer (the caller then rolls back).
         async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, response: &$crate::StoredResponse) -> Result<::std::result::Result<(), CommitOutcome>> {
@@ -235,7 +254,7 @@ macro_rules! impl_sql_orders {
             }
             for (store, (head, moved)) in &heads {
                 if *moved {
-                    ::sqlx::query(statements::MOVE_HEAD)
+                    ::sqlx::query(<$storage as $crate::sql::SqlBackend>::MOVE_HEAD)
                         .bind(store.as_uuid())
                         .bind(head.seq)
                         .bind(&head.hash)
@@ -365,26 +384,14 @@ macro_rules! impl_sql_orders {
 
             async fn set_order_policy(&self, store: StoreId, expected_version: i64, policy: &::comanda_domain::orders::commands::OrderPolicy) -> Result<::comanda_domain::orders::commands::OrderPolicy> {
                 let above = i32::try_from(policy.discount_approval_above.units()).map_err(|e| StoreError::Internal(e.to_string()))?;
-                let written = if expected_version == 0 {
-                    ::sqlx::query("INSERT INTO order_settings (store_id, discount_approval_above, void_needs_approval, version) VALUES ($1, $2, $3, 1) ON CONFLICT (store_id) DO NOTHING")
-                        .bind(store.as_uuid())
-                        .bind(above)
-                        .bind(policy.void_needs_approval)
-                        .execute(self.writer())
-                        .await
-                        .map_err(missing_store)?
-                        .rows_affected()
-                } else {
-                    ::sqlx::query("UPDATE order_settings SET discount_approval_above = $2, void_needs_approval = $3, version = version + 1 WHERE store_id = $1 AND version = $4")
-                        .bind(store.as_uuid())
-                        .bind(above)
-                        .bind(policy.void_needs_approval)
-                        .bind(expected_version)
-                        .execute(self.writer())
-                        .await
-                        .map_err(classify)?
-                        .rows_affected()
-                };
+                let written = save_versioned(
+                    self.writer(),
+                    expected_version,
+                    "INSERT INTO order_settings (store_id, discount_approval_above, void_needs_approval, version) VALUES ($1, $2, $3, 1) ON CONFLICT (store_id) DO NOTHING",
+                    "UPDATE order_settings SET discount_approval_above = $2, void_needs_approval = $3, version = version + 1 WHERE store_id = $1 AND version = $4",
+                    |q| q.bind(store.as_uuid()).bind(above).bind(policy.void_needs_approval),
+                )
+                .await?;
                 let saved = self.order_policy(store).await?;
                 if written == 0 {
                     return Err(StoreError::VersionMismatch { entity: "order settings", current: saved.version });
@@ -505,8 +512,66 @@ macro_rules! impl_sql_orders {
                 Ok((seq, orders))
             }
 
+            async fn events_of_kind(&self, store: StoreId, kind: &str, from: ::chrono::DateTime<::chrono::Utc>, until: ::chrono::DateTime<::chrono::Utc>) -> Result<Vec<LoggedEvent>> {
+                let rows: Vec<EventRow> = ::sqlx::query_as(
+                    "SELECT store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash FROM order_events
+                     WHERE store_id = $1 AND kind = $2 AND at >= $3 AND at < $4 ORDER BY seq",
+                )
+                .bind(store.as_uuid())
+                .bind(kind)
+                .bind(from)
+                .bind(until)
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                Ok(rows.into_iter().map(logged).collect())
+            }
+
+            async fn list_stations(&self, store: StoreId) -> Result<Vec<::comanda_domain::orders::kitchen::Station>> {
+                let rows: Vec<(String, String, i32, i32, i32, i64)> = ::sqlx::query_as(
+                    "SELECT code, name, warn_after_s, late_after_s, position, version FROM kitchen_stations WHERE store_id = $1 ORDER BY position, code",
+                )
+                .bind(store.as_uuid())
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                rows.into_iter()
+                    .map(|(code, name, warn, late, position, version)| {
+                        Ok(::comanda_domain::orders::kitchen::Station {
+                            code,
+                            name,
+                            warn_after_s: u32::try_from(warn).map_err(|e| StoreError::Internal(e.to_string()))?,
+                            late_after_s: u32::try_from(late).map_err(|e| StoreError::Internal(e.to_string()))?,
+                            position,
+                            version,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn put_station(&self, store: StoreId, station: &::comanda_domain::orders::kitchen::Station, expected_version: i64) -> Result<::comanda_domain::orders::kitchen::Station> {
+                let warn = i32::try_from(station.warn_after_s).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let late = i32::try_from(station.late_after_s).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let written = save_versioned(
+                    self.writer(),
+                    expected_version,
+                    "INSERT INTO kitchen_stations (store_id, code, name, warn_after_s, late_after_s, position, version) VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (store_id, code) DO NOTHING",
+                    "UPDATE kitchen_stations SET name = $3, warn_after_s = $4, late_after_s = $5, position = $6, version = version + 1 WHERE store_id = $1 AND code = $2 AND version = $7",
+                    |q| q.bind(store.as_uuid()).bind(&station.code).bind(&station.name).bind(warn).bind(late).bind(station.position),
+                )
+                .await?;
+                let saved = self.list_stations(store).await?.into_iter().find(|s| s.code == station.code);
+                match saved {
+                    Some(saved) if written == 1 => Ok(saved),
+                    Some(saved) => Err(StoreError::VersionMismatch { entity: "station", current: saved.version }),
+                    None => Err(StoreError::VersionMismatch { entity: "station", current: 0 }),
+                }
+            }
+
             fn log_tail(&self) -> ::std::sync::Arc<$crate::log_tail::LogTail> {
-                self.commit_queue().tail.clone()
+                let tail = self.commit_queue().tail.clone();
+                self.follow_other_instances(&tail);
+                tail
             }
 
             async fn logged_stores(&self) -> Result<Vec<StoreId>> {
