@@ -216,16 +216,57 @@ macro_rules! impl_sql_orders {
 
         /// Writes every queued commit in one transaction and answers them once it is
         /// committed: one fsync for many orders.
+        /// The committer keeps one connection from group to group (taking one from the
+        /// pool costs a round trip to check it). If the kept one has gone bad (the
+        /// database restarted), its `BEGIN` fails before anything of the group was sent,
+        /// so the group starts again on a fresh one; after any other failure the
+        /// connection is let go.
         async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>, tail: ::std::sync::Arc<$crate::log_tail::LogTail>) {
+            let mut held: Option<::sqlx::pool::PoolConnection<Db>> = None;
             while let Some(first) = jobs.recv().await {
                 let group = $crate::group_commit::gather(first, &mut jobs);
-                let outcomes = commit_group(&pool, &group).await;
+                let mut outcomes = Err(StoreError::Unavailable("no connection for the commit".into()));
+                for fresh in [false, true] {
+                    if fresh || held.is_none() {
+                        match pool.acquire().await {
+                            Ok(conn) => held = Some(conn),
+                            Err(e) => {
+                                outcomes = Err(classify(e));
+                                break;
+                            }
+                        }
+                    }
+                    let Some(conn) = held.as_mut() else { break };
+                    let begun = match begin_on(conn).await {
+                        Ok(tx) => {
+                            outcomes = commit_group(tx, &group).await;
+                            true
+                        }
+                        Err(e) => {
+                            outcomes = Err(e);
+                            false
+                        }
+                    };
+                    if outcomes.is_err() {
+                        held = None;
+                    }
+                    if begun {
+                        break;
+                    }
+                }
                 $crate::group_commit::answer(group, outcomes, &tail);
             }
         }
 
-        async fn commit_group(pool: &::sqlx::Pool<Db>, group: &[CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
-            let mut tx = begin_write(pool).await?;
+        async fn begin_on(conn: &mut ::sqlx::pool::PoolConnection<Db>) -> Result<::sqlx::Transaction<'_, Db>> {
+            match <$storage as $crate::sql::SqlBackend>::BEGIN_WRITE {
+                Some(statement) => ::sqlx::Connection::begin_with(&mut **conn, statement).await,
+                None => ::sqlx::Connection::begin(&mut **conn).await,
+            }
+            .map_err(classify)
+        }
+
+        async fn commit_group(mut tx: ::sqlx::Transaction<'_, Db>, group: &[CommitJob]) -> Result<Vec<Result<CommitOutcome>>> {
             let mut heads: HashMap<StoreId, (LogHead, bool)> = HashMap::new();
             let mut outcomes = Vec::with_capacity(group.len());
             for job in group {
@@ -459,7 +500,10 @@ macro_rules! impl_sql_orders {
                     Err(job) => {
                         let (reply, answer) = $crate::tokio::sync::oneshot::channel();
                         let job = CommitJob { reply, ..*job };
-                        let outcomes = commit_group(self.writer(), ::std::slice::from_ref(&job)).await;
+                        let outcomes = match begin_write(self.writer()).await {
+                            Ok(tx) => commit_group(tx, ::std::slice::from_ref(&job)).await,
+                            Err(e) => Err(e),
+                        };
                         $crate::group_commit::answer(vec![job], outcomes, &self.commit_queue().tail);
                         answer.await.map_err(|_| StoreError::Unavailable("the commit was dropped".into()))?
                     }
