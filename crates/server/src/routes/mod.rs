@@ -313,8 +313,8 @@ fn api() -> Api {
             "/stores/{store_id}/orders/{order_id}/move",
             orders::move_table,
         )
-        .post("/stores/{store_id}/orders/{order_id}/rush", kds::rush)
-        .post("/stores/{store_id}/orders/{order_id}/fire", kds::fire)
+        .post("/stores/{store_id}/orders/{order_id}/rush", orders::rush)
+        .post("/stores/{store_id}/orders/{order_id}/fire", orders::fire)
         .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
         .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
         // The kitchen display.

@@ -699,6 +699,19 @@ pub struct ServiceBody {
 /// A handler for a change that needs only the order and the body: checks the
 /// permission in the store, then applies `$apply` to the order read at `version`.
 macro_rules! order_change {
+    // Applied to the order as it is now, without a version (see `change_current`).
+    (current $name:ident, $body:ty, $permission:expr, |$order:ident, $body_var:ident| $apply:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            auth: Auth,
+            ApiPath((store, id)): ApiPath<(StoreId, OrderId)>,
+            key: Option<Extension<IdempotencyClaim>>,
+            ApiJson($body_var): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            auth.require_in(&state, $permission, store)?;
+            change_current(&state, &auth, store, id, key, |$order| $apply).await
+        }
+    };
     ($name:ident, $body:ty, $permission:expr, |$order:ident, $body_var:ident| $apply:expr) => {
         pub async fn $name(
             State(state): State<AppState>,
@@ -994,3 +1007,24 @@ pub async fn put_settings(
             .await?,
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RushBody {
+    rush: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireBody {
+    course: u8,
+}
+
+// `POST .../orders/{id}/rush`: the kitchen takes it first.
+order_change!(current rush, RushBody, Permission::OrderTake, |order, body| {
+    order.set_rush(body.rush)
+});
+// `POST .../orders/{id}/fire`: start the held courses up to `course` now ("fire the mains").
+order_change!(current fire, FireBody, Permission::OrderTake, |order, body| {
+    order.fire(body.course)
+});
