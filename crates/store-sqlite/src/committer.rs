@@ -152,7 +152,9 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
             return Err(e);
         }
     }
-    let mut insert = conn.prepare_cached(INSERT_EVENT).map_err(classify)?;
+    let mut insert = conn
+        .prepare_cached(statements::INSERT_EVENT)
+        .map_err(classify)?;
     for e in &prepared.events {
         execute(
             &mut insert,
@@ -173,8 +175,6 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     *head = prepared.head.clone();
     Ok(prepared.committed())
 }
-
-const INSERT_EVENT: &str = "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 fn keep_answer(
     conn: &Connection,

@@ -318,7 +318,18 @@ pub mod statements {
     pub const UPDATE_ORDER: &str = "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
          WHERE id = $1 AND store_id = $2 AND version = $9";
     pub const ORDER_VERSION: &str = "SELECT version FROM orders WHERE id = $1 AND store_id = $2";
-    pub const INSERT_EVENTS: &str = "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) ";
+    macro_rules! insert_events {
+        () => {
+            "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) "
+        };
+    }
+    /// The start of a multi-row insert of events (a query builder adds the rows).
+    pub const INSERT_EVENTS: &str = insert_events!();
+    /// One event, for a driver that runs a cached statement per row.
+    pub const INSERT_EVENT: &str = concat!(
+        insert_events!(),
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    );
     pub const SAVEPOINT: &str = "SAVEPOINT several_orders";
     pub const RELEASE: &str = "RELEASE SAVEPOINT several_orders";
     pub const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT several_orders";
