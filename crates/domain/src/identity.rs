@@ -162,6 +162,9 @@ pub enum SecurityEventKind {
     DeviceRevoked,
     ApiKeyCreated,
     ApiKeyRevoked,
+    /// A manager approved a cashier's action with their PIN on the cashier's terminal.
+    ApprovalGranted,
+    ApprovalFailed,
 }
 
 impl SecurityEventKind {
@@ -193,6 +196,8 @@ impl SecurityEventKind {
             Self::DeviceRevoked => "device_revoked",
             Self::ApiKeyCreated => "api_key_created",
             Self::ApiKeyRevoked => "api_key_revoked",
+            Self::ApprovalGranted => "approval_granted",
+            Self::ApprovalFailed => "approval_failed",
         }
     }
 }

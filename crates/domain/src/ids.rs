@@ -118,6 +118,14 @@ id_type!(
     /// A line of an order.
     OrderLineId
 );
+id_type!(
+    /// A tender taken for an order: cash, a card, a voucher.
+    PaymentId
+);
+id_type!(
+    /// Money given back for an order, with a manager's approval.
+    RefundId
+);
 
 #[cfg(test)]
 mod tests {

@@ -17,8 +17,8 @@ pub mod validation;
 
 pub use ids::{
     ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, OrderId,
-    OrderLineId, ProductId, ServiceAreaId, SessionId, StockMovementId, StoreId, TableId, TaxRateId,
-    UserId, VariantId,
+    OrderLineId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId, StockMovementId,
+    StoreId, TableId, TaxRateId, UserId, VariantId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};

@@ -46,10 +46,12 @@ pub enum Permission {
     KitchenUpdate,
     /// Lay out service areas and tables.
     FloorManage,
+    /// Take tenders, check a buyer's age, close paid orders.
+    PaymentTake,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::StoreRead,
         Permission::StoreCreate,
         Permission::StoreManage,
@@ -67,6 +69,7 @@ impl Permission {
         Permission::OrderApprove,
         Permission::KitchenUpdate,
         Permission::FloorManage,
+        Permission::PaymentTake,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -88,6 +91,7 @@ impl Permission {
             Permission::OrderApprove => "order_approve",
             Permission::KitchenUpdate => "kitchen_update",
             Permission::FloorManage => "floor_manage",
+            Permission::PaymentTake => "payment_take",
         }
     }
 
@@ -174,6 +178,7 @@ const MANAGER: PermissionSet = PermissionSet::of(&[
     Permission::OrderApprove,
     Permission::KitchenUpdate,
     Permission::FloorManage,
+    Permission::PaymentTake,
 ]);
 const FLOOR: PermissionSet = PermissionSet::of(&[
     Permission::StoreRead,
@@ -181,6 +186,7 @@ const FLOOR: PermissionSet = PermissionSet::of(&[
     Permission::ProductAvailability,
     Permission::OrderRead,
     Permission::OrderTake,
+    Permission::PaymentTake,
 ]);
 const KITCHEN: PermissionSet = PermissionSet::of(&[
     Permission::StoreRead,
@@ -245,6 +251,7 @@ mod tests {
                     "order_approve",
                     "kitchen_update",
                     "floor_manage",
+                    "payment_take",
                 ],
             ),
             (
@@ -267,6 +274,7 @@ mod tests {
                     "order_approve",
                     "kitchen_update",
                     "floor_manage",
+                    "payment_take",
                 ],
             ),
             (
@@ -285,6 +293,7 @@ mod tests {
                     "order_approve",
                     "kitchen_update",
                     "floor_manage",
+                    "payment_take",
                 ],
             ),
             (
@@ -295,6 +304,7 @@ mod tests {
                     "product_availability",
                     "order_read",
                     "order_take",
+                    "payment_take",
                 ],
             ),
             (
@@ -305,6 +315,7 @@ mod tests {
                     "product_availability",
                     "order_read",
                     "order_take",
+                    "payment_take",
                 ],
             ),
             (

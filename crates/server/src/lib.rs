@@ -1,6 +1,7 @@
 //! comanda's HTTP server. Handlers are grouped by resource; none of them writes SQL, they
 //! go through the `Storage` traits held in [`AppState`].
 
+pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod catalog_csv;
@@ -15,6 +16,7 @@ pub mod observe;
 pub mod order_cache;
 pub mod password;
 pub mod readiness;
+pub mod receipt;
 pub(crate) mod routes;
 pub mod sale_catalog;
 mod serve;

@@ -552,6 +552,43 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin manager cashier waiter key",
         "store",
     ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/payments",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/age-check",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    // Cashiers and waiters reach it, and are told a manager must approve (403).
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/refunds",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/orders/{order_id}/close",
+        "owner admin manager cashier waiter key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/orders/{order_id}/receipt",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/orders/{order_id}/receipt.html",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
@@ -715,6 +752,49 @@ impl World {
         let path = format!("/api/v1/stores/{}/orders/{order}/send", self.store(place));
         let r = self
             .as_owner(Method::POST, &path, Some(json!({ "version": 1 })))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        (order, line)
+    }
+
+    /// A sent order paid in cash (version 3).
+    async fn paid_order(&self, place: Where) -> (String, String) {
+        let (order, line) = self.sent_order(place).await;
+        let path = format!(
+            "/api/v1/stores/{}/orders/{order}/payments",
+            self.store(place)
+        );
+        let body = json!({ "version": 2, "kind": "cash", "amount": { "amount": 1000, "currency": "BRL" } });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(
+            (r.status, &r.body["status"]),
+            (200, &json!("paid")),
+            "{r:?}"
+        );
+        (order, line)
+    }
+
+    /// A sent order of a product for 18+ (version 2).
+    async fn restricted_order(&self, place: Where) -> (String, String) {
+        let store = self.store(place);
+        let product = self
+            .fresh(
+                place,
+                "products",
+                json!({ "name": format!("Cachaça {}", self.n()), "age_restricted": 18,
+                        "variants": [{ "price": { "amount": 1200, "currency": "BRL" } }] }),
+            )
+            .await;
+        let path = format!("/api/v1/stores/{store}/orders");
+        let body =
+            json!({ "kind": "counter", "lines": [{ "product_id": product, "quantity": 1 }] });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        let order = r.body["id"].as_str().expect("id").to_owned();
+        let line = r.body["lines"][0]["id"].as_str().expect("line").to_owned();
+        let send = format!("{path}/{order}/send");
+        let r = self
+            .as_owner(Method::POST, &send, Some(json!({ "version": 1 })))
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         (order, line)
@@ -910,18 +990,26 @@ impl World {
             }
             (_, t) if t.starts_with("/api/v1/stores/{store_id}/orders/{order_id}") => {
                 let action = t.trim_start_matches("/api/v1/stores/{store_id}/orders/{order_id}");
-                let needs_sent = matches!(action, "/lines/{line_id}/void" | "/ready" | "/served");
-                let (order, line) = if action == "/fire" {
-                    self.coursed_order(place).await
-                } else if needs_sent {
-                    self.sent_order(place).await
-                } else {
-                    self.fresh_order(place).await
+                let needs_sent = matches!(
+                    action,
+                    "/lines/{line_id}/void" | "/ready" | "/served" | "/payments"
+                );
+                let needs_paid = matches!(action, "/refunds" | "/close");
+                let (order, line) = match action {
+                    "/fire" => self.coursed_order(place).await,
+                    "/age-check" => self.restricted_order(place).await,
+                    _ if needs_paid => self.paid_order(place).await,
+                    _ if needs_sent => self.sent_order(place).await,
+                    _ => self.fresh_order(place).await,
                 };
                 path = path
                     .replace("{order_id}", &order)
                     .replace("{line_id}", &line);
-                let version = if needs_sent { 2 } else { 1 };
+                let version = match () {
+                    _ if needs_paid => 3,
+                    _ if needs_sent || action == "/age-check" => 2,
+                    _ => 1,
+                };
                 match action {
                     "" => None,
                     "/lines" => {
@@ -950,6 +1038,10 @@ impl World {
                     "/split" => Some(json!({ "version": 1, "parts": 2 })),
                     "/rush" => Some(json!({ "rush": true })),
                     "/fire" => Some(json!({ "course": 2 })),
+                    "/payments" => Some(json!({ "version": version, "kind": "cash" })),
+                    "/age-check" => Some(json!({ "version": version, "id_checked": true })),
+                    "/refunds" => Some(json!({ "version": version, "reason": "devolvido" })),
+                    "/receipt" | "/receipt.html" => None,
                     _ => Some(json!({ "version": version })),
                 }
             }
@@ -1177,6 +1269,7 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
                     "store_read", "store_manage", "user_read", "device_manage", "audit_read",
                     "catalog_read", "catalog_manage", "product_availability", "stock_manage",
                     "order_read", "order_take", "order_approve", "kitchen_update", "floor_manage",
+                    "payment_take",
                 ],
                 "store_ids": [org.store_a],
             })),

@@ -72,6 +72,9 @@ impl PolicyInput {
 pub struct Actor {
     pub user: Option<UserId>,
     pub can_approve: bool,
+    /// Who approved: the actor, if a manager, or the manager who entered their PIN on
+    /// the actor's terminal.
+    pub approver: Option<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -115,7 +118,7 @@ pub(super) fn event(kind: &'static str, payload: Value) -> Event {
     Event { kind, payload }
 }
 
-fn reason(field: &str, text: &str) -> Result<String, ValidationError> {
+pub(super) fn reason(field: &str, text: &str) -> Result<String, ValidationError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(ValidationError::new(field, "required", "say why"));
@@ -243,6 +246,12 @@ impl Order {
                 "voiding a line the kitchen has needs a manager".into(),
             ));
         }
+        let approved_by = if policy.void_needs_approval {
+            actor.approver
+        } else {
+            None
+        };
+        let amount = self.lines[i].gross();
         let line = &mut self.lines[i];
         line.status = LineStatus::Voided;
         line.void_reason = Some(why.clone());
@@ -251,7 +260,8 @@ impl Order {
         let station = line.kitchen_station().to_owned();
         Ok(event(
             "line_voided",
-            json!({ "line_id": id, "reason": why, "station": station }),
+            json!({ "line_id": id, "reason": why, "station": station, "amount": amount,
+                    "approved_by": approved_by }),
         ))
     }
 
@@ -277,7 +287,7 @@ impl Order {
                     policy.discount_approval_above
                 )));
             }
-            discount.approved_by = actor.user;
+            discount.approved_by = actor.approver;
         }
         discount.applied_by = actor.user;
         Ok(())
@@ -637,6 +647,9 @@ pub fn child_of(parent: &Order, id: OrderId, number: i64, at: DateTime<Utc>) -> 
         closed_at: None,
         rush: false,
         rates: Vec::new(),
+        payments: Vec::new(),
+        refunds: Vec::new(),
+        age_check: None,
         ..parent.clone()
     }
 }

@@ -199,6 +199,15 @@ impl Order {
         })
     }
 
+    /// The kitchen works on orders still open and on paid ones (a counter order is
+    /// paid before it is made); finished orders are left alone.
+    fn require_in_kitchen(&self) -> Result<(), OrderError> {
+        if self.status == OrderStatus::Paid {
+            return Ok(());
+        }
+        self.require_active()
+    }
+
     fn kitchen_lines(
         &self,
         screen: &str,
@@ -220,7 +229,7 @@ impl Order {
         screen: &str,
         lines: &[OrderLineId],
     ) -> Result<Event, OrderError> {
-        self.require_active()?;
+        self.require_in_kitchen()?;
         let found = self.kitchen_lines(screen, lines, |l| l.status == LineStatus::Sent && !l.held);
         if found.is_empty() {
             return Err(self.refuse("nothing_to_start", "no waiting lines at this station"));
@@ -240,7 +249,7 @@ impl Order {
         lines: &[OrderLineId],
         at: DateTime<Utc>,
     ) -> Result<Event, OrderError> {
-        self.require_active()?;
+        self.require_in_kitchen()?;
         let found = self.kitchen_lines(screen, lines, |l| l.in_kitchen() && !l.held);
         if found.is_empty() {
             return Err(self.refuse(
@@ -275,7 +284,7 @@ impl Order {
 
     /// Brings back what the station bumped in the last [`RECALL_WINDOW`].
     pub fn recall(&mut self, screen: &str, at: DateTime<Utc>) -> Result<Event, OrderError> {
-        self.require_active()?;
+        self.require_in_kitchen()?;
         let found = self.kitchen_lines(screen, &[], |l| {
             l.status == LineStatus::Ready
                 && l.done_at.is_some_and(|done| at - done <= RECALL_WINDOW)
@@ -298,7 +307,7 @@ impl Order {
 
     /// Fires the held courses up to `course` now, without waiting for the earlier ones.
     pub fn fire(&mut self, course: u8) -> Result<Event, OrderError> {
-        self.require_active()?;
+        self.require_in_kitchen()?;
         let fired = self.fire_due(Some(course));
         if fired.is_empty() {
             return Err(self.refuse("nothing_to_fire", "no held lines up to this course"));
@@ -349,7 +358,7 @@ impl Order {
 
     /// Marks the order (or clears it) as one the kitchen takes first.
     pub fn set_rush(&mut self, rush: bool) -> Result<Event, OrderError> {
-        self.require_active()?;
+        self.require_in_kitchen()?;
         self.rush = rush;
         Ok(event("rush", json!({ "rush": rush })))
     }
@@ -414,6 +423,7 @@ mod tests {
         let manager = crate::orders::commands::Actor {
             user: None,
             can_approve: true,
+            approver: None,
         };
         let policy = crate::orders::commands::OrderPolicy::default();
         voided

@@ -3,7 +3,8 @@
 
 use crate::catalog::{ModifierGroup, Product, Status, TaxRate};
 use crate::ids::{
-    ModifierGroupId, ModifierOptionId, OrderLineId, ProductId, TaxRateId, UserId, VariantId,
+    CategoryId, ModifierGroupId, ModifierOptionId, OrderLineId, ProductId, TaxRateId, UserId,
+    VariantId,
 };
 use crate::money::MAX_PRICE;
 use crate::rounding::{RoundingMode, div_round};
@@ -98,6 +99,9 @@ pub struct OrderLine {
     pub sku: Option<String>,
     /// The kitchen station that prepares it.
     pub station: Option<String>,
+    /// The product's category when the line was added, for sales by category.
+    #[serde(default)]
+    pub category_id: Option<CategoryId>,
     pub age_restricted: Option<u8>,
     pub quantity: i64,
     /// The variant's price, before modifiers.
@@ -316,6 +320,7 @@ impl LineInput {
             name,
             sku: variant.sku.as_ref().map(ToString::to_string),
             station: item.station.clone(),
+            category_id: product.category_id,
             age_restricted: product.age_restricted,
             quantity,
             unit_price: variant.price.amount,

@@ -7,6 +7,7 @@ pub mod chain;
 pub mod commands;
 pub mod kitchen;
 pub mod lines;
+pub mod payments;
 pub mod split;
 pub mod totals;
 
@@ -40,10 +41,12 @@ pub enum OrderStatus {
     Cancelled,
     /// Its lines moved to another tab.
     Merged,
+    /// Paid, and then everything was given back.
+    Refunded,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         OrderStatus::Open,
         OrderStatus::Sent,
         OrderStatus::Ready,
@@ -52,6 +55,7 @@ impl OrderStatus {
         OrderStatus::Closed,
         OrderStatus::Cancelled,
         OrderStatus::Merged,
+        OrderStatus::Refunded,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl OrderStatus {
             OrderStatus::Closed => "closed",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Merged => "merged",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -189,6 +194,14 @@ pub struct Order {
     /// The kitchen should take it before the others.
     #[serde(default)]
     pub rush: bool,
+    /// Tenders taken, in order (failed card attempts included).
+    #[serde(default)]
+    pub payments: Vec<payments::Payment>,
+    #[serde(default)]
+    pub refunds: Vec<payments::Refund>,
+    /// The buyer's age check, when the order has age-restricted products.
+    #[serde(default)]
+    pub age_check: Option<payments::AgeCheck>,
 }
 
 impl Order {
@@ -228,6 +241,9 @@ impl Order {
             updated_at: at,
             closed_at: None,
             rush: false,
+            payments: Vec::new(),
+            refunds: Vec::new(),
+            age_check: None,
         }
     }
 

@@ -25,7 +25,7 @@ fn rates() -> Vec<RateSnapshot> {
     ]
 }
 
-fn order(policy: TaxPolicy) -> Order {
+pub(super) fn order(policy: TaxPolicy) -> Order {
     let mut order = Order::new(
         StoreId::new(),
         OrderKind::DineIn,
@@ -52,6 +52,7 @@ pub(super) fn line(
         name: "Item".into(),
         sku: None,
         station: None,
+        category_id: None,
         age_restricted: None,
         quantity,
         unit_price: price,
@@ -170,7 +171,7 @@ proptest! {
         let all_rates = rates();
         let mut order = order(policy);
         let mut split: Option<Order> = None;
-        let manager = Actor { user: None, can_approve: true };
+        let manager = Actor { user: None, can_approve: true, approver: None };
         let rules = OrderPolicy::default();
         for op in ops {
             // Refusals are fine (the op did not fit the state); what is accepted must add up.

@@ -2,7 +2,7 @@
 //! and path as it adds them, so tests can prove that every route is covered by the
 //! authorization table (`api_routes()`).
 
-mod auth;
+pub(crate) mod auth;
 mod catalog;
 mod catalog_io;
 mod catalog_share;
@@ -12,6 +12,7 @@ mod kds;
 mod me;
 mod menu;
 mod orders;
+mod payments;
 mod security_log;
 mod stock;
 mod stores;
@@ -317,6 +318,28 @@ fn api() -> Api {
         .post("/stores/{store_id}/orders/{order_id}/fire", orders::fire)
         .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
         .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
+        // Paying.
+        .post(
+            "/stores/{store_id}/orders/{order_id}/payments",
+            payments::take,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/age-check",
+            payments::age_check,
+        )
+        .post(
+            "/stores/{store_id}/orders/{order_id}/refunds",
+            payments::refund,
+        )
+        .post("/stores/{store_id}/orders/{order_id}/close", orders::close)
+        .get(
+            "/stores/{store_id}/orders/{order_id}/receipt",
+            payments::receipt,
+        )
+        .get(
+            "/stores/{store_id}/orders/{order_id}/receipt.html",
+            payments::receipt_html,
+        )
         // The kitchen display.
         .get("/stores/{store_id}/kds/stations", kds::list_stations)
         .put(

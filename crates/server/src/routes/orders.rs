@@ -4,6 +4,7 @@
 //! `Idempotency-Key`, in one transaction: a retry after a crash or a lost answer gets the
 //! first answer and never a second order.
 
+use crate::approval::{self, ApprovalInput};
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
@@ -18,6 +19,7 @@ use comanda_domain::orders::commands::{
     Actor, Event, OrderError, OrderPolicy, PolicyInput, child_of,
 };
 use comanda_domain::orders::lines::{Discount, DiscountValue, LineInput};
+use comanda_domain::orders::payments::Balance;
 use comanda_domain::orders::totals::{Totals, totals};
 use comanda_domain::orders::{Delivery, Order, OrderKind, OrderStatus};
 use comanda_domain::tax::Rate;
@@ -36,12 +38,23 @@ struct OrderView<'a> {
     #[serde(flatten)]
     order: &'a Order,
     totals: Totals,
+    balance: Balance,
+}
+
+impl<'a> OrderView<'a> {
+    fn of(order: &'a Order) -> Result<Self, StoreError> {
+        let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let balance = order.balance(&totals);
+        Ok(Self {
+            order,
+            totals,
+            balance,
+        })
+    }
 }
 
 fn view_bytes(order: &Order) -> Result<Vec<u8>, StoreError> {
-    let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
-    serde_json::to_vec(&OrderView { order, totals })
-        .map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_vec(&OrderView::of(order)?).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 pub fn order_error(e: OrderError) -> ApiError {
@@ -59,15 +72,8 @@ pub fn order_error(e: OrderError) -> ApiError {
     }
 }
 
-fn actor(auth: &Auth, store: StoreId) -> Actor {
-    Actor {
-        user: auth.actor.user_id,
-        can_approve: auth.actor.may(Permission::OrderApprove) && auth.actor.can_access(store),
-    }
-}
-
 /// Writes the orders and events; answers with the first order, as kept for the key.
-async fn commit(
+pub(crate) async fn commit(
     state: &AppState,
     auth: &Auth,
     store: StoreId,
@@ -151,7 +157,7 @@ pub(crate) async fn change_current(
     }
 }
 
-async fn load(state: &AppState, store: StoreId, id: OrderId) -> Result<Order, ApiError> {
+pub(crate) async fn load(state: &AppState, store: StoreId, id: OrderId) -> Result<Order, ApiError> {
     state
         .storage
         .get_order(store, id)
@@ -180,6 +186,44 @@ async fn change(
     key: Option<Extension<IdempotencyClaim>>,
     apply: impl FnOnce(&mut Order, Actor) -> Result<Event, OrderError>,
 ) -> Result<Response, ApiError> {
+    let actor = approval::actor(auth, store);
+    let write = Change {
+        store,
+        id,
+        expected,
+        key,
+        actor,
+    };
+    change_as(state, auth, write, |order, actor| {
+        apply(order, actor).map(|e| vec![e])
+    })
+    .await
+}
+
+/// Which order a change is for, based on which version, by whom.
+pub(crate) struct Change {
+    pub store: StoreId,
+    pub id: OrderId,
+    pub expected: Option<i64>,
+    pub key: Option<Extension<IdempotencyClaim>>,
+    pub actor: Actor,
+}
+
+/// Applies a change that logs any number of events, as `actor` (who may carry a
+/// manager's approval).
+pub(crate) async fn change_as(
+    state: &AppState,
+    auth: &Auth,
+    change: Change,
+    apply: impl FnOnce(&mut Order, Actor) -> Result<Vec<Event>, OrderError>,
+) -> Result<Response, ApiError> {
+    let Change {
+        store,
+        id,
+        expected,
+        key,
+        actor,
+    } = change;
     let expected = version(expected)?;
     let mut order = match state.orders.at_version(store, id, expected) {
         Some(order) => order,
@@ -192,7 +236,7 @@ async fn change(
         }
         .into());
     }
-    let event = apply(&mut order, actor(auth, store)).map_err(order_error)?;
+    let events = apply(&mut order, actor).map_err(order_error)?;
     order.touch(clock::now());
     commit(
         state,
@@ -202,7 +246,7 @@ async fn change(
             order,
             expected_version: Some(expected),
         }],
-        vec![(0, event)],
+        events.into_iter().map(|e| (0, e)).collect(),
         key.map(|Extension(k)| k),
         StatusCode::OK,
     )
@@ -435,8 +479,7 @@ pub async fn list(
         .items
         .iter()
         .map(|order| {
-            let totals = totals(order).map_err(|e| StoreError::Internal(e.to_string()))?;
-            serde_json::to_value(OrderView { order, totals })
+            serde_json::to_value(OrderView::of(order)?)
                 .map_err(|e| StoreError::Internal(e.to_string()))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -475,6 +518,7 @@ pub struct OrderDetail {
     #[serde(flatten)]
     order: Order,
     totals: Totals,
+    balance: Balance,
     events: Vec<EventView>,
 }
 
@@ -488,6 +532,7 @@ pub async fn get(
     let events = state.storage.order_events(store, id).await?;
     let totals = totals(&order).map_err(|e| StoreError::Internal(e.to_string()))?;
     Ok(Json(OrderDetail {
+        balance: order.balance(&totals),
         order,
         totals,
         events: events.into_iter().map(EventView::from).collect(),
@@ -536,6 +581,17 @@ pub struct ReasonBody {
     reason: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoidBody {
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+    /// A manager's PIN, when the store wants approval and the waiter is not a manager.
+    #[serde(default)]
+    approval: Option<ApprovalInput>,
+}
+
 pub async fn remove_line(
     State(state): State<AppState>,
     auth: Auth,
@@ -555,19 +611,23 @@ pub async fn void_line(
     auth: Auth,
     ApiPath((store, id, line)): ApiPath<(StoreId, OrderId, OrderLineId)>,
     key: Option<Extension<IdempotencyClaim>>,
-    ApiJson(body): ApiJson<ReasonBody>,
+    ApiJson(body): ApiJson<VoidBody>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
     let policy = state.storage.order_policy(store).await?;
-    change(
-        &state,
-        &auth,
+    let actor = approval::approved_actor(&state, &auth, store, body.approval.as_ref()).await?;
+    let write = Change {
         store,
         id,
-        body.version,
+        expected: body.version,
         key,
-        |order, actor| order.void_line(line, &body.reason, actor, &policy),
-    )
+        actor,
+    };
+    change_as(&state, &auth, write, |order, actor| {
+        order
+            .void_line(line, &body.reason, actor, &policy)
+            .map(|e| vec![e])
+    })
     .await
 }
 
@@ -588,6 +648,9 @@ pub struct DiscountBody {
     version: Option<i64>,
     /// `null` removes the discount.
     discount: Option<DiscountInput>,
+    /// A manager's PIN, for a discount above the store's limit.
+    #[serde(default)]
+    approval: Option<ApprovalInput>,
 }
 
 /// The discount asked for, checked in the store's currency, and the store's rules for it.
@@ -624,6 +687,25 @@ async fn discount_and_rules(
     Ok((Some(discount), policy))
 }
 
+/// The change a discount makes, by the actor or with the manager's PIN it came with.
+async fn discount_change(
+    state: &AppState,
+    auth: &Auth,
+    store: StoreId,
+    id: OrderId,
+    key: Option<Extension<IdempotencyClaim>>,
+    body: &DiscountBody,
+) -> Result<Change, ApiError> {
+    let actor = approval::approved_actor(state, auth, store, body.approval.as_ref()).await?;
+    Ok(Change {
+        store,
+        id,
+        expected: body.version,
+        key,
+        actor,
+    })
+}
+
 pub async fn set_line_discount(
     State(state): State<AppState>,
     auth: Auth,
@@ -633,15 +715,12 @@ pub async fn set_line_discount(
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
     let (discount, policy) = discount_and_rules(&state, store, body.discount.as_ref()).await?;
-    change(
-        &state,
-        &auth,
-        store,
-        id,
-        body.version,
-        key,
-        |order, actor| order.set_line_discount(line, discount, actor, &policy),
-    )
+    let write = discount_change(&state, &auth, store, id, key, &body).await?;
+    change_as(&state, &auth, write, |order, actor| {
+        order
+            .set_line_discount(line, discount, actor, &policy)
+            .map(|e| vec![e])
+    })
     .await
 }
 
@@ -654,15 +733,12 @@ pub async fn set_discount(
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderTake, store)?;
     let (discount, policy) = discount_and_rules(&state, store, body.discount.as_ref()).await?;
-    change(
-        &state,
-        &auth,
-        store,
-        id,
-        body.version,
-        key,
-        |order, actor| order.set_discount(discount, actor, &policy),
-    )
+    let write = discount_change(&state, &auth, store, id, key, &body).await?;
+    change_as(&state, &auth, write, |order, actor| {
+        order
+            .set_discount(discount, actor, &policy)
+            .map(|e| vec![e])
+    })
     .await
 }
 
@@ -758,6 +834,12 @@ order_change!(
     VersionBody,
     Permission::OrderTake,
     |order, _body| { order.mark_served() }
+);
+order_change!(
+    close,
+    VersionBody,
+    Permission::PaymentTake,
+    |order, _body| { order.close(clock::now()) }
 );
 order_change!(cancel, ReasonBody, Permission::OrderTake, |order, body| {
     order.cancel(&body.reason, clock::now())

@@ -543,7 +543,7 @@ macro_rules! impl_sql_orders {
                 // One statement, so one snapshot on both databases.
                 let rows: Vec<(i64, Option<String>)> = ::sqlx::query_as(
                     "SELECT h.seq, o.document FROM order_log_heads h
-                     LEFT JOIN orders o ON o.store_id = h.store_id AND o.status IN ('sent', 'ready', 'served')
+                     LEFT JOIN orders o ON o.store_id = h.store_id AND o.status IN ('sent', 'ready', 'served', 'paid')
                      WHERE h.store_id = $1
                      ORDER BY o.number",
                 )

@@ -1,0 +1,583 @@
+//! Paying through HTTP on both backends: cash with change, split tenders, the age check,
+//! refunds that need a manager (by role or by PIN on the terminal), retried payments,
+//! refusals that write nothing, and the receipt.
+
+use comanda_testkit::identity::{Org, Reply, reply};
+use comanda_testkit::{TestDb, on_both_backends};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    split_tender_pays_the_order_and_the_receipt_shows_the_change,
+    age_restricted_sales_need_a_check_and_refusals_are_logged,
+    refunds_need_a_manager_by_role_or_by_pin_on_the_terminal,
+    a_retried_payment_is_taken_once,
+    bad_payments_are_refused_and_nothing_is_written,
+);
+
+fn brl(amount: i64) -> Value {
+    json!({ "amount": amount, "currency": "BRL" })
+}
+
+struct Till<'a> {
+    org: &'a Org,
+    base: String,
+}
+
+impl<'a> Till<'a> {
+    fn new(org: &'a Org) -> Self {
+        Self {
+            org,
+            base: format!("/api/v1/stores/{}", org.store_a),
+        }
+    }
+
+    async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.org
+            .call(method, &format!("{}{path}", self.base), Some(token), body)
+            .await
+    }
+
+    async fn ok(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
+        let r = self.call(token, method, path, Some(body)).await;
+        assert!(r.status == 200 || r.status == 201, "{path}: {r:?}");
+        r.body
+    }
+
+    /// A product at `price` (10 % tax on top), optionally for 18+; its id.
+    async fn product(&self, name: &str, price: i64, age: Option<u8>) -> Value {
+        let owner = &self.org.owner.token;
+        let rates = self
+            .call(owner, Method::GET, "/catalog/tax-rates", None)
+            .await;
+        if rates.body.as_array().is_none_or(Vec::is_empty) {
+            self.ok(
+                owner,
+                Method::POST,
+                "/catalog/tax-rates",
+                json!({ "name": "ISS", "rate": "10", "default": true }),
+            )
+            .await;
+        }
+        let p = self
+            .ok(
+                owner,
+                Method::POST,
+                "/catalog/products",
+                json!({ "name": name, "age_restricted": age, "variants": [{ "price": brl(price) }] }),
+            )
+            .await;
+        p["id"].clone()
+    }
+
+    /// A counter order of `lines` (product, quantity), sent to the kitchen (version 2).
+    async fn sent(&self, token: &str, lines: &[(&Value, i64)]) -> Value {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(p, q)| json!({ "product_id": p, "quantity": q }))
+            .collect();
+        let order = self
+            .ok(
+                token,
+                Method::POST,
+                "/orders",
+                json!({ "kind": "counter", "lines": lines }),
+            )
+            .await;
+        let id = order["id"].as_str().expect("id").to_owned();
+        self.ok(
+            token,
+            Method::POST,
+            &format!("/orders/{id}/send"),
+            json!({ "version": 1 }),
+        )
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Value {
+        let r = self
+            .call(
+                &self.org.owner.token,
+                Method::GET,
+                &format!("/orders/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body
+    }
+}
+
+fn id(order: &Value) -> String {
+    order["id"].as_str().expect("id").to_owned()
+}
+
+fn kinds(order: &Value) -> Vec<String> {
+    order["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn split_tender_pays_the_order_and_the_receipt_shows_the_change(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let coxinha = t.product("Coxinha", 850, None).await;
+    let cashier = &org.cashier.token;
+    // 3 × 8.50 = 25.50, + 10 % = 28.05.
+    let order = t.sent(cashier, &[(&coxinha, 3)]).await;
+    let oid = id(&order);
+    assert_eq!(order["totals"]["due"], 2805);
+    let payments = format!("/orders/{oid}/payments");
+    let pay = |version: i64, body: Value| {
+        let mut body = body;
+        body["version"] = json!(version);
+        t.call(cashier, Method::POST, &payments, Some(body))
+    };
+    let card = pay(
+        2,
+        json!({ "kind": "external_card", "amount": brl(1805), "reference": "AUT 123456" }),
+    )
+    .await;
+    assert_eq!(card.status, 200, "{card:?}");
+    assert_eq!(card.body["status"], "sent");
+    assert_eq!(card.body["balance"]["remaining"], 1000);
+    let cash = pay(3, json!({ "kind": "cash", "amount": brl(5000) })).await;
+    assert_eq!(cash.status, 200, "{cash:?}");
+    assert_eq!(cash.body["status"], "paid");
+    assert_eq!(cash.body["payments"][1]["change"], 4000);
+    assert_eq!(cash.body["balance"]["remaining"], 0);
+    assert_eq!(cash.body["balance"]["paid"], 2805);
+
+    let logged = t.get(&oid).await;
+    assert_eq!(
+        kinds(&logged)[3..],
+        ["payment_taken", "payment_taken", "paid"]
+    );
+    let paid = logged["events"][5]["payload"].clone();
+    assert_eq!(
+        (paid["total"].clone(), paid["tax"].clone()),
+        (json!(2805), json!(255))
+    );
+    assert_eq!(paid["lines"][0]["product_id"], coxinha);
+    assert_eq!(paid["tenders"][1]["drawer"], 1000);
+
+    let closed = t
+        .ok(
+            cashier,
+            Method::POST,
+            &format!("/orders/{oid}/close"),
+            json!({ "version": 4 }),
+        )
+        .await;
+    assert_eq!(closed["status"], "closed");
+
+    let receipt = t
+        .call(
+            &org.waiter.token,
+            Method::GET,
+            &format!("/orders/{oid}/receipt"),
+            None,
+        )
+        .await;
+    assert_eq!(receipt.status, 200, "{receipt:?}");
+    assert_eq!(receipt.body["store"]["name"], "Loja Centro");
+    assert_eq!(receipt.body["total"], 2805);
+    assert_eq!(receipt.body["taxes"][0]["amount"], 255);
+    assert_eq!(receipt.body["payments"][1]["change"], 4000);
+    let html = t
+        .call(
+            &org.waiter.token,
+            Method::GET,
+            &format!("/orders/{oid}/receipt.html"),
+            None,
+        )
+        .await;
+    assert_eq!(html.status, 200);
+    let page = html.body.as_str().expect("html");
+    for text in [
+        "Loja Centro",
+        "3 × Coxinha",
+        "R$\u{a0}28,05",
+        "Troco",
+        "R$\u{a0}40,00",
+    ] {
+        assert!(page.contains(text), "{text:?} missing from {page}");
+    }
+    assert!(
+        html.headers
+            .get("content-security-policy")
+            .is_some_and(|v| v
+                .to_str()
+                .is_ok_and(|v| v.starts_with("default-src 'none'")))
+    );
+}
+
+async fn age_restricted_sales_need_a_check_and_refusals_are_logged(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let cachaca = t.product("Cachaça", 1200, Some(18)).await;
+    let cashier = &org.cashier.token;
+    let order = t.sent(cashier, &[(&cachaca, 1)]).await;
+    let oid = id(&order);
+    let cash = json!({ "version": 2, "kind": "cash" });
+    let r = t
+        .call(
+            cashier,
+            Method::POST,
+            &format!("/orders/{oid}/payments"),
+            Some(cash),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "age_check_required"), "{r:?}");
+
+    // Seventeen and a day short of eighteen, wherever the store is.
+    let today = chrono::Utc::now().date_naive();
+    let born = today
+        .with_year(today.year() - 18)
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(today);
+    let age_check = format!("/orders/{oid}/age-check");
+    let check = |version: i64, body: Value| {
+        let mut body = body;
+        body["version"] = json!(version);
+        t.call(cashier, Method::POST, &age_check, Some(body))
+    };
+    let both = check(2, json!({ "id_checked": true, "refused": true })).await;
+    assert_eq!((both.status, both.code()), (422, "validation_failed"));
+    let young = check(2, json!({ "date_of_birth": born.to_string() })).await;
+    assert_eq!(young.status, 200, "{young:?}");
+    assert_eq!(young.body["age_check"]["passed"], false);
+    assert_eq!(young.body["age_check"]["age"], 17);
+    let r = t
+        .call(
+            cashier,
+            Method::POST,
+            &format!("/orders/{oid}/payments"),
+            Some(json!({ "version": 3, "kind": "cash" })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "age_check_failed"), "{r:?}");
+    assert!(kinds(&t.get(&oid).await).contains(&"sale_refused".to_owned()));
+
+    // Another buyer, ID seen: the sale goes through.
+    let order = t.sent(cashier, &[(&cachaca, 2)]).await;
+    let oid = id(&order);
+    let passed = t
+        .ok(
+            cashier,
+            Method::POST,
+            &format!("/orders/{oid}/age-check"),
+            json!({ "version": 2, "id_checked": true }),
+        )
+        .await;
+    assert_eq!(passed["age_check"]["method"], "id_checked");
+    let paid = t
+        .ok(
+            cashier,
+            Method::POST,
+            &format!("/orders/{oid}/payments"),
+            json!({ "version": 3, "kind": "cash", "amount": brl(3000) }),
+        )
+        .await;
+    assert_eq!(paid["status"], "paid");
+}
+
+use chrono::Datelike;
+
+async fn refunds_need_a_manager_by_role_or_by_pin_on_the_terminal(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let pastel = t.product("Pastel", 1000, None).await;
+    // PINs for the cashier and the manager, and a terminal in store A.
+    for (person, pin) in [(&org.cashier, "2580"), (&org.manager, "4826")] {
+        let r = org
+            .call(
+                Method::PUT,
+                &format!("/api/v1/users/{}/pin", person.id),
+                Some(&org.owner.token),
+                Some(json!({ "pin": pin })),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{r:?}");
+    }
+    let device = org
+        .call(
+            Method::POST,
+            &format!("/api/v1/stores/{}/devices", org.store_a),
+            Some(&org.manager.token),
+            Some(json!({ "name": "Caixa 1" })),
+        )
+        .await;
+    assert_eq!(device.status, 201, "{device:?}");
+    let device_token = device.body["token"].as_str().expect("token").to_owned();
+    let signed_in = reply(
+        reqwest::Client::new()
+            .post(org.url("/api/v1/auth/pin"))
+            .header("x-device-token", &device_token)
+            .json(&json!({ "user_id": org.cashier.id, "pin": "2580" })),
+    )
+    .await;
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    let terminal = signed_in.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    // 4 × 10.00 + 10 % = 44.00, paid in cash.
+    let order = t.sent(&terminal, &[(&pastel, 4)]).await;
+    let oid = id(&order);
+    let lid = order["lines"][0]["id"].clone();
+    let paid = t
+        .ok(
+            &terminal,
+            Method::POST,
+            &format!("/orders/{oid}/payments"),
+            json!({ "version": 2, "kind": "cash", "amount": brl(5000) }),
+        )
+        .await;
+    assert_eq!(paid["status"], "paid");
+    let refunds = format!("/orders/{oid}/refunds");
+    let one = |approval: Option<Value>| {
+        let mut body = json!({ "version": 3, "reason": "veio frio", "lines": [{ "line_id": lid, "quantity": 1 }] });
+        if let Some(a) = approval {
+            body["approval"] = a;
+        }
+        body
+    };
+
+    let alone = t
+        .call(&terminal, Method::POST, &refunds, Some(one(None)))
+        .await;
+    assert_eq!((alone.status, alone.code()), (403, "approval_required"));
+    let wrong = t
+        .call(
+            &terminal,
+            Method::POST,
+            &refunds,
+            Some(one(Some(
+                json!({ "user_id": org.manager.id, "pin": "9999" }),
+            ))),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (403, "invalid_approval"));
+    let not_a_manager = t
+        .call(
+            &terminal,
+            Method::POST,
+            &refunds,
+            Some(one(Some(
+                json!({ "user_id": org.cashier.id, "pin": "2580" }),
+            ))),
+        )
+        .await;
+    assert_eq!(
+        (not_a_manager.status, not_a_manager.code()),
+        (403, "approver_not_manager")
+    );
+    // A PIN is only taken on a terminal.
+    let off_terminal = t
+        .call(
+            &org.cashier.token,
+            Method::POST,
+            &refunds,
+            Some(one(Some(
+                json!({ "user_id": org.manager.id, "pin": "4826" }),
+            ))),
+        )
+        .await;
+    assert_eq!(
+        (off_terminal.status, off_terminal.code()),
+        (403, "approval_needs_terminal")
+    );
+    assert_eq!(t.get(&oid).await["version"], 3, "nothing written");
+
+    let approved = t
+        .ok(
+            &terminal,
+            Method::POST,
+            &refunds,
+            one(Some(json!({ "user_id": org.manager.id, "pin": "4826" }))),
+        )
+        .await;
+    assert_eq!(approved["balance"]["refunded"], 1100);
+    assert_eq!(approved["refunds"][0]["approved_by"], json!(org.manager.id));
+    assert_eq!(approved["refunds"][0]["by"], json!(org.cashier.id));
+    assert_eq!(approved["refunds"][0]["tenders"][0]["kind"], "cash");
+    let logged = t.get(&oid).await;
+    let refunded = logged["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .expect("event");
+    assert_eq!(refunded["kind"], "refunded");
+    assert_eq!(refunded["payload"]["lines"][0]["quantity"], 1);
+
+    // The manager, by role, gives back the rest.
+    let rest = t
+        .ok(
+            &org.manager.token,
+            Method::POST,
+            &refunds,
+            json!({ "version": 4, "reason": "cliente desistiu" }),
+        )
+        .await;
+    assert_eq!(rest["status"], "refunded");
+    assert_eq!(rest["balance"]["refunded"], 4400);
+
+    // Both outcomes of PIN approval are in the security log.
+    let log = org
+        .call(
+            Method::GET,
+            "/api/v1/audit/security-events",
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    let seen: Vec<&str> = log.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(seen.contains(&"approval_granted"), "{seen:?}");
+    assert!(seen.contains(&"approval_failed"), "{seen:?}");
+}
+
+async fn a_retried_payment_is_taken_once(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let suco = t.product("Suco", 700, None).await;
+    let order = t.sent(&org.cashier.token, &[(&suco, 2)]).await;
+    let oid = id(&order);
+    let client = reqwest::Client::new();
+    let send = |key: &str, body: Value| {
+        reply(
+            client
+                .post(org.url(&format!("{}/orders/{oid}/payments", t.base)))
+                .bearer_auth(&org.cashier.token)
+                .header("idempotency-key", key)
+                .json(&body),
+        )
+    };
+    let body = json!({ "version": 2, "kind": "external_card", "amount": brl(1000) });
+    let first = send("pay-1", body.clone()).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let again = send("pay-1", body.clone()).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body, "the first answer, again");
+    let other = send(
+        "pay-1",
+        json!({ "version": 2, "kind": "external_card", "amount": brl(1001) }),
+    )
+    .await;
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency_key_reused")
+    );
+    let stored = t.get(&oid).await;
+    assert_eq!(stored["payments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(stored["balance"]["paid"], 1000);
+}
+
+async fn bad_payments_are_refused_and_nothing_is_written(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let bolo = t.product("Bolo", 1000, None).await;
+    let cashier = &org.cashier.token;
+    // Pending lines: send first.
+    let open = t
+        .ok(
+            cashier,
+            Method::POST,
+            "/orders",
+            json!({ "kind": "counter", "lines": [{ "product_id": bolo, "quantity": 1 }] }),
+        )
+        .await;
+    let r = t
+        .call(
+            cashier,
+            Method::POST,
+            &format!("/orders/{}/payments", id(&open)),
+            Some(json!({ "version": 1, "kind": "cash" })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "lines_not_sent"));
+
+    let order = t.sent(cashier, &[(&bolo, 1)]).await;
+    let oid = id(&order);
+    let path = format!("/orders/{oid}/payments");
+    let cases = [
+        (
+            json!({ "version": 2, "kind": "gold" }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "version": 2, "kind": "cash", "amount": brl(0) }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "version": 2, "kind": "cash", "amount": { "amount": 500, "currency": "USD" } }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "version": 2, "kind": "external_card", "amount": brl(1101) }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "version": 2, "kind": "voucher", "amount": brl(500) }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "version": 2, "kind": "cash", "price": brl(1) }),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({ "version": 1, "kind": "cash" }),
+            409,
+            "version_conflict",
+        ),
+        (json!({ "kind": "cash" }), 422, "validation_failed"),
+        (
+            json!({ "version": 2, "kind": "card" }),
+            422,
+            "card_not_configured",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = t
+            .call(cashier, Method::POST, &path, Some(body.clone()))
+            .await;
+        assert_eq!((r.status, r.code()), (status, code), "{body}: {r:?}");
+    }
+    // Another store's order is not found from here.
+    let other = org
+        .call(
+            Method::POST,
+            &format!("/api/v1/stores/{}/orders/{oid}/payments", org.store_b),
+            Some(&org.owner.token),
+            Some(json!({ "version": 2, "kind": "cash" })),
+        )
+        .await;
+    assert_eq!(other.status, 404, "{other:?}");
+    let stored = t.get(&oid).await;
+    assert_eq!(stored["version"], 2);
+    assert_eq!(stored["payments"], json!([]));
+    // Refunding an unpaid order is a state error.
+    let r = t
+        .call(
+            &org.manager.token,
+            Method::POST,
+            &format!("/orders/{oid}/refunds"),
+            Some(json!({ "version": 2, "reason": "x" })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "not_paid"));
+}
