@@ -187,6 +187,19 @@ pub enum BenchCommand {
     Orders(BenchOrdersArgs),
     /// Kitchen screens: station streams connected while orders reach the kitchen
     Kds(BenchKdsArgs),
+    /// End of day on a big store: X and Z reports over N paid orders
+    Zreport(BenchZreportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchZreportArgs {
+    /// Paid orders in the day the Z report closes
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+
+    /// X reports taken (each over the whole day) before the Z
+    #[arg(long, default_value_t = 20)]
+    pub samples: u32,
 }
 
 #[derive(Debug, Args)]

@@ -49,7 +49,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             cli::BenchCommand::Auth(_)
             | cli::BenchCommand::Catalog(_)
             | cli::BenchCommand::Orders(_)
-            | cli::BenchCommand::Kds(_),
+            | cli::BenchCommand::Kds(_)
+            | cli::BenchCommand::Zreport(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -83,6 +84,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Kds(args)), _) => {
                 commands::bench_kds::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Zreport(args)), _) => {
+                commands::bench_zreport::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

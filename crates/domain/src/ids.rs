@@ -126,6 +126,10 @@ id_type!(
     /// Money given back for an order, with a manager's approval.
     RefundId
 );
+id_type!(
+    /// A cash session: one terminal's drawer from its float to its count.
+    ShiftId
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,10 @@ pub mod locale;
 pub mod money;
 pub mod permissions;
 pub mod pin;
+pub mod reports;
 pub mod role;
 pub mod rounding;
+pub mod shifts;
 pub mod stores;
 pub mod tax;
 pub mod users;
@@ -17,8 +19,8 @@ pub mod validation;
 
 pub use ids::{
     ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, OrderId,
-    OrderLineId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId, StockMovementId,
-    StoreId, TableId, TaxRateId, UserId, VariantId,
+    OrderLineId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId, ShiftId,
+    StockMovementId, StoreId, TableId, TaxRateId, UserId, VariantId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};

@@ -48,10 +48,16 @@ pub enum Permission {
     FloorManage,
     /// Take tenders, check a buyer's age, close paid orders.
     PaymentTake,
+    /// Open and close a terminal's shift, put cash in and take it out.
+    ShiftManage,
+    /// Read sales reports (X, Z) and shifts.
+    ReportRead,
+    /// Close the business day (take the Z report).
+    DayClose,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 21] = [
         Permission::StoreRead,
         Permission::StoreCreate,
         Permission::StoreManage,
@@ -70,6 +76,9 @@ impl Permission {
         Permission::KitchenUpdate,
         Permission::FloorManage,
         Permission::PaymentTake,
+        Permission::ShiftManage,
+        Permission::ReportRead,
+        Permission::DayClose,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -92,6 +101,9 @@ impl Permission {
             Permission::KitchenUpdate => "kitchen_update",
             Permission::FloorManage => "floor_manage",
             Permission::PaymentTake => "payment_take",
+            Permission::ShiftManage => "shift_manage",
+            Permission::ReportRead => "report_read",
+            Permission::DayClose => "day_close",
         }
     }
 
@@ -179,6 +191,18 @@ const MANAGER: PermissionSet = PermissionSet::of(&[
     Permission::KitchenUpdate,
     Permission::FloorManage,
     Permission::PaymentTake,
+    Permission::ShiftManage,
+    Permission::ReportRead,
+    Permission::DayClose,
+]);
+const CASHIER: PermissionSet = PermissionSet::of(&[
+    Permission::StoreRead,
+    Permission::CatalogRead,
+    Permission::ProductAvailability,
+    Permission::OrderRead,
+    Permission::OrderTake,
+    Permission::PaymentTake,
+    Permission::ShiftManage,
 ]);
 const FLOOR: PermissionSet = PermissionSet::of(&[
     Permission::StoreRead,
@@ -202,7 +226,8 @@ impl Role {
         match self {
             Role::Owner | Role::Admin => EVERYTHING,
             Role::Manager => MANAGER,
-            Role::Cashier | Role::Waiter => FLOOR,
+            Role::Cashier => CASHIER,
+            Role::Waiter => FLOOR,
             Role::Kitchen => KITCHEN,
         }
     }
@@ -252,6 +277,9 @@ mod tests {
                     "kitchen_update",
                     "floor_manage",
                     "payment_take",
+                    "shift_manage",
+                    "report_read",
+                    "day_close",
                 ],
             ),
             (
@@ -275,6 +303,9 @@ mod tests {
                     "kitchen_update",
                     "floor_manage",
                     "payment_take",
+                    "shift_manage",
+                    "report_read",
+                    "day_close",
                 ],
             ),
             (
@@ -294,6 +325,9 @@ mod tests {
                     "kitchen_update",
                     "floor_manage",
                     "payment_take",
+                    "shift_manage",
+                    "report_read",
+                    "day_close",
                 ],
             ),
             (
@@ -305,6 +339,7 @@ mod tests {
                     "order_read",
                     "order_take",
                     "payment_take",
+                    "shift_manage",
                 ],
             ),
             (

@@ -354,10 +354,7 @@ impl Receipt {
              .total td{{font-weight:bold}}hr{{border:0;border-top:1px dashed #000}}\
              </style></head><body>\n<h1>{store}</h1>\n<p>{order} #{number}{table}</p>\n<p>{opened}</p>\n\
              <table aria-label=\"{order} {number}\">\n{rows}</table>\n<p>{thanks}</p>\n</body></html>\n",
-            lang = serde_json::to_value(self.locale)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            lang = self.locale.tag(),
             order = escape(w.order),
             number = self.number,
             store = escape(&self.store.name),

@@ -53,6 +53,8 @@ pub struct Inner {
     pub orders: crate::order_cache::OrderCache,
     /// Kitchen stream messages, shared by the screens of a station.
     pub kitchen_messages: crate::kitchen_messages::KitchenMessages,
+    /// Who is folding which store's log into its sales totals.
+    pub sales_ledger: crate::sales::SalesLedger,
     signing_key: OnceLock<SigningKey>,
 }
 
@@ -82,6 +84,7 @@ impl AppState {
             sales: Default::default(),
             orders: Default::default(),
             kitchen_messages: Default::default(),
+            sales_ledger: Default::default(),
             signing_key: OnceLock::new(),
         }))
     }

@@ -589,6 +589,60 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin manager cashier waiter kitchen key",
         "store",
     ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/shifts",
+        "owner admin manager cashier key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/shifts",
+        "owner admin manager cashier key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/shifts/{shift_id}",
+        "owner admin manager cashier key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/shifts/{shift_id}/cash",
+        "owner admin manager cashier key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/shifts/{shift_id}/close",
+        "owner admin manager cashier key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/reports/x",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/reports/z",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/reports/z",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/reports/z/{number}",
+        "owner admin manager key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
@@ -798,6 +852,31 @@ impl World {
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         (order, line)
+    }
+
+    /// A shift opened by the owner on a new terminal (version 1).
+    async fn fresh_shift(&self, place: Where) -> String {
+        let path = format!("/api/v1/stores/{}/shifts", self.store(place));
+        let body = json!({
+            "float": { "amount": 10000, "currency": "BRL" },
+            "device_id": self.fresh_device(place).await,
+        });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Closes every open shift of the store, so its day can be closed.
+    async fn close_shifts(&self, place: Where) {
+        let path = format!("/api/v1/stores/{}/shifts", self.store(place));
+        let open = self.as_owner(Method::GET, &path, None).await;
+        for shift in open.body.as_array().into_iter().flatten() {
+            let close = format!("{path}/{}/close", shift["id"].as_str().expect("id"));
+            let body =
+                json!({ "version": shift["version"], "total": { "amount": 0, "currency": "BRL" } });
+            let r = self.as_owner(Method::POST, &close, Some(body)).await;
+            assert_eq!(r.status, 200, "{r:?}");
+        }
     }
 
     async fn fresh_table(&self, place: Where) -> String {
@@ -1045,6 +1124,40 @@ impl World {
                     _ => Some(json!({ "version": version })),
                 }
             }
+            ("POST", "/api/v1/stores/{store_id}/shifts") => Some(json!({
+                "float": { "amount": 10000, "currency": "BRL" },
+                "device_id": self.fresh_device(place).await,
+            })),
+            (_, t) if t.starts_with("/api/v1/stores/{store_id}/shifts/{shift_id}") => {
+                path = path.replace("{shift_id}", &self.fresh_shift(place).await);
+                match t.rsplit('/').next().unwrap_or_default() {
+                    "cash" => Some(json!({
+                        "version": 1, "direction": "in", "reason": "troco",
+                        "amount": { "amount": 500, "currency": "BRL" },
+                    })),
+                    "close" => Some(
+                        json!({ "version": 1, "total": { "amount": 10000, "currency": "BRL" } }),
+                    ),
+                    _ => None,
+                }
+            }
+            ("POST", "/api/v1/stores/{store_id}/reports/z") => {
+                self.close_shifts(place).await;
+                Some(json!({}))
+            }
+            ("GET", "/api/v1/stores/{store_id}/reports/z/{number}") => {
+                self.close_shifts(place).await;
+                let z = self
+                    .as_owner(
+                        Method::POST,
+                        &format!("/api/v1/stores/{}/reports/z", self.store(place)),
+                        Some(json!({})),
+                    )
+                    .await;
+                assert_eq!(z.status, 201, "{z:?}");
+                path = path.replace("{number}", &z.body["number"].to_string());
+                None
+            }
             ("PUT", "/api/v1/stores/{store_id}/kds/stations/{station}") => {
                 path = path.replace("{station}", &format!("st-{}", self.n()));
                 Some(json!({ "version": 0, "name": "Chapa" }))
@@ -1269,7 +1382,7 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
                     "store_read", "store_manage", "user_read", "device_manage", "audit_read",
                     "catalog_read", "catalog_manage", "product_availability", "stock_manage",
                     "order_read", "order_take", "order_approve", "kitchen_update", "floor_manage",
-                    "payment_take",
+                    "payment_take", "shift_manage", "report_read", "day_close",
                 ],
                 "store_ids": [org.store_a],
             })),

@@ -13,6 +13,7 @@ on_both_backends!(
     refunds_need_a_manager_by_role_or_by_pin_on_the_terminal,
     a_retried_payment_is_taken_once,
     bad_payments_are_refused_and_nothing_is_written,
+    a_day_of_cash_reconciles_in_the_shift_and_the_z_report,
 );
 
 fn brl(amount: i64) -> Value {
@@ -119,6 +120,58 @@ fn kinds(order: &Value) -> Vec<String> {
         .iter()
         .filter_map(|e| e["kind"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// PINs for the cashier (2580) and the manager (4826), a terminal in store A, and the
+/// cashier signed in on it: (the cashier's token, the terminal's id).
+async fn terminal_session(org: &Org) -> (String, String) {
+    for (person, pin) in [(&org.cashier, "2580"), (&org.manager, "4826")] {
+        let r = org
+            .call(
+                Method::PUT,
+                &format!("/api/v1/users/{}/pin", person.id),
+                Some(&org.owner.token),
+                Some(json!({ "pin": pin })),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{r:?}");
+    }
+    let device = org
+        .call(
+            Method::POST,
+            &format!("/api/v1/stores/{}/devices", org.store_a),
+            Some(&org.manager.token),
+            Some(json!({ "name": "Caixa 1" })),
+        )
+        .await;
+    assert_eq!(device.status, 201, "{device:?}");
+    let device_token = device.body["token"].as_str().expect("token").to_owned();
+    let signed_in = reply(
+        reqwest::Client::new()
+            .post(org.url("/api/v1/auth/pin"))
+            .header("x-device-token", &device_token)
+            .json(&json!({ "user_id": org.cashier.id, "pin": "2580" })),
+    )
+    .await;
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    let terminal = signed_in.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let device_id = device.body["device"]["id"].as_str().expect("id").to_owned();
+    (terminal, device_id)
+}
+
+/// Opens the terminal's shift with `float`; the shift.
+async fn open_shift(t: &Till<'_>, token: &str, float: i64) -> Value {
+    t.ok(
+        token,
+        Method::POST,
+        "/shifts",
+        json!({ "float": brl(float) }),
+    )
+    .await
 }
 
 async fn split_tender_pays_the_order_and_the_receipt_shows_the_change(db: TestDb) {
@@ -291,40 +344,8 @@ async fn refunds_need_a_manager_by_role_or_by_pin_on_the_terminal(db: TestDb) {
     let org = Org::new(db.storage()).await;
     let t = Till::new(&org);
     let pastel = t.product("Pastel", 1000, None).await;
-    // PINs for the cashier and the manager, and a terminal in store A.
-    for (person, pin) in [(&org.cashier, "2580"), (&org.manager, "4826")] {
-        let r = org
-            .call(
-                Method::PUT,
-                &format!("/api/v1/users/{}/pin", person.id),
-                Some(&org.owner.token),
-                Some(json!({ "pin": pin })),
-            )
-            .await;
-        assert_eq!(r.status, 204, "{r:?}");
-    }
-    let device = org
-        .call(
-            Method::POST,
-            &format!("/api/v1/stores/{}/devices", org.store_a),
-            Some(&org.manager.token),
-            Some(json!({ "name": "Caixa 1" })),
-        )
-        .await;
-    assert_eq!(device.status, 201, "{device:?}");
-    let device_token = device.body["token"].as_str().expect("token").to_owned();
-    let signed_in = reply(
-        reqwest::Client::new()
-            .post(org.url("/api/v1/auth/pin"))
-            .header("x-device-token", &device_token)
-            .json(&json!({ "user_id": org.cashier.id, "pin": "2580" })),
-    )
-    .await;
-    assert_eq!(signed_in.status, 200, "{signed_in:?}");
-    let terminal = signed_in.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (terminal, _) = terminal_session(&org).await;
+    open_shift(&t, &terminal, 20_000).await;
 
     // 4 × 10.00 + 10 % = 44.00, paid in cash.
     let order = t.sent(&terminal, &[(&pastel, 4)]).await;
@@ -580,4 +601,203 @@ async fn bad_payments_are_refused_and_nothing_is_written(db: TestDb) {
         )
         .await;
     assert_eq!((r.status, r.code()), (409, "not_paid"));
+}
+
+async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let pastel = t.product("Pastel", 1000, None).await;
+    let (terminal, _) = terminal_session(&org).await;
+    let manager = &org.manager.token;
+
+    // No drawer, no cash.
+    let order = t.sent(&terminal, &[(&pastel, 4)]).await;
+    let oid = id(&order);
+    let pay = format!("/orders/{oid}/payments");
+    let cash = json!({ "version": 2, "kind": "cash", "amount": brl(5000) });
+    let r = t
+        .call(&terminal, Method::POST, &pay, Some(cash.clone()))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "shift_not_open"), "{r:?}");
+
+    let shift = open_shift(&t, &terminal, 20_000).await;
+    assert_eq!(
+        (shift["number"].clone(), shift["expected"].clone()),
+        (json!(1), json!(20_000))
+    );
+    let again = t
+        .call(
+            &terminal,
+            Method::POST,
+            "/shifts",
+            Some(json!({ "float": brl(0) })),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "shift_already_open"));
+    let sid = shift["id"].as_str().expect("id").to_owned();
+
+    // 44.00 in cash; a card sale of 22.00; 10.00 in for change, 5.00 out for ice.
+    let paid = t.ok(&terminal, Method::POST, &pay, cash).await;
+    assert_eq!(paid["payments"][0]["shift_id"], json!(sid));
+    let card = t.sent(&terminal, &[(&pastel, 2)]).await;
+    t.ok(
+        &terminal,
+        Method::POST,
+        &format!("/orders/{}/payments", id(&card)),
+        json!({ "version": 2, "kind": "external_card" }),
+    )
+    .await;
+    let moved = t
+        .ok(
+            &terminal,
+            Method::POST,
+            &format!("/shifts/{sid}/cash"),
+            json!({ "version": 1, "direction": "in", "amount": brl(1000), "reason": "troco" }),
+        )
+        .await;
+    let moved = t
+        .ok(
+            &terminal,
+            Method::POST,
+            &format!("/shifts/{sid}/cash"),
+            json!({ "version": moved["version"], "direction": "out", "amount": brl(500), "reason": "gelo" }),
+        )
+        .await;
+    // One pastel back, in cash, from this drawer, with the manager's PIN.
+    let lid = paid["lines"][0]["id"].clone();
+    t.ok(
+        &terminal,
+        Method::POST,
+        &format!("/orders/{oid}/refunds"),
+        json!({ "version": 3, "reason": "veio frio", "lines": [{ "line_id": lid, "quantity": 1 }],
+                "approval": { "user_id": org.manager.id, "pin": "4826" } }),
+    )
+    .await;
+    // A line voided before payment on another order, and a refused sale.
+    let voided = t.sent(&terminal, &[(&pastel, 1)]).await;
+    let line = voided["lines"][0]["id"].as_str().expect("line").to_owned();
+    t.ok(
+        manager,
+        Method::POST,
+        &format!("/orders/{}/lines/{line}/void", id(&voided)),
+        json!({ "version": 2, "reason": "caiu no chão" }),
+    )
+    .await;
+
+    let now = t
+        .call(&terminal, Method::GET, &format!("/shifts/{sid}"), None)
+        .await;
+    assert_eq!(now.status, 200, "{now:?}");
+    assert_eq!(
+        now.body["drawer"],
+        json!({ "cash_sales": 4400, "cash_refunds": 1100 })
+    );
+    let expected = 20_000 + 1_000 - 500 + 4_400 - 1_100;
+    assert_eq!(now.body["expected"], expected);
+
+    let x = t.call(manager, Method::GET, "/reports/x", None).await;
+    assert_eq!(x.status, 200, "{x:?}");
+    assert_eq!(x.body["kind"], "x");
+    assert_eq!(x.body["sales"]["orders"], 2);
+    assert_eq!(x.body["sales"]["total"], 6600);
+    assert_eq!(x.body["refunds"], json!({ "count": 1, "amount": 1100 }));
+    assert_eq!(x.body["sales"]["net_of_refunds"], 5500);
+    assert_eq!(x.body["voids"], json!({ "count": 1, "amount": 1000 }));
+    assert_eq!(x.body["by_product"][0]["quantity"], 6);
+    assert_eq!(x.body["by_staff"][0]["name"], "cashier");
+    assert_eq!(x.body["taxes"][0]["amount"], 600);
+    let tenders: Vec<(String, i64)> = x.body["tenders"]
+        .as_array()
+        .expect("tenders")
+        .iter()
+        .map(|l| {
+            (
+                l["key"].as_str().unwrap_or_default().to_owned(),
+                l["amount"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tenders,
+        [
+            ("cash".to_owned(), 4400),
+            ("external_card".to_owned(), 2200)
+        ]
+    );
+    assert_eq!(x.body["cash"]["shifts"][0]["expected"], expected);
+
+    // The day cannot close with a drawer open; the count is 50 centavos short.
+    let early = t
+        .call(manager, Method::POST, "/reports/z", Some(json!({})))
+        .await;
+    assert_eq!((early.status, early.code()), (409, "shifts_open"));
+    let closed = t
+        .ok(
+            &terminal,
+            Method::POST,
+            &format!("/shifts/{sid}/close"),
+            json!({ "version": moved["version"], "denominations": [
+                { "value": 10000, "count": 2 }, { "value": 2000, "count": 1 }, { "value": 500, "count": 3 },
+                { "value": 100, "count": 2 }, { "value": 25, "count": 2 },
+            ] }),
+        )
+        .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closing"]["count"]["total"], expected - 50);
+    assert_eq!(closed["closing"]["difference"], -50);
+    let late = t
+        .call(
+            &terminal,
+            Method::POST,
+            &format!("/shifts/{sid}/cash"),
+            Some(json!({ "version": closed["version"], "direction": "in", "amount": brl(1), "reason": "x" })),
+        )
+        .await;
+    assert_eq!((late.status, late.code()), (409, "shift_closed"));
+
+    let z = t
+        .call(manager, Method::POST, "/reports/z", Some(json!({})))
+        .await;
+    assert_eq!(z.status, 201, "{z:?}");
+    assert_eq!(
+        (z.body["kind"].clone(), z.body["number"].clone()),
+        (json!("z"), json!(1))
+    );
+    assert_eq!(z.body["sales"]["total"], 6600);
+    assert_eq!(z.body["cash"]["difference"], -50);
+    assert_eq!(z.body["cash"]["shifts"][0]["counted"], expected - 50);
+
+    // A sale after the Z belongs to the next day; the Z stays as issued.
+    open_shift(&t, &terminal, 10_000).await;
+    let next = t.sent(&terminal, &[(&pastel, 1)]).await;
+    t.ok(
+        &terminal,
+        Method::POST,
+        &format!("/orders/{}/payments", id(&next)),
+        json!({ "version": 2, "kind": "cash" }),
+    )
+    .await;
+    let x2 = t.call(manager, Method::GET, "/reports/x", None).await;
+    assert_eq!(
+        (x2.body["number"].clone(), x2.body["sales"]["total"].clone()),
+        (json!(2), json!(1100))
+    );
+    let kept = t.call(manager, Method::GET, "/reports/z/1", None).await;
+    assert_eq!(kept.body, z.body, "byte for byte as issued");
+    let list = t.call(manager, Method::GET, "/reports/z", None).await;
+    assert_eq!(list.body["items"][0]["number"], 1);
+    let page = t
+        .call(manager, Method::GET, "/reports/z/1?format=html", None)
+        .await;
+    let page = page.body.as_str().expect("html");
+    for text in [
+        "Redução Z #1",
+        "Loja Centro",
+        "R$\u{a0}66,00",
+        "-R$\u{a0}0,50",
+    ] {
+        assert!(page.contains(text), "{text:?} missing from {page}");
+    }
+    let cashier_z = t.call(&terminal, Method::GET, "/reports/x", None).await;
+    assert_eq!(cashier_z.status, 403);
 }

@@ -23,6 +23,8 @@ mod catalog_share;
 pub use catalog_share::*;
 mod orders;
 pub use orders::*;
+mod reports;
+pub use reports::*;
 
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
@@ -80,6 +82,8 @@ macro_rules! conformance_suite {
             idempotency_keys_replay_refuse_and_expire,
             concurrent_claims_of_one_key_admit_one,
             concurrent_order_commits_number_and_chain_without_gaps,
+            one_open_shift_per_terminal_numbered_and_versioned,
+            sales_totals_move_by_compare_and_set_and_days_close_once,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod ops;
 pub mod orders;
 pub mod page;
+pub mod reports;
 pub mod rows;
 pub mod sessions;
 pub mod sql;
@@ -47,6 +48,7 @@ pub use orders::{
     ServiceArea, TableDraft,
 };
 pub use page::{Limit, Page};
+pub use reports::{ReportRepo, SalesPosition, ZReport};
 pub use sessions::{Rotation, SessionRepo};
 pub use stores::StoreRepo;
 pub use users::{Bootstrap, BootstrapOutcome, UserFilter, UserRepo};
@@ -67,6 +69,7 @@ pub trait Storage:
     + CatalogShareRepo
     + IdempotencyRepo
     + OrderRepo
+    + ReportRepo
 {
 }
 
@@ -85,6 +88,7 @@ impl<T> Storage for T where
         + CatalogShareRepo
         + IdempotencyRepo
         + OrderRepo
+        + ReportRepo
 {
 }
 

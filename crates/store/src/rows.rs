@@ -350,6 +350,18 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         entity: "variant",
         field: "barcode",
     },
+    UniqueKey {
+        sqlite: "shifts.store_id, shifts.device_id",
+        postgres: "shifts_open_device",
+        entity: "shift",
+        field: "device_id",
+    },
+    UniqueKey {
+        sqlite: "shifts.store_id, shifts.number",
+        postgres: "shifts_number",
+        entity: "shift",
+        field: "number",
+    },
 ];
 
 /// The conflict for a violated uniqueness rule; an unknown rule is a bug, not a conflict.

@@ -50,6 +50,7 @@ pub async fn run(
                     let ready_ms = process_started.elapsed().as_secs_f64() * 1e3;
                     tracing::info!(ready_ms, "ready to take orders");
                     comanda_server::idempotency::spawn_purger(state.clone());
+                    comanda_server::sales::follow_logs(state.clone());
                 }
                 Err(e) => {
                     let _ = fatal_tx.send(e);

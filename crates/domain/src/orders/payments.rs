@@ -11,7 +11,7 @@ use super::commands::{Actor, Event, OrderError, event, reason};
 use super::lines::LineStatus;
 use super::totals::{Totals, totals};
 use super::{Order, OrderStatus};
-use crate::ids::{DeviceId, OrderLineId, PaymentId, RefundId, UserId};
+use crate::ids::{DeviceId, OrderLineId, PaymentId, RefundId, ShiftId, UserId};
 use crate::money::MAX_PRICE;
 use crate::rounding::{RoundingMode, cash_round, div_round};
 use crate::validation::ValidationError;
@@ -93,6 +93,9 @@ pub struct Payment {
     pub failure: Option<String>,
     pub taken_by: Option<UserId>,
     pub device_id: Option<DeviceId>,
+    /// The cash drawer (shift) cash went into.
+    #[serde(default)]
+    pub shift_id: Option<ShiftId>,
     pub at: DateTime<Utc>,
 }
 
@@ -124,6 +127,8 @@ pub struct Till {
     /// The store's smallest coin in minor units (100 for rupiah).
     pub cash_increment: i64,
     pub device: Option<DeviceId>,
+    /// The terminal's open shift, whose drawer takes cash and pays cash refunds.
+    pub shift: Option<ShiftId>,
     pub at: DateTime<Utc>,
 }
 
@@ -181,6 +186,9 @@ pub struct Refund {
     pub reason: String,
     pub by: Option<UserId>,
     pub approved_by: Option<UserId>,
+    /// The drawer that paid back the cash part, if any.
+    #[serde(default)]
+    pub shift_id: Option<ShiftId>,
     pub at: DateTime<Utc>,
 }
 
@@ -405,6 +413,7 @@ impl Order {
             failure: None,
             taken_by: actor.user,
             device_id: till.device,
+            shift_id: till.shift.filter(|_| input.kind == TenderKind::Cash),
             at: till.at,
         };
         let mut events = vec![event("payment_taken", json!({ "payment": &payment }))];
@@ -513,7 +522,7 @@ impl Order {
         lines: &[(OrderLineId, i64)],
         why: &str,
         actor: Actor,
-        at: DateTime<Utc>,
+        till: Till,
     ) -> Result<Event, OrderError> {
         if !matches!(self.status, OrderStatus::Paid | OrderStatus::Closed) {
             return Err(self.refuse(
@@ -546,6 +555,13 @@ impl Order {
             ));
         }
         let tenders = self.take_back(amount);
+        let cash_back = tenders.iter().any(|t| t.kind == TenderKind::Cash);
+        if cash_back && till.shift.is_none() && till.device.is_some() {
+            return Err(self.refuse(
+                "shift_not_open",
+                "cash goes back from a drawer: open a shift on this terminal first",
+            ));
+        }
         let refund = Refund {
             id,
             amount,
@@ -554,7 +570,8 @@ impl Order {
             reason: why,
             by: actor.user,
             approved_by: actor.approver,
-            at,
+            shift_id: till.shift.filter(|_| cash_back),
+            at: till.at,
         };
         // Stock comes back for what was refunded: the event names the variants.
         let stock: Vec<serde_json::Value> = refund

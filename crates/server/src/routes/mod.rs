@@ -13,7 +13,9 @@ mod me;
 mod menu;
 mod orders;
 mod payments;
+mod reports;
 mod security_log;
+mod shifts;
 mod stock;
 mod stores;
 mod users;
@@ -340,6 +342,16 @@ fn api() -> Api {
             "/stores/{store_id}/orders/{order_id}/receipt.html",
             payments::receipt_html,
         )
+        // Shifts and reports.
+        .get("/stores/{store_id}/shifts", shifts::list)
+        .post("/stores/{store_id}/shifts", shifts::open)
+        .get("/stores/{store_id}/shifts/{shift_id}", shifts::get)
+        .post("/stores/{store_id}/shifts/{shift_id}/cash", shifts::cash)
+        .post("/stores/{store_id}/shifts/{shift_id}/close", shifts::close)
+        .get("/stores/{store_id}/reports/x", reports::x_report)
+        .get("/stores/{store_id}/reports/z", reports::z_list)
+        .post("/stores/{store_id}/reports/z", reports::close_day)
+        .get("/stores/{store_id}/reports/z/{number}", reports::z_get)
         // The kitchen display.
         .get("/stores/{store_id}/kds/stations", kds::list_stations)
         .put(

@@ -32,6 +32,43 @@ async fn store_of(state: &AppState, store: StoreId) -> Result<Store, ApiError> {
         .ok_or_else(|| ApiError::not_found("store not found"))
 }
 
+fn no_shift() -> ApiError {
+    ApiError::conflict(
+        "shift_not_open",
+        "cash goes into a drawer: open a shift on this terminal first (POST .../shifts)",
+    )
+}
+
+/// Where a tender is taken: the store's smallest coin, the caller's terminal and its
+/// open shift (whose drawer takes the cash).
+async fn till_of(
+    state: &AppState,
+    auth: &Auth,
+    store: StoreId,
+    currency: comanda_domain::Currency,
+) -> Result<Till, ApiError> {
+    let cash_increment = state
+        .storage
+        .catalog_settings(store)
+        .await?
+        .map_or(currency.default_cash_increment(), |s| s.cash_increment);
+    let device = auth.actor.device_id;
+    let shift = match device {
+        Some(device) => state
+            .storage
+            .open_shift_of(store, device)
+            .await?
+            .map(|s| s.id),
+        None => None,
+    };
+    Ok(Till {
+        cash_increment,
+        device,
+        shift,
+        at: clock::now(),
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
@@ -73,8 +110,7 @@ pub async fn take(
             "card payments through the processor are not set up; record the terminal's charge as external_card",
         ));
     }
-    let shop = store_of(&state, store).await?;
-    let currency = shop.currency;
+    let currency = store_of(&state, store).await?.currency;
     let amount = match &body.amount {
         Some(input) => Some(input.parse("amount", currency, 1)?.amount),
         None => None,
@@ -83,16 +119,10 @@ pub async fn take(
         Some(input) => input.parse("tip", currency, 0)?.amount,
         None => 0,
     };
-    let cash_increment = state
-        .storage
-        .catalog_settings(store)
-        .await?
-        .map_or(currency.default_cash_increment(), |s| s.cash_increment);
-    let till = Till {
-        cash_increment,
-        device: auth.actor.device_id,
-        at: clock::now(),
-    };
+    let till = till_of(&state, &auth, store, currency).await?;
+    if kind == TenderKind::Cash && till.device.is_some() && till.shift.is_none() {
+        return Err(no_shift());
+    }
     let input = TenderInput {
         kind,
         amount,
@@ -204,6 +234,8 @@ pub async fn refund(
     let lines: Vec<(OrderLineId, i64)> =
         body.lines.iter().map(|l| (l.line_id, l.quantity)).collect();
     let actor = approval::approved_actor(&state, &auth, store, body.approval.as_ref()).await?;
+    let currency = store_of(&state, store).await?.currency;
+    let till = till_of(&state, &auth, store, currency).await?;
     let write = Change {
         store,
         id,
@@ -213,7 +245,7 @@ pub async fn refund(
     };
     change_as(&state, &auth, write, |order, actor| {
         order
-            .refund(RefundId::new(), &lines, &body.reason, actor, clock::now())
+            .refund(RefundId::new(), &lines, &body.reason, actor, till)
             .map(|e| vec![e])
     })
     .await

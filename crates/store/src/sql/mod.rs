@@ -17,6 +17,7 @@ mod catalog_share;
 mod devices;
 mod idempotency;
 mod orders;
+mod reports;
 mod sessions;
 mod stock;
 mod stores;
@@ -147,6 +148,7 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_stock!($storage);
             $crate::impl_sql_idempotency!($storage);
             $crate::impl_sql_orders!($storage);
+            $crate::impl_sql_reports!($storage);
         }
     };
 }

@@ -39,6 +39,7 @@ fn till(increment: i64) -> Till {
     Till {
         cash_increment: increment,
         device: None,
+        shift: None,
         at: clock::now(),
     }
 }
@@ -340,28 +341,18 @@ fn refunds_need_a_manager_and_go_back_to_the_newest_tender_first() {
     assert_eq!(order.status, OrderStatus::Paid);
     let beers = order.lines[0].id;
 
-    let by_cashier = order.clone().refund(
-        RefundId::new(),
-        &[(beers, 1)],
-        "spilled",
-        CASHIER,
-        clock::now(),
-    );
-    assert_eq!(by_cashier.map_err(code), Err("approval_required"));
-    let no_reason =
+    let by_cashier =
         order
             .clone()
-            .refund(RefundId::new(), &[(beers, 1)], " ", MANAGER, clock::now());
+            .refund(RefundId::new(), &[(beers, 1)], "spilled", CASHIER, till(1));
+    assert_eq!(by_cashier.map_err(code), Err("approval_required"));
+    let no_reason = order
+        .clone()
+        .refund(RefundId::new(), &[(beers, 1)], " ", MANAGER, till(1));
     assert_eq!(no_reason.map_err(code), Err("required"));
 
     let event = order
-        .refund(
-            RefundId::new(),
-            &[(beers, 1)],
-            "spilled",
-            MANAGER,
-            clock::now(),
-        )
+        .refund(RefundId::new(), &[(beers, 1)], "spilled", MANAGER, till(1))
         .expect("refund");
     assert_eq!(event.kind, "refunded");
     assert_eq!(event.payload["refund"]["amount"], 1_000);
@@ -375,12 +366,12 @@ fn refunds_need_a_manager_and_go_back_to_the_newest_tender_first() {
 
     let too_many = order
         .clone()
-        .refund(RefundId::new(), &[(beers, 3)], "x", MANAGER, clock::now());
+        .refund(RefundId::new(), &[(beers, 3)], "x", MANAGER, till(1));
     assert_eq!(too_many.map_err(code), Err("out_of_range"));
 
     // Everything else: 4,000 left, cash 1,000 then the card 3,000.
     let event = order
-        .refund(RefundId::new(), &[], "wrong table", MANAGER, clock::now())
+        .refund(RefundId::new(), &[], "wrong table", MANAGER, till(1))
         .expect("rest");
     assert_eq!(event.payload["refund"]["amount"], 4_000);
     let tenders = &order.refunds[1].tenders;
@@ -394,14 +385,14 @@ fn refunds_need_a_manager_and_go_back_to_the_newest_tender_first() {
     assert_eq!(order.status, OrderStatus::Refunded);
     let again = order
         .clone()
-        .refund(RefundId::new(), &[], "again", MANAGER, clock::now());
+        .refund(RefundId::new(), &[], "again", MANAGER, till(1));
     assert_eq!(again.map_err(code), Err("not_paid"));
 }
 
 #[test]
 fn unpaid_orders_are_not_refunded() {
     let mut order = one_line(Currency::Usd, 1_000);
-    let r = order.refund(RefundId::new(), &[], "why", MANAGER, clock::now());
+    let r = order.refund(RefundId::new(), &[], "why", MANAGER, till(1));
     assert_eq!(r.map_err(code), Err("not_paid"));
 }
 
@@ -434,12 +425,12 @@ proptest! {
         prop_assert_eq!(order.payments.iter().map(|p| p.amount).sum::<i64>(), due);
         for (index, quantity) in refunds {
             let Some(id) = order.lines.get(index % order.lines.len()).map(|l| l.id) else { continue };
-            let _ = order.refund(RefundId::new(), &[(id, quantity)], "test", MANAGER, clock::now());
+            let _ = order.refund(RefundId::new(), &[(id, quantity)], "test", MANAGER, till(1));
         }
         let refunded = order.refunded_total();
         prop_assert!(refunded <= due);
         prop_assert_eq!(order.payments.iter().map(|p| p.refunded).sum::<i64>(), refunded);
-        let _ = order.refund(RefundId::new(), &[], "rest", MANAGER, clock::now());
+        let _ = order.refund(RefundId::new(), &[], "rest", MANAGER, till(1));
         if due > 0 {
             prop_assert_eq!(order.refunded_total(), due);
             prop_assert_eq!(order.status, OrderStatus::Refunded);

@@ -1,0 +1,112 @@
+//! The running sales totals, folded from each store's order log into the current
+//! business day. A follower keeps them close behind the log in the background; anything
+//! that must be exact (an X or Z report, a shift's close) first catches up to the log
+//! itself, under the same per-store lock, so a report always counts every committed
+//! sale once and only once. With several instances the totals' position is moved with
+//! a compare-and-set: whichever instance folds a stretch of the log first writes it.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use comanda_domain::StoreId;
+use comanda_domain::reports::Totals;
+use comanda_store::{SalesPosition, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Events read from the log per transaction of totals.
+const BATCH: i64 = 2_000;
+/// The kinds the totals count; the others are skipped without reading their payload.
+const COUNTED: [&str; 6] = [
+    "paid",
+    "payment_taken",
+    "refunded",
+    "line_voided",
+    "sale_refused",
+    "cancelled",
+];
+
+#[derive(Default)]
+pub struct SalesLedger {
+    locks: Mutex<HashMap<StoreId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SalesLedger {
+    fn lock_of(&self, store: StoreId) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(store)
+            .or_default()
+            .clone()
+    }
+}
+
+/// Folds the log into the totals up to its end; the position reached. While the
+/// returned guard is held nobody else folds this store's log.
+pub async fn caught_up(
+    state: &AppState,
+    store: StoreId,
+) -> Result<(SalesPosition, tokio::sync::OwnedMutexGuard<()>), ApiError> {
+    let guard = state.sales_ledger.lock_of(store).lock_owned().await;
+    let shop = state
+        .storage
+        .get_store(store)
+        .await?
+        .ok_or_else(|| ApiError::not_found("store not found"))?;
+    let tz = shop.timezone.tz();
+    loop {
+        let position = state.storage.sales_position(store).await?;
+        let events = state
+            .storage
+            .log_after(store, position.applied_seq, BATCH)
+            .await?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok((position, guard));
+        };
+        let mut totals = Totals::default();
+        for event in events.iter().filter(|e| COUNTED.contains(&e.kind.as_str())) {
+            let payload: serde_json::Value = serde_json::from_str(&event.payload)
+                .map_err(|e| StoreError::Internal(format!("unreadable event payload: {e}")))?;
+            totals.fold(&event.kind, &payload, event.at.with_timezone(&tz));
+        }
+        // `false`: another instance folded this stretch first; read the position again.
+        state
+            .storage
+            .apply_sales(store, position, last, &totals)
+            .await?;
+    }
+}
+
+/// Keeps every store's totals close behind its log: wakes when a log moves (here or,
+/// on PostgreSQL, on another instance), and looks for new stores now and then.
+pub fn follow_logs(state: AppState) {
+    tokio::spawn(async move {
+        let tail = state.storage.log_tail();
+        let mut seen: HashMap<StoreId, i64> = HashMap::new();
+        let mut listed: Option<Instant> = None;
+        loop {
+            if listed.is_none_or(|at| at.elapsed() > Duration::from_secs(30)) {
+                if let Ok(stores) = state.storage.logged_stores().await {
+                    for store in stores {
+                        seen.entry(store).or_insert(-1);
+                    }
+                }
+                listed = Some(Instant::now());
+            }
+            for (store, done) in &mut seen {
+                let head = *tail.store(*store).watch().borrow();
+                if head <= *done {
+                    continue;
+                }
+                match caught_up(&state, *store).await {
+                    Ok((position, _)) => *done = position.applied_seq.max(head),
+                    Err(e) => {
+                        tracing::warn!(store = %store, error = %e.message, "sales totals fell behind")
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+}
