@@ -86,7 +86,7 @@ fn paid_order(
         });
     }
     let mut events = vec![order.opened_event()];
-    let kind = if n % 3 == 0 {
+    let kind = if n.is_multiple_of(3) {
         TenderKind::ExternalCard
     } else {
         TenderKind::Cash
