@@ -293,6 +293,28 @@ pub struct ServeArgs {
     )]
     pub redis_url: Option<String>,
 
+    /// Stripe secret key for card payments (sk_live_... / sk_test_...) [default: none, card tenders refused]
+    #[arg(
+        long,
+        env = "COMANDA_STRIPE_SECRET_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub stripe_secret_key: Option<String>,
+
+    /// The signing secret of the Stripe webhook endpoint (whsec_...) [default: none, webhooks refused]
+    #[arg(
+        long,
+        env = "COMANDA_STRIPE_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// Stripe's API base URL [default: https://api.stripe.com]
+    #[arg(long, env = "COMANDA_STRIPE_API_BASE", value_name = "URL")]
+    pub stripe_api_base: Option<String>,
+
     /// Sign-in attempts allowed per client IP [default: 30/60s]
     #[arg(long, env = "COMANDA_LOGIN_RATE_IP", value_name = "N/PERIOD")]
     pub login_rate_ip: Option<String>,

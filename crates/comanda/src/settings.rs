@@ -241,6 +241,7 @@ pub struct ServeSettings {
     pub startup: StartupPlan,
     pub auth: AuthConfig,
     pub redis_url: Option<Secret>,
+    pub stripe: Option<comanda_server::stripe::StripeConfig>,
 }
 
 impl ServeSettings {
@@ -272,8 +273,35 @@ impl ServeSettings {
                 .or_else(|| file.redis_url.clone())
                 .filter(|u| !u.is_empty())
                 .map(Secret::new),
+            stripe: stripe_config(args)?,
         })
     }
+}
+
+/// Card payments are on when a Stripe secret key is set; the key and the webhook secret
+/// come from the environment (or flags), never from the config file that may be shared.
+fn stripe_config(args: &ServeArgs) -> Result<Option<comanda_server::stripe::StripeConfig>> {
+    let present = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    let Some(key) = present(&args.stripe_secret_key) else {
+        if present(&args.stripe_webhook_secret).is_some() {
+            return Err(anyhow!(
+                "COMANDA_STRIPE_WEBHOOK_SECRET is set without COMANDA_STRIPE_SECRET_KEY"
+            ));
+        }
+        return Ok(None);
+    };
+    let api_base = present(&args.stripe_api_base)
+        .unwrap_or_else(|| comanda_server::stripe::DEFAULT_API_BASE.to_owned());
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://127.0.0.1")) {
+        return Err(anyhow!(
+            "COMANDA_STRIPE_API_BASE must be https:// (or http://127.0.0.1 for a local fake)"
+        ));
+    }
+    Ok(Some(comanda_server::stripe::StripeConfig {
+        secret_key: Secret::new(key),
+        webhook_secret: present(&args.stripe_webhook_secret).map(Secret::new),
+        api_base,
+    }))
 }
 
 fn auth_config(args: &ServeArgs, file: &FileConfig) -> Result<AuthConfig> {

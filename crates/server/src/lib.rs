@@ -24,6 +24,7 @@ pub mod sales;
 mod serve;
 pub mod startup;
 mod state;
+pub mod stripe;
 
 pub use routes::{API_PREFIX, RouteSpec, api_routes, router};
 pub use serve::{Drain, serve, shutdown_signal};

@@ -56,9 +56,20 @@ pub struct Inner {
     /// Who is folding which store's log into its sales totals.
     pub sales_ledger: crate::sales::SalesLedger,
     signing_key: OnceLock<SigningKey>,
+    /// The card processor, when one is configured.
+    stripe: OnceLock<crate::stripe::Stripe>,
 }
 
 impl AppState {
+    /// Turns card payments on (once, at start-up).
+    pub fn set_stripe(&self, stripe: crate::stripe::Stripe) {
+        let _ = self.0.stripe.set(stripe);
+    }
+
+    pub fn stripe(&self) -> Option<&crate::stripe::Stripe> {
+        self.0.stripe.get()
+    }
+
     pub fn new(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
         Self::with_auth(storage, readiness, AuthConfig::default(), Limiter::local())
     }
@@ -86,6 +97,7 @@ impl AppState {
             kitchen_messages: Default::default(),
             sales_ledger: Default::default(),
             signing_key: OnceLock::new(),
+            stripe: OnceLock::new(),
         }))
     }
 

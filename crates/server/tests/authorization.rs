@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const TABLE: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1", "public", "-"),
     ("POST", "/api/v1/auth/login", "public", "-"),
+    ("POST", "/api/v1/webhooks/stripe", "public", "-"),
     ("POST", "/api/v1/auth/refresh", "public", "-"),
     ("POST", "/api/v1/auth/logout", "self", "-"),
     ("POST", "/api/v1/auth/pin", "device", "-"),
@@ -647,6 +648,8 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
 
 on_both_backends!(the_table_covers_every_route_and_holds);
 
+const WEBHOOK_SECRET: &str = "whsec_table";
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Where {
     Own,
@@ -949,6 +952,9 @@ impl World {
                 }
                 None
             }
+            ("POST", "/api/v1/webhooks/stripe") => Some(
+                json!({ "id": format!("evt_{}", self.n()), "type": "customer.created", "data": { "object": {} } }),
+            ),
             ("POST", "/api/v1/auth/pin") => {
                 Some(json!({ "user_id": self.org.cashier.id, "pin": "2580" }))
             }
@@ -1318,6 +1324,17 @@ impl World {
         if device {
             request = request.header("x-device-token", self.device_token.clone());
         }
+        if path.ends_with("/webhooks/stripe") {
+            // Stripe signs what it sends; the route takes nothing else.
+            let bytes = serde_json::to_vec(&body).expect("json");
+            let signed = comanda_server::stripe::signature_header(
+                WEBHOOK_SECRET.as_bytes(),
+                chrono::Utc::now().timestamp(),
+                &bytes,
+            );
+            request = request.header("stripe-signature", signed).body(bytes);
+            return reply(request).await;
+        }
         match body {
             // A file upload (the catalog import) rather than a JSON document.
             Some(Value::String(file)) => {
@@ -1406,6 +1423,15 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
         )
         .await;
     assert_eq!(pin.status, 204);
+    // Card payments on, so the processor's webhook route answers; nothing here calls
+    // the processor's API.
+    let stripe = comanda_server::stripe::Stripe::new(comanda_server::stripe::StripeConfig {
+        secret_key: comanda_domain::Secret::new("sk_test_table"),
+        webhook_secret: Some(comanda_domain::Secret::new(WEBHOOK_SECRET)),
+        api_base: "http://127.0.0.1:9".into(),
+    })
+    .expect("client");
+    org.server.state.set_stripe(stripe);
     let world = World {
         key: key.body["key"].as_str().expect("key").to_owned(),
         device_token: device.body["token"].as_str().expect("token").to_owned(),

@@ -77,6 +77,11 @@ pub trait ReportRepo: Send + Sync {
         limit: i64,
     ) -> Result<Vec<ZReport>>;
     async fn z_report(&self, store: StoreId, number: i64) -> Result<Option<ZReport>>;
+
+    /// Whether the card processor's webhook event `id` was already handled.
+    async fn processor_event_seen(&self, provider: &str, id: &str) -> Result<bool>;
+    /// Records a handled webhook event; `false` if it was already recorded.
+    async fn note_processor_event(&self, provider: &str, id: &str, kind: &str) -> Result<bool>;
 }
 
 #[doc(hidden)]

@@ -35,6 +35,11 @@ pub async fn run(
         serve.auth.clone(),
         limiter,
     );
+    if let Some(config) = &serve.stripe {
+        let stripe =
+            comanda_server::stripe::Stripe::new(config.clone()).map_err(anyhow::Error::msg)?;
+        state.set_stripe(stripe);
+    }
 
     // Start-up (migrations, first-run setup) runs beside the listener so probes can see
     // why the instance is not ready yet; a fatal start-up error stops the server.

@@ -3,6 +3,7 @@
 //! authorization table (`api_routes()`).
 
 pub(crate) mod auth;
+mod card;
 mod catalog;
 mod catalog_io;
 mod catalog_share;
@@ -115,6 +116,7 @@ fn api() -> Api {
         .get("/", api_index)
         // Signing in and out.
         .post("/auth/login", auth::login)
+        .post("/webhooks/stripe", card::webhook)
         .post("/auth/refresh", auth::refresh)
         .post("/auth/logout", auth::logout)
         .post("/auth/pin", auth::pin_login)

@@ -39,6 +39,10 @@ struct OrderView<'a> {
     order: &'a Order,
     totals: Totals,
     balance: Balance,
+    /// The card processor's answer to a card tender (its payment intent and the secret
+    /// the terminal confirms it with), only in the answer to that tender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card: Option<serde_json::Value>,
 }
 
 impl<'a> OrderView<'a> {
@@ -49,6 +53,7 @@ impl<'a> OrderView<'a> {
             order,
             totals,
             balance,
+            card: None,
         })
     }
 }
@@ -72,32 +77,63 @@ pub fn order_error(e: OrderError) -> ApiError {
     }
 }
 
+/// Who a write is logged for: the caller, or nobody for the card processor's word.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Author {
+    pub user: Option<UserId>,
+    pub device: Option<comanda_domain::DeviceId>,
+}
+
+impl Author {
+    pub fn of(auth: &Auth) -> Self {
+        Self {
+            user: auth.actor.user_id,
+            device: auth.actor.device_id,
+        }
+    }
+}
+
+/// How a write answers: its status, and what the card processor said, when it spoke.
+#[derive(Clone, Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub card: Option<serde_json::Value>,
+}
+
+impl Answer {
+    pub const fn plain(status: StatusCode) -> Self {
+        Self { status, card: None }
+    }
+}
+
 /// Writes the orders and events; answers with the first order, as kept for the key.
 pub(crate) async fn commit(
     state: &AppState,
-    auth: &Auth,
+    author: Author,
     store: StoreId,
     orders: Vec<OrderWrite>,
     events: Vec<(usize, Event)>,
     key: Option<IdempotencyClaim>,
-    status: StatusCode,
+    answer: Answer,
 ) -> Result<Response, ApiError> {
     let commit = OrderCommit {
         store,
         orders,
         events,
-        actor: auth.actor.user_id,
-        device: auth.actor.device_id,
+        actor: author.user,
+        device: author.device,
         idempotency: key,
     };
     let respond = move |orders: &[Order]| -> Result<StoredResponse, StoreError> {
         let first = orders
             .first()
             .ok_or_else(|| StoreError::Internal("no order written".into()))?;
+        let mut view = OrderView::of(first)?;
+        view.card.clone_from(&answer.card);
         Ok(StoredResponse {
-            status: status.as_u16(),
+            status: answer.status.as_u16(),
             headers: vec![("content-type".into(), "application/json".into())],
-            body: view_bytes(first)?,
+            body: serde_json::to_vec(&view).map_err(|e| StoreError::Internal(e.to_string()))?,
         })
     };
     match state
@@ -129,11 +165,34 @@ pub(crate) async fn change_current(
     apply: impl Fn(&mut Order) -> Result<Event, OrderError>,
 ) -> Result<Response, ApiError> {
     let key = key.map(|Extension(k)| k);
+    apply_current(state, Author::of(auth), store, id, key, |order| {
+        apply(order).map(|e| vec![e])
+    })
+    .await
+}
+
+/// Applies a change to the order as it is now, again on the newer order if another
+/// change lands first. Nothing is written when the change logs no event.
+pub(crate) async fn apply_current(
+    state: &AppState,
+    author: Author,
+    store: StoreId,
+    id: OrderId,
+    key: Option<IdempotencyClaim>,
+    apply: impl Fn(&mut Order) -> Result<Vec<Event>, OrderError>,
+) -> Result<Response, ApiError> {
     let mut attempts = 0;
     loop {
         let mut order = load(state, store, id).await?;
         let expected = order.version;
-        let event = apply(&mut order).map_err(order_error)?;
+        let events = apply(&mut order).map_err(order_error)?;
+        if events.is_empty() {
+            let body = view_bytes(&order)?;
+            return Ok(axum::response::IntoResponse::into_response((
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )));
+        }
         order.touch(clock::now());
         let write = OrderWrite {
             order,
@@ -141,12 +200,12 @@ pub(crate) async fn change_current(
         };
         let result = commit(
             state,
-            auth,
+            author,
             store,
             vec![write],
-            vec![(0, event)],
+            events.into_iter().map(|e| (0, e)).collect(),
             key.clone(),
-            StatusCode::OK,
+            Answer::plain(StatusCode::OK),
         )
         .await;
         attempts += 1;
@@ -186,14 +245,7 @@ async fn change(
     key: Option<Extension<IdempotencyClaim>>,
     apply: impl FnOnce(&mut Order, Actor) -> Result<Event, OrderError>,
 ) -> Result<Response, ApiError> {
-    let actor = approval::actor(auth, store);
-    let write = Change {
-        store,
-        id,
-        expected,
-        key,
-        actor,
-    };
+    let write = Change::new(store, id, expected, key, approval::actor(auth, store));
     change_as(state, auth, write, |order, actor| {
         apply(order, actor).map(|e| vec![e])
     })
@@ -207,6 +259,27 @@ pub(crate) struct Change {
     pub expected: Option<i64>,
     pub key: Option<Extension<IdempotencyClaim>>,
     pub actor: Actor,
+    /// What the card processor said, for the answer.
+    pub card: Option<serde_json::Value>,
+}
+
+impl Change {
+    pub fn new(
+        store: StoreId,
+        id: OrderId,
+        expected: Option<i64>,
+        key: Option<Extension<IdempotencyClaim>>,
+        actor: Actor,
+    ) -> Self {
+        Self {
+            store,
+            id,
+            expected,
+            key,
+            actor,
+            card: None,
+        }
+    }
 }
 
 /// Applies a change that logs any number of events, as `actor` (who may carry a
@@ -223,6 +296,7 @@ pub(crate) async fn change_as(
         expected,
         key,
         actor,
+        card,
     } = change;
     let expected = version(expected)?;
     let mut order = match state.orders.at_version(store, id, expected) {
@@ -240,7 +314,7 @@ pub(crate) async fn change_as(
     order.touch(clock::now());
     commit(
         state,
-        auth,
+        Author::of(auth),
         store,
         vec![OrderWrite {
             order,
@@ -248,7 +322,10 @@ pub(crate) async fn change_as(
         }],
         events.into_iter().map(|e| (0, e)).collect(),
         key.map(|Extension(k)| k),
-        StatusCode::OK,
+        Answer {
+            status: StatusCode::OK,
+            card,
+        },
     )
     .await
 }
@@ -389,7 +466,7 @@ pub async fn open(
     }
     commit(
         &state,
-        &auth,
+        Author::of(&auth),
         store,
         vec![OrderWrite {
             order,
@@ -397,7 +474,7 @@ pub async fn open(
         }],
         events,
         key.map(|Extension(k)| k),
-        StatusCode::CREATED,
+        Answer::plain(StatusCode::CREATED),
     )
     .await
 }
@@ -616,13 +693,7 @@ pub async fn void_line(
     auth.require_in(&state, Permission::OrderTake, store)?;
     let policy = state.storage.order_policy(store).await?;
     let actor = approval::approved_actor(&state, &auth, store, body.approval.as_ref()).await?;
-    let write = Change {
-        store,
-        id,
-        expected: body.version,
-        key,
-        actor,
-    };
+    let write = Change::new(store, id, body.version, key, actor);
     change_as(&state, &auth, write, |order, actor| {
         order
             .void_line(line, &body.reason, actor, &policy)
@@ -697,13 +768,7 @@ async fn discount_change(
     body: &DiscountBody,
 ) -> Result<Change, ApiError> {
     let actor = approval::approved_actor(state, auth, store, body.approval.as_ref()).await?;
-    Ok(Change {
-        store,
-        id,
-        expected: body.version,
-        key,
-        actor,
-    })
+    Ok(Change::new(store, id, body.version, key, actor))
 }
 
 pub async fn set_line_discount(
@@ -926,7 +991,7 @@ pub async fn merge(
     from.touch(now);
     commit(
         &state,
-        &auth,
+        Author::of(&auth),
         store,
         vec![
             OrderWrite {
@@ -940,7 +1005,7 @@ pub async fn merge(
         ],
         vec![(0, into_event), (1, from_event)],
         key.map(|Extension(k)| k),
-        StatusCode::OK,
+        Answer::plain(StatusCode::OK),
     )
     .await
 }
@@ -1051,12 +1116,12 @@ pub async fn split(
     }
     commit(
         &state,
-        &auth,
+        Author::of(&auth),
         store,
         writes,
         events,
         key.map(|Extension(k)| k),
-        StatusCode::OK,
+        Answer::plain(StatusCode::OK),
     )
     .await
 }

@@ -3,6 +3,7 @@
 //! key, events in the order's log, one transaction), so a retried payment returns the
 //! first answer and never takes the money twice.
 
+use super::card;
 use super::orders::{Change, change_as, load};
 use crate::approval::{self, ApprovalInput};
 use crate::auth::extract::Auth;
@@ -84,6 +85,10 @@ pub struct PaymentBody {
     /// The voucher's code or the terminal's approval code.
     #[serde(default)]
     reference: Option<String>,
+    /// For `card`: a Stripe PaymentMethod to charge now (`pm_...`); without one the
+    /// answer's `card.client_secret` lets the terminal confirm the payment.
+    #[serde(default)]
+    payment_method: Option<String>,
 }
 
 /// `POST .../orders/{id}/payments`: takes a tender. The answer is the order with its
@@ -103,13 +108,6 @@ pub async fn take(
             "one of cash, card, external_card, voucher",
         )
     })?;
-    if kind == TenderKind::Card {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "card_not_configured",
-            "card payments through the processor are not set up; record the terminal's charge as external_card",
-        ));
-    }
     let currency = store_of(&state, store).await?.currency;
     let amount = match &body.amount {
         Some(input) => Some(input.parse("amount", currency, 1)?.amount),
@@ -123,21 +121,40 @@ pub async fn take(
     if kind == TenderKind::Cash && till.device.is_some() && till.shift.is_none() {
         return Err(no_shift());
     }
-    let input = TenderInput {
+    let mut input = TenderInput {
         kind,
         amount,
         tip,
         reference: body.reference,
     };
-    let write = Change {
-        store,
-        id,
-        expected: body.version,
-        key,
-        actor: approval::actor(&auth, store),
+    let actor = approval::actor(&auth, store);
+    let payment_id = PaymentId::new();
+    let mut write = Change::new(store, id, body.version, key, actor);
+    // A card is charged through the processor before the tender is written; the
+    // processor's idempotency key follows the request's, so a retry never makes a
+    // second PaymentIntent.
+    let intent = if kind == TenderKind::Card {
+        let charge = card::Charge {
+            payment_id,
+            input: &input,
+            actor,
+            till,
+            currency,
+            payment_method: body.payment_method.as_deref(),
+        };
+        let intent = card::charge(&state, &write, charge).await?;
+        input.reference = Some(intent.id.clone());
+        write.card = Some(card::answer(&intent));
+        Some(intent)
+    } else {
+        None
     };
     change_as(&state, &auth, write, |order, actor| {
-        order.take_payment(PaymentId::new(), input, actor, till)
+        let mut events = order.take_payment(payment_id, input, actor, till)?;
+        if let Some(intent) = &intent {
+            events.extend(card::settle_now(order, payment_id, intent)?);
+        }
+        Ok(events)
     })
     .await
 }
@@ -188,13 +205,7 @@ pub async fn age_check(
         }
     };
     let by = auth.actor.user_id;
-    let write = Change {
-        store,
-        id,
-        expected: body.version,
-        key,
-        actor: approval::actor(&auth, store),
-    };
+    let write = Change::new(store, id, body.version, key, approval::actor(&auth, store));
     change_as(&state, &auth, write, |order, _| {
         order.check_age(evidence, by, clock::now()).map(|e| vec![e])
     })
@@ -236,16 +247,21 @@ pub async fn refund(
     let actor = approval::approved_actor(&state, &auth, store, body.approval.as_ref()).await?;
     let currency = store_of(&state, store).await?.currency;
     let till = till_of(&state, &auth, store, currency).await?;
-    let write = Change {
-        store,
-        id,
-        expected: body.version,
-        key,
+    let refund_id = RefundId::new();
+    let write = Change::new(store, id, body.version, key, actor);
+    // What goes back to cards is refunded through the processor first.
+    let back = card::Refund {
+        refund_id,
+        lines: &lines,
+        reason: &body.reason,
         actor,
+        till,
+        currency,
     };
+    card::refund_cards(&state, &write, back).await?;
     change_as(&state, &auth, write, |order, actor| {
         order
-            .refund(RefundId::new(), &lines, &body.reason, actor, till)
+            .refund(refund_id, &lines, &body.reason, actor, till)
             .map(|e| vec![e])
     })
     .await

@@ -313,6 +313,32 @@ macro_rules! impl_sql_reports {
                 Ok(rows.into_iter().map(ZReport::from).collect())
             }
 
+            async fn processor_event_seen(&self, provider: &str, id: &str) -> Result<bool> {
+                let row: Option<(String,)> = ::sqlx::query_as("SELECT kind FROM processor_events WHERE provider = $1 AND event_id = $2")
+                    .bind(provider)
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(row.is_some())
+            }
+
+            async fn note_processor_event(&self, provider: &str, id: &str, kind: &str) -> Result<bool> {
+                let written = ::sqlx::query(
+                    "INSERT INTO processor_events (provider, event_id, kind, received_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (provider, event_id) DO NOTHING",
+                )
+                .bind(provider)
+                .bind(id)
+                .bind(kind)
+                .bind(clock::now())
+                .execute(self.writer())
+                .await
+                .map_err(classify)?
+                .rows_affected();
+                Ok(written == 1)
+            }
+
             async fn z_report(&self, store: StoreId, number: i64) -> Result<Option<ZReport>> {
                 let row: Option<ZRow> = ::sqlx::query_as(concat!("SELECT ", z_columns!(), " FROM z_reports WHERE store_id = $1 AND number = $2"))
                     .bind(store.as_uuid())
