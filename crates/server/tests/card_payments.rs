@@ -164,6 +164,14 @@ async fn fake_stripe() -> (String, Shared) {
     (url, fake)
 }
 
+/// An organisation whose server charges cards at a fake Stripe of its own.
+async fn org_with_fake_stripe(db: &TestDb) -> (Org, Shared) {
+    let org = Org::new(db.storage()).await;
+    let (api, fake) = fake_stripe().await;
+    use_stripe(&org, api);
+    (org, fake)
+}
+
 fn use_stripe(org: &Org, api_base: String) {
     let stripe = Stripe::new(StripeConfig {
         secret_key: Secret::new(SECRET_KEY),
@@ -183,7 +191,14 @@ struct Counter<'a> {
     base: String,
 }
 
-impl Counter<'_> {
+impl<'a> Counter<'a> {
+    fn new(org: &'a Org) -> Self {
+        Self {
+            org,
+            base: format!("/api/v1/stores/{}", org.store_a),
+        }
+    }
+
     async fn call(
         &self,
         token: &str,
@@ -268,13 +283,8 @@ async fn webhook(org: &Org, event: &Value, at: i64) -> Reply {
 }
 
 async fn a_retried_card_payment_makes_one_intent_and_the_webhook_completes_it(db: TestDb) {
-    let org = Org::new(db.storage()).await;
-    let (api, fake) = fake_stripe().await;
-    use_stripe(&org, api);
-    let c = Counter {
-        org: &org,
-        base: format!("/api/v1/stores/{}", org.store_a),
-    };
+    let (org, fake) = org_with_fake_stripe(&db).await;
+    let c = Counter::new(&org);
     let oid = c.sent_order(3).await;
     let pay = format!("/orders/{oid}/payments");
     let cashier = &org.cashier.token;
@@ -372,13 +382,8 @@ async fn a_retried_card_payment_makes_one_intent_and_the_webhook_completes_it(db
 async fn a_card_charged_now_pays_at_once_declines_are_kept_and_refunds_go_back_to_the_card(
     db: TestDb,
 ) {
-    let org = Org::new(db.storage()).await;
-    let (api, fake) = fake_stripe().await;
-    use_stripe(&org, api);
-    let c = Counter {
-        org: &org,
-        base: format!("/api/v1/stores/{}", org.store_a),
-    };
+    let (org, fake) = org_with_fake_stripe(&db).await;
+    let c = Counter::new(&org);
     let oid = c.sent_order(2).await;
     let pay = format!("/orders/{oid}/payments");
     let cashier = &org.cashier.token;
@@ -461,10 +466,7 @@ async fn an_unreachable_processor_writes_nothing(db: TestDb) {
     let api = format!("http://{}", closed.local_addr().expect("address"));
     drop(closed);
     use_stripe(&org, api);
-    let c = Counter {
-        org: &org,
-        base: format!("/api/v1/stores/{}", org.store_a),
-    };
+    let c = Counter::new(&org);
     let oid = c.sent_order(1).await;
     let r = c
         .call(

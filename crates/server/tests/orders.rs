@@ -1,7 +1,7 @@
 //! Orders through HTTP on both backends: prices from the catalog, the state machine, the
 //! event log, refusals that write nothing, idempotent retries, split and merge.
 
-use comanda_testkit::identity::{Org, Reply};
+use comanda_testkit::identity::{InStore, Org, Reply, brl};
 use comanda_testkit::{TestDb, on_both_backends};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -14,33 +14,20 @@ on_both_backends!(
     voids_and_large_discounts_need_a_manager,
 );
 
-fn brl(amount: i64) -> Value {
-    json!({ "amount": amount, "currency": "BRL" })
-}
+/// Store A's API, with the orders tests' own set-up.
+struct Floor<'a>(InStore<'a>);
 
-struct Floor<'a> {
-    org: &'a Org,
-    base: String,
+impl<'a> std::ops::Deref for Floor<'a> {
+    type Target = InStore<'a>;
+
+    fn deref(&self) -> &InStore<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Floor<'a> {
     fn new(org: &'a Org) -> Self {
-        Self {
-            org,
-            base: format!("/api/v1/stores/{}", org.store_a),
-        }
-    }
-
-    async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.org
-            .call(method, &format!("{}{path}", self.base), Some(token), body)
-            .await
-    }
-
-    async fn ok(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
-        let r = self.call(token, method, path, Some(body)).await;
-        assert!(r.status == 200 || r.status == 201, "{path}: {r:?}");
-        r.body
+        Self(InStore::new(org))
     }
 
     /// A pizza (two sizes, a required flavour group with half-and-half at the dearer

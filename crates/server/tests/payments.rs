@@ -2,7 +2,7 @@
 //! refunds that need a manager (by role or by PIN on the terminal), retried payments,
 //! refusals that write nothing, and the receipt.
 
-use comanda_testkit::identity::{Org, Reply, reply};
+use comanda_testkit::identity::{InStore, Org, brl, reply};
 use comanda_testkit::{TestDb, on_both_backends};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -16,33 +16,20 @@ on_both_backends!(
     a_day_of_cash_reconciles_in_the_shift_and_the_z_report,
 );
 
-fn brl(amount: i64) -> Value {
-    json!({ "amount": amount, "currency": "BRL" })
-}
+/// Store A's API, with a till's set-up.
+struct Till<'a>(InStore<'a>);
 
-struct Till<'a> {
-    org: &'a Org,
-    base: String,
+impl<'a> std::ops::Deref for Till<'a> {
+    type Target = InStore<'a>;
+
+    fn deref(&self) -> &InStore<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Till<'a> {
     fn new(org: &'a Org) -> Self {
-        Self {
-            org,
-            base: format!("/api/v1/stores/{}", org.store_a),
-        }
-    }
-
-    async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.org
-            .call(method, &format!("{}{path}", self.base), Some(token), body)
-            .await
-    }
-
-    async fn ok(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
-        let r = self.call(token, method, path, Some(body)).await;
-        assert!(r.status == 200 || r.status == 201, "{path}: {r:?}");
-        r.body
+        Self(InStore::new(org))
     }
 
     /// A product at `price` (10 % tax on top), optionally for 18+; its id.
@@ -93,6 +80,12 @@ impl<'a> Till<'a> {
             json!({ "version": 1 }),
         )
         .await
+    }
+
+    /// Takes a tender for `order` (as answered when it was sent); the order after it.
+    async fn pay(&self, token: &str, order: &Value, tender: Value) -> Value {
+        let path = format!("/orders/{}/payments", id(order));
+        self.ok(token, Method::POST, &path, tender).await
     }
 
     async fn get(&self, id: &str) -> Value {
@@ -369,50 +362,33 @@ async fn refunds_need_a_manager_by_role_or_by_pin_on_the_terminal(db: TestDb) {
         body
     };
 
-    let alone = t
-        .call(&terminal, Method::POST, &refunds, Some(one(None)))
-        .await;
-    assert_eq!((alone.status, alone.code()), (403, "approval_required"));
-    let wrong = t
-        .call(
+    // Refused: no approval; a wrong PIN; someone who cannot approve; a PIN typed off a
+    // terminal (the cashier's password session).
+    let refusals = [
+        (&terminal, None, "approval_required"),
+        (
             &terminal,
-            Method::POST,
-            &refunds,
-            Some(one(Some(
-                json!({ "user_id": org.manager.id, "pin": "9999" }),
-            ))),
-        )
-        .await;
-    assert_eq!((wrong.status, wrong.code()), (403, "invalid_approval"));
-    let not_a_manager = t
-        .call(
+            Some((org.manager.id, "9999")),
+            "invalid_approval",
+        ),
+        (
             &terminal,
-            Method::POST,
-            &refunds,
-            Some(one(Some(
-                json!({ "user_id": org.cashier.id, "pin": "2580" }),
-            ))),
-        )
-        .await;
-    assert_eq!(
-        (not_a_manager.status, not_a_manager.code()),
-        (403, "approver_not_manager")
-    );
-    // A PIN is only taken on a terminal.
-    let off_terminal = t
-        .call(
+            Some((org.cashier.id, "2580")),
+            "approver_not_manager",
+        ),
+        (
             &org.cashier.token,
-            Method::POST,
-            &refunds,
-            Some(one(Some(
-                json!({ "user_id": org.manager.id, "pin": "4826" }),
-            ))),
-        )
-        .await;
-    assert_eq!(
-        (off_terminal.status, off_terminal.code()),
-        (403, "approval_needs_terminal")
-    );
+            Some((org.manager.id, "4826")),
+            "approval_needs_terminal",
+        ),
+    ];
+    for (token, approval, code) in refusals {
+        let approval = approval.map(|(user, pin)| json!({ "user_id": user, "pin": pin }));
+        let r = t
+            .call(token, Method::POST, &refunds, Some(one(approval)))
+            .await;
+        assert_eq!((r.status, r.code()), (403, code), "{r:?}");
+    }
     assert_eq!(t.get(&oid).await["version"], 3, "nothing written");
 
     let approved = t
@@ -640,10 +616,9 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
     let paid = t.ok(&terminal, Method::POST, &pay, cash).await;
     assert_eq!(paid["payments"][0]["shift_id"], json!(sid));
     let card = t.sent(&terminal, &[(&pastel, 2)]).await;
-    t.ok(
+    t.pay(
         &terminal,
-        Method::POST,
-        &format!("/orders/{}/payments", id(&card)),
+        &card,
         json!({ "version": 2, "kind": "external_card" }),
     )
     .await;
@@ -770,13 +745,8 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
     // A sale after the Z belongs to the next day; the Z stays as issued.
     open_shift(&t, &terminal, 10_000).await;
     let next = t.sent(&terminal, &[(&pastel, 1)]).await;
-    t.ok(
-        &terminal,
-        Method::POST,
-        &format!("/orders/{}/payments", id(&next)),
-        json!({ "version": 2, "kind": "cash" }),
-    )
-    .await;
+    t.pay(&terminal, &next, json!({ "version": 2, "kind": "cash" }))
+        .await;
     let x2 = t.call(manager, Method::GET, "/reports/x", None).await;
     assert_eq!(
         (x2.body["number"].clone(), x2.body["sales"]["total"].clone()),

@@ -352,3 +352,42 @@ fn placeholder() -> Person {
         recovery_codes: Vec::new(),
     }
 }
+
+/// Calls under the API path of the organisation's first store (`/api/v1/stores/{store_a}`).
+pub struct InStore<'a> {
+    pub org: &'a Org,
+    pub base: String,
+}
+
+impl<'a> InStore<'a> {
+    pub fn new(org: &'a Org) -> Self {
+        Self {
+            org,
+            base: format!("/api/v1/stores/{}", org.store_a),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        self.org
+            .call(method, &format!("{}{path}", self.base), Some(token), body)
+            .await
+    }
+
+    /// The answer's body; the test fails unless it is 200 or 201.
+    pub async fn ok(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
+        let r = self.call(token, method, path, Some(body)).await;
+        assert!(r.status == 200 || r.status == 201, "{path}: {r:?}");
+        r.body
+    }
+}
+
+/// An amount in reais, as the API takes money.
+pub fn brl(amount: i64) -> Value {
+    json!({ "amount": amount, "currency": "BRL" })
+}

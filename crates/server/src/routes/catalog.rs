@@ -24,14 +24,18 @@ use comanda_store::ProductFilter;
 use serde::Deserialize;
 use serde_json::json;
 
-/// The store's currency, which every price it accepts must be in.
-pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, ApiError> {
-    Ok(state
+/// The store, or 404.
+pub async fn store_of(state: &AppState, store: StoreId) -> Result<comanda_domain::Store, ApiError> {
+    state
         .storage
         .get_store(store)
         .await?
-        .ok_or_else(|| ApiError::not_found("store not found"))?
-        .currency)
+        .ok_or_else(|| ApiError::not_found("store not found"))
+}
+
+/// The store's currency, which every price it accepts must be in.
+pub async fn currency_of(state: &AppState, store: StoreId) -> Result<Currency, ApiError> {
+    Ok(store_of(state, store).await?.currency)
 }
 
 /// A shared catalog is changed at the store that owns it; a follower changes only its

@@ -25,13 +25,7 @@ use comanda_domain::{
 use comanda_store::IdempotencyClaim;
 use serde::Deserialize;
 
-async fn store_of(state: &AppState, store: StoreId) -> Result<Store, ApiError> {
-    state
-        .storage
-        .get_store(store)
-        .await?
-        .ok_or_else(|| ApiError::not_found("store not found"))
-}
+use super::catalog::store_of;
 
 fn no_shift() -> ApiError {
     ApiError::conflict(

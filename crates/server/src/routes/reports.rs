@@ -67,13 +67,7 @@ fn wants_html(query: &FormatQuery) -> Result<bool, ApiError> {
     }
 }
 
-async fn store_of(state: &AppState, store: StoreId) -> Result<Store, ApiError> {
-    state
-        .storage
-        .get_store(store)
-        .await?
-        .ok_or_else(|| ApiError::not_found("store not found"))
-}
+use super::catalog::store_of;
 
 /// Names for the categories and people the totals know by id.
 async fn names(

@@ -8,6 +8,17 @@ macro_rules! impl_sql_reports {
         use ::comanda_domain::ShiftId;
         use $crate::{ReportRepo, SalesPosition, ZReport};
 
+        /// The shift `sql` finds by store (`$1`) and `id` (`$2`).
+        async fn one_shift(pool: &::sqlx::Pool<Db>, sql: &'static str, store: StoreId, id: Uuid) -> Result<Option<Shift>> {
+            let row: Option<(String,)> = ::sqlx::query_as(sql)
+                .bind(store.as_uuid())
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(classify)?;
+            row.map(|(text,)| $crate::reports::shift_from_text(&text)).transpose()
+        }
+
         fn shifts_from(rows: Vec<(String,)>) -> Result<Vec<Shift>> {
             rows.iter().map(|(text,)| $crate::reports::shift_from_text(text)).collect()
         }
@@ -99,23 +110,11 @@ macro_rules! impl_sql_reports {
             }
 
             async fn get_shift(&self, store: StoreId, id: ShiftId) -> Result<Option<Shift>> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT document FROM shifts WHERE id = $1 AND store_id = $2")
-                    .bind(id.as_uuid())
-                    .bind(store.as_uuid())
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(classify)?;
-                row.map(|(text,)| $crate::reports::shift_from_text(&text)).transpose()
+                one_shift(self.reader(), "SELECT document FROM shifts WHERE store_id = $1 AND id = $2", store, id.as_uuid()).await
             }
 
             async fn open_shift_of(&self, store: StoreId, device: DeviceId) -> Result<Option<Shift>> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT document FROM shifts WHERE store_id = $1 AND device_id = $2 AND status = 'open'")
-                    .bind(store.as_uuid())
-                    .bind(device.as_uuid())
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(classify)?;
-                row.map(|(text,)| $crate::reports::shift_from_text(&text)).transpose()
+                one_shift(self.reader(), "SELECT document FROM shifts WHERE store_id = $1 AND device_id = $2 AND status = 'open'", store, device.as_uuid()).await
             }
 
             async fn save_shift(&self, shift: &Shift, expected_version: i64) -> Result<Shift> {
