@@ -309,6 +309,39 @@ impl Totals {
     }
 }
 
+/// The stock a logged event moved: a sale takes its lines' quantities out, a refund
+/// puts the refunded quantities back; `reference` names the order in the ledger.
+pub fn stock_moved(
+    kind: &str,
+    payload: &Value,
+    reference: &str,
+    actor: Option<crate::ids::UserId>,
+) -> Vec<crate::catalog::stock::NewMovement> {
+    use crate::catalog::stock::{MovementKind, NewMovement};
+    let (lines, movement, sign) = match kind {
+        "paid" => (&payload["lines"], MovementKind::Sale, -1),
+        "refunded" => (&payload["lines"], MovementKind::Refund, 1),
+        _ => return Vec::new(),
+    };
+    lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|line| {
+            let variant = line["variant_id"].as_str()?.parse().ok()?;
+            let quantity = int(&line["quantity"]);
+            (quantity > 0).then(|| NewMovement {
+                variant_id: variant,
+                kind: movement,
+                quantity: sign * quantity,
+                reason: None,
+                reference: Some(reference.to_owned()),
+                actor,
+            })
+        })
+        .collect()
+}
+
 /// A stored row of totals.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TotalRow {

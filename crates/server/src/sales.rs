@@ -1,5 +1,6 @@
 //! The running sales totals, folded from each store's order log into the current
-//! business day. A follower keeps them close behind the log in the background; anything
+//! business day, and the stock that sales and refunds moved, written to the ledger in
+//! the same transaction. A follower keeps them close behind the log in the background; anything
 //! that must be exact (an X or Z report, a shift's close) first catches up to the log
 //! itself, under the same per-store lock, so a report always counts every committed
 //! sale once and only once. With several instances the totals' position is moved with
@@ -8,7 +9,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use comanda_domain::StoreId;
-use comanda_domain::reports::Totals;
+use comanda_domain::reports::{Totals, stock_moved};
 use comanda_store::{SalesPosition, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,17 +66,27 @@ pub async fn caught_up(
             return Ok((position, guard));
         };
         let mut totals = Totals::default();
+        let mut stock = Vec::new();
         for event in events.iter().filter(|e| COUNTED.contains(&e.kind.as_str())) {
             let payload: serde_json::Value = serde_json::from_str(&event.payload)
                 .map_err(|e| StoreError::Internal(format!("unreadable event payload: {e}")))?;
             totals.fold(&event.kind, &payload, event.at.with_timezone(&tz));
+            let reference = format!("order {}", event.order_id);
+            stock.extend(stock_moved(&event.kind, &payload, &reference, event.actor));
         }
         // `false`: another instance folded this stretch first; read the position again.
         state
             .storage
-            .apply_sales(store, position, last, &totals)
+            .apply_sales(store, position, last, &totals, &stock)
             .await?;
     }
+}
+
+/// Folds the log to its end and lets go: for reads (stock, an X report) that must count
+/// every sale made so far.
+pub async fn up_to_date(state: &AppState, store: StoreId) -> Result<SalesPosition, ApiError> {
+    let (position, _guard) = caught_up(state, store).await?;
+    Ok(position)
 }
 
 /// Keeps every store's totals close behind its log: wakes when a log moves (here or,

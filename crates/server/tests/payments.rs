@@ -14,6 +14,7 @@ on_both_backends!(
     a_retried_payment_is_taken_once,
     bad_payments_are_refused_and_nothing_is_written,
     a_day_of_cash_reconciles_in_the_shift_and_the_z_report,
+    sales_take_stock_out_and_refunds_put_it_back,
 );
 
 /// Store A's API, with a till's set-up.
@@ -770,4 +771,82 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
     }
     let cashier_z = t.call(&terminal, Method::GET, "/reports/x", None).await;
     assert_eq!(cashier_z.status, 403);
+}
+
+async fn sales_take_stock_out_and_refunds_put_it_back(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let owner = &org.owner.token;
+    let gin = t
+        .ok(
+            owner,
+            Method::POST,
+            "/catalog/products",
+            json!({ "name": "Gin", "track_stock": true, "sell_when_out": true,
+                    "variants": [{ "price": brl(9000) }] }),
+        )
+        .await;
+    let variant = gin["variants"][0]["id"].clone();
+    let tonic = t.product("Tônica", 800, None).await;
+    t.ok(
+        owner,
+        Method::POST,
+        "/catalog/stock/movements",
+        json!({ "movements": [{ "variant_id": variant, "kind": "receipt", "quantity": 10 }] }),
+    )
+    .await;
+    let on_hand = || async {
+        let levels = t.call(owner, Method::GET, "/catalog/stock", None).await;
+        levels.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|l| l["variant_id"] == variant))
+            .map(|l| l["on_hand"].clone())
+    };
+    let order = t
+        .sent(&org.cashier.token, &[(&gin["id"], 3), (&tonic, 2)])
+        .await;
+    assert_eq!(on_hand().await, Some(json!(10)), "sent is not sold");
+    let paid = t
+        .pay(
+            &org.cashier.token,
+            &order,
+            json!({ "version": 2, "kind": "cash", "amount": brl(40_000) }),
+        )
+        .await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(on_hand().await, Some(json!(7)));
+    let line = paid["lines"][0]["id"].clone();
+    t.ok(
+        &org.manager.token,
+        Method::POST,
+        &format!("/orders/{}/refunds", id(&order)),
+        json!({ "version": 3, "reason": "garrafa trincada", "lines": [{ "line_id": line, "quantity": 1 }] }),
+    )
+    .await;
+    assert_eq!(on_hand().await, Some(json!(8)));
+    let ledger = t
+        .call(owner, Method::GET, "/catalog/stock/movements", None)
+        .await;
+    let moves: Vec<(String, i64, String)> = ledger.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap_or_default().to_owned(),
+                m["quantity"].as_i64().unwrap_or(0),
+                m["reference"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let reference = format!("order {}", id(&order));
+    assert_eq!(
+        moves,
+        [
+            ("refund".to_owned(), 1, reference.clone()),
+            ("sale".to_owned(), -3, reference),
+            ("receipt".to_owned(), 10, String::new()),
+        ],
+        "only the product that tracks stock is in the ledger"
+    );
 }

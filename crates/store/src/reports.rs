@@ -4,6 +4,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use comanda_domain::catalog::stock::NewMovement;
 use comanda_domain::reports::{TotalRow, Totals};
 use comanda_domain::shifts::Shift;
 use comanda_domain::{DeviceId, ShiftId, StoreId, UserId};
@@ -50,12 +51,15 @@ pub trait ReportRepo: Send + Sync {
     /// Adds `changes` (the events after `from.applied_seq` up to `to_seq`) to the day
     /// `from.day`, and moves the position, in one transaction; `false` (nothing written)
     /// when the position moved meanwhile (another instance got there first).
+    /// Stock sold and given back in that stretch is written to the ledger in the same
+    /// transaction (for products that track stock; never refused, the sale was made).
     async fn apply_sales(
         &self,
         store: StoreId,
         from: SalesPosition,
         to_seq: i64,
         changes: &Totals,
+        stock: &[NewMovement],
     ) -> Result<bool>;
     /// A day's totals.
     async fn sales_totals(&self, store: StoreId, day: i64) -> Result<Vec<TotalRow>>;

@@ -173,8 +173,7 @@ pub async fn x_report(
     auth.require_in(&state, Permission::ReportRead, store)?;
     let html = wants_html(&query)?;
     let shop = store_of(&state, store).await?;
-    let (position, guard) = caught_up(&state, store).await?;
-    drop(guard);
+    let position = crate::sales::up_to_date(&state, store).await?;
     let report = build(&state, store, position).await?;
     let text = to_text(&ReportDocument {
         kind: "x",

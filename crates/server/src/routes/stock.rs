@@ -39,6 +39,8 @@ pub async fn levels(
     let filter = StockFilter {
         low_only: query.low.unwrap_or(false),
     };
+    // Sales reach the ledger from the order log; count every one made so far.
+    crate::sales::up_to_date(&state, store).await?;
     let levels = state
         .storage
         .stock_levels(store, filter, page.cursor()?, page.limit())
@@ -67,6 +69,8 @@ pub async fn ledger(
         after: query.after,
         limit: query.limit,
     };
+    // Sales reach the ledger from the order log; count every one made so far.
+    crate::sales::up_to_date(&state, store).await?;
     let movements = state
         .storage
         .stock_movements(store, variant, page.cursor()?, page.limit())

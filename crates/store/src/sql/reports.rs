@@ -188,7 +188,7 @@ macro_rules! impl_sql_reports {
                 Ok(row.into())
             }
 
-            async fn apply_sales(&self, store: StoreId, from: SalesPosition, to_seq: i64, changes: &Totals) -> Result<bool> {
+            async fn apply_sales(&self, store: StoreId, from: SalesPosition, to_seq: i64, changes: &Totals, stock: &[NewMovement]) -> Result<bool> {
                 let mut tx = begin_write(self.writer()).await?;
                 let moved = ::sqlx::query(
                     "UPDATE sales_positions SET applied_seq = $2 WHERE store_id = $1 AND applied_seq = $3 AND day = $4",
@@ -229,6 +229,13 @@ macro_rules! impl_sql_reports {
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
+                }
+                for m in stock {
+                    if let Some(item) = stocked_if_known(&mut tx, store, m.variant_id).await?
+                        && item.track_stock
+                    {
+                        write_movement(&mut tx, store, m, &item, false).await?;
+                    }
                 }
                 tx.commit().await.map_err(classify)?;
                 Ok(true)

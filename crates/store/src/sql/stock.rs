@@ -17,6 +17,12 @@ macro_rules! impl_sql_stock {
         }
 
         async fn stocked(conn: &mut Conn, store: StoreId, variant: VariantId, field: String) -> Result<Stocked> {
+            stocked_if_known(conn, store, variant)
+                .await?
+                .ok_or_else(|| StoreError::invalid(field, "unknown", "no variant with this id in this store"))
+        }
+
+        async fn stocked_if_known(conn: &mut Conn, store: StoreId, variant: VariantId) -> Result<Option<Stocked>> {
             let row: Option<(Uuid, bool, bool)> = ::sqlx::query_as(
                 "SELECT p.id, p.track_stock, p.sell_when_out FROM product_variants v JOIN products p ON p.id = v.product_id
                  WHERE v.id = $1 AND v.store_id = COALESCE((SELECT source_id FROM catalog_follows WHERE store_id = $2), $2)",
@@ -26,15 +32,20 @@ macro_rules! impl_sql_stock {
             .fetch_optional(&mut *conn)
             .await
             .map_err(classify)?;
-            let (product, track_stock, sell_when_out) =
-                row.ok_or_else(|| StoreError::invalid(field, "unknown", "no variant with this id in this store"))?;
-            Ok(Stocked { product, track_stock, sell_when_out })
+            Ok(row.map(|(product, track_stock, sell_when_out)| Stocked { product, track_stock, sell_when_out }))
         }
 
         /// Appends one movement and moves the on-hand quantity with it. Row locks on the
         /// level (PostgreSQL) or the single writer (SQLite) keep `on_hand_after` exact.
         async fn append_movement(conn: &mut Conn, store: StoreId, m: &NewMovement, index: usize) -> Result<Movement> {
             let item = stocked(conn, store, m.variant_id, format!("movements[{index}].variant_id")).await?;
+            write_movement(conn, store, m, &item, true).await
+        }
+
+        /// Writes a movement of a known variant; with `enforce`, a sale that would take a
+        /// product that may not be sold when out below zero is refused. Sales already
+        /// made (read from the order log) are written whatever the stock says.
+        async fn write_movement(conn: &mut Conn, store: StoreId, m: &NewMovement, item: &Stocked, enforce: bool) -> Result<Movement> {
             let now = clock::now();
             let (on_hand,): (i64,) = ::sqlx::query_as(
                 "INSERT INTO stock_levels (store_id, variant_id, product_id, on_hand, low_threshold, updated_at)
@@ -51,7 +62,7 @@ macro_rules! impl_sql_stock {
             .await
             .map_err(classify)?;
             let selling = matches!(m.kind, MovementKind::Sale | MovementKind::TransferOut);
-            if selling && item.track_stock && !item.sell_when_out && on_hand < 0 {
+            if enforce && selling && item.track_stock && !item.sell_when_out && on_hand < 0 {
                 return Err(StoreError::OutOfStock { variant: m.variant_id, on_hand: on_hand - m.quantity });
             }
             let id = StockMovementId::new();
