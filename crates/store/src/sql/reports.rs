@@ -230,11 +230,15 @@ macro_rules! impl_sql_reports {
                     .await
                     .map_err(classify)?;
                 }
+                // One look at the catalog per variant and batch, not per line sold.
+                let mut known: HashMap<VariantId, Option<Stocked>> = HashMap::new();
                 for m in stock {
-                    if let Some(item) = stocked_if_known(&mut tx, store, m.variant_id).await?
-                        && item.track_stock
-                    {
-                        write_movement(&mut tx, store, m, &item, false).await?;
+                    if !known.contains_key(&m.variant_id) {
+                        let item = stocked_if_known(&mut tx, store, m.variant_id).await?.filter(|i| i.track_stock);
+                        known.insert(m.variant_id, item);
+                    }
+                    if let Some(Some(item)) = known.get(&m.variant_id) {
+                        write_movement(&mut tx, store, m, item, false).await?;
                     }
                 }
                 tx.commit().await.map_err(classify)?;
