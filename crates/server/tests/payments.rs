@@ -548,6 +548,11 @@ async fn bad_payments_are_refused_and_nothing_is_written(db: TestDb) {
             422,
             "card_not_configured",
         ),
+        (
+            json!({ "version": 2, "kind": "cash", "payment_method": "pm_card_visa" }),
+            422,
+            "validation_failed",
+        ),
     ];
     for (body, status, code) in cases {
         let r = t

@@ -4,6 +4,7 @@
 //! first answer and never takes the money twice.
 
 use super::card;
+use super::catalog::store_of;
 use super::orders::{Change, change_as, load};
 use crate::approval::{self, ApprovalInput};
 use crate::auth::extract::Auth;
@@ -24,8 +25,6 @@ use comanda_domain::{
 };
 use comanda_store::IdempotencyClaim;
 use serde::Deserialize;
-
-use super::catalog::store_of;
 
 fn no_shift() -> ApiError {
     ApiError::conflict(
@@ -102,6 +101,14 @@ pub async fn take(
             "one of cash, card, external_card, voucher",
         )
     })?;
+    if body.payment_method.is_some() && kind != TenderKind::Card {
+        return Err(ValidationError::new(
+            "payment_method",
+            "card_only",
+            "a payment method is charged only with kind card",
+        )
+        .into());
+    }
     let currency = store_of(&state, store).await?.currency;
     let amount = match &body.amount {
         Some(input) => Some(input.parse("amount", currency, 1)?.amount),

@@ -3,6 +3,7 @@
 //! totals (caught up to the log first), so they take the same time on the first day and
 //! after a million orders. `?format=html` gives a printable page.
 
+use super::catalog::store_of;
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
@@ -66,8 +67,6 @@ fn wants_html(query: &FormatQuery) -> Result<bool, ApiError> {
         }
     }
 }
-
-use super::catalog::store_of;
 
 /// Names for the categories and people the totals know by id.
 async fn names(
