@@ -195,7 +195,20 @@ struct Words {
     refund: &'static str,
     remaining: &'static str,
     thanks: &'static str,
+    /// Cash, card, card on a terminal, voucher.
     tenders: [&'static str; 4],
+}
+
+impl Words {
+    fn tender(&self, kind: TenderKind) -> &'static str {
+        let [cash, card, external_card, voucher] = self.tenders;
+        match kind {
+            TenderKind::Cash => cash,
+            TenderKind::Card => card,
+            TenderKind::ExternalCard => external_card,
+            TenderKind::Voucher => voucher,
+        }
+    }
 }
 
 fn words(locale: Locale) -> Words {
@@ -317,10 +330,7 @@ impl Receipt {
             row(&mut rows, w.tip, self.tip, "");
         }
         for p in &self.payments {
-            let name = w.tenders[TenderKind::ALL
-                .iter()
-                .position(|k| *k == p.kind)
-                .unwrap_or(0)];
+            let name = w.tender(p.kind);
             row(&mut rows, name, p.tendered, "");
             if p.rounding != 0 {
                 row(&mut rows, w.rounding, p.rounding, "");

@@ -116,12 +116,11 @@ pub async fn charge(
         .ok_or_else(|| StoreError::Internal("the tender was not taken".into()))?;
     let claim = change.key.as_ref().map(|k| &k.0);
     // Without a request key the tender's own id keys the call (a retry is a new tender).
-    let key = processor_key("pi", change.id, claim, &amount.to_string());
-    let key = if claim.is_some() {
-        key
-    } else {
-        format!("{key}-{}", charge.payment_id)
+    let fallback = match claim {
+        Some(_) => amount.to_string(),
+        None => format!("{amount}-{}", charge.payment_id),
     };
+    let key = processor_key("pi", change.id, claim, &fallback);
     let metadata = [
         ("store_id", change.store.to_string()),
         ("order_id", change.id.to_string()),
