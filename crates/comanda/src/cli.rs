@@ -315,6 +315,31 @@ pub struct ServeArgs {
     #[arg(long, env = "COMANDA_STRIPE_API_BASE", value_name = "URL")]
     pub stripe_api_base: Option<String>,
 
+    /// Let webhooks post to loopback and private addresses [default: false, refused]
+    #[arg(long, env = "COMANDA_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
+    /// Attempts per webhook delivery before it is dead-lettered [default: 8]
+    #[arg(long, env = "COMANDA_WEBHOOK_MAX_ATTEMPTS", value_name = "N")]
+    pub webhook_max_attempts: Option<u32>,
+
+    /// Wait after a webhook's first failed attempt, doubled after each next one, in
+    /// milliseconds [default: 5000]
+    #[arg(long, env = "COMANDA_WEBHOOK_BACKOFF_MS", value_name = "MS")]
+    pub webhook_backoff_ms: Option<u64>,
+
+    /// Longest wait between two attempts, in milliseconds [default: 900000]
+    #[arg(long, env = "COMANDA_WEBHOOK_BACKOFF_MAX_MS", value_name = "MS")]
+    pub webhook_backoff_max_ms: Option<u64>,
+
+    /// How long a receiver has to answer one attempt, in milliseconds [default: 10000]
+    #[arg(long, env = "COMANDA_WEBHOOK_TIMEOUT_MS", value_name = "MS")]
+    pub webhook_timeout_ms: Option<u64>,
+
+    /// Webhook delivery workers in this instance [default: 4]
+    #[arg(long, env = "COMANDA_WEBHOOK_WORKERS", value_name = "N")]
+    pub webhook_workers: Option<usize>,
+
     /// Sign-in attempts allowed per client IP [default: 30/60s]
     #[arg(long, env = "COMANDA_LOGIN_RATE_IP", value_name = "N/PERIOD")]
     pub login_rate_ip: Option<String>,

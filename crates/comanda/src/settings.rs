@@ -242,6 +242,7 @@ pub struct ServeSettings {
     pub auth: AuthConfig,
     pub redis_url: Option<Secret>,
     pub stripe: Option<comanda_server::stripe::StripeConfig>,
+    pub webhooks: comanda_server::webhooks::WebhookConfig,
 }
 
 impl ServeSettings {
@@ -274,6 +275,7 @@ impl ServeSettings {
                 .filter(|u| !u.is_empty())
                 .map(Secret::new),
             stripe: stripe_config(args)?,
+            webhooks: webhook_config(args)?,
         })
     }
 }
@@ -302,6 +304,40 @@ fn stripe_config(args: &ServeArgs) -> Result<Option<comanda_server::stripe::Stri
         webhook_secret: present(&args.stripe_webhook_secret).map(Secret::new),
         api_base,
     }))
+}
+
+fn webhook_config(args: &ServeArgs) -> Result<comanda_server::webhooks::WebhookConfig> {
+    let mut config = comanda_server::webhooks::WebhookConfig {
+        allow_private: args.webhook_allow_private,
+        ..Default::default()
+    };
+    if let Some(n) = args.webhook_max_attempts {
+        if !(1..=100).contains(&n) {
+            return Err(anyhow!("COMANDA_WEBHOOK_MAX_ATTEMPTS must be 1 to 100"));
+        }
+        config.retry.max_attempts = n;
+    }
+    if let Some(ms) = args.webhook_backoff_ms {
+        config.retry.base = Duration::from_millis(ms.max(1));
+    }
+    if let Some(ms) = args.webhook_backoff_max_ms {
+        config.retry.cap = Duration::from_millis(ms.max(1));
+    }
+    if config.retry.cap < config.retry.base {
+        return Err(anyhow!(
+            "COMANDA_WEBHOOK_BACKOFF_MAX_MS must not be below COMANDA_WEBHOOK_BACKOFF_MS"
+        ));
+    }
+    if let Some(ms) = args.webhook_timeout_ms {
+        if !(100..=120_000).contains(&ms) {
+            return Err(anyhow!("COMANDA_WEBHOOK_TIMEOUT_MS must be 100 to 120000"));
+        }
+        config.timeout = Duration::from_millis(ms);
+    }
+    if let Some(n) = args.webhook_workers {
+        config.workers = n.clamp(1, 64);
+    }
+    Ok(config)
 }
 
 fn auth_config(args: &ServeArgs, file: &FileConfig) -> Result<AuthConfig> {

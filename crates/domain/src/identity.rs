@@ -165,6 +165,10 @@ pub enum SecurityEventKind {
     /// A manager approved a cashier's action with their PIN on the cashier's terminal.
     ApprovalGranted,
     ApprovalFailed,
+    /// Outbound webhooks send the store's data out: who pointed them where is kept.
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
 }
 
 impl SecurityEventKind {
@@ -198,6 +202,9 @@ impl SecurityEventKind {
             Self::ApiKeyRevoked => "api_key_revoked",
             Self::ApprovalGranted => "approval_granted",
             Self::ApprovalFailed => "approval_failed",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
         }
     }
 }

@@ -130,6 +130,18 @@ id_type!(
     /// A cash session: one terminal's drawer from its float to its count.
     ShiftId
 );
+id_type!(
+    /// An outbound webhook: where a store's events are posted.
+    WebhookId
+);
+id_type!(
+    /// One event's delivery to one webhook, with its attempts.
+    DeliveryId
+);
+id_type!(
+    /// An event of the outbox, as receivers see it (their key for deduplication).
+    OutboxEventId
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,11 +16,12 @@ pub mod stores;
 pub mod tax;
 pub mod users;
 pub mod validation;
+pub mod webhooks;
 
 pub use ids::{
-    ApiKeyId, CategoryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId, OrderId,
-    OrderLineId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId, ShiftId,
-    StockMovementId, StoreId, TableId, TaxRateId, UserId, VariantId,
+    ApiKeyId, CategoryId, DeliveryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId,
+    OrderId, OrderLineId, OutboxEventId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId,
+    ShiftId, StockMovementId, StoreId, TableId, TaxRateId, UserId, VariantId, WebhookId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};

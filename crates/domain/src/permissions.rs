@@ -54,10 +54,13 @@ pub enum Permission {
     ReportRead,
     /// Close the business day (take the Z report).
     DayClose,
+    /// Configure outbound webhooks (where the store's events are sent) and replay their
+    /// deliveries: owners and admins, or an integration's API key.
+    WebhookManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 22] = [
         Permission::StoreRead,
         Permission::StoreCreate,
         Permission::StoreManage,
@@ -79,6 +82,7 @@ impl Permission {
         Permission::ShiftManage,
         Permission::ReportRead,
         Permission::DayClose,
+        Permission::WebhookManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -104,6 +108,7 @@ impl Permission {
             Permission::ShiftManage => "shift_manage",
             Permission::ReportRead => "report_read",
             Permission::DayClose => "day_close",
+            Permission::WebhookManage => "webhook_manage",
         }
     }
 
@@ -280,6 +285,7 @@ mod tests {
                     "shift_manage",
                     "report_read",
                     "day_close",
+                    "webhook_manage",
                 ],
             ),
             (
@@ -306,6 +312,7 @@ mod tests {
                     "shift_manage",
                     "report_read",
                     "day_close",
+                    "webhook_manage",
                 ],
             ),
             (

@@ -34,6 +34,11 @@ struct HttpLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: String,
 }
@@ -55,6 +60,7 @@ pub struct Metrics {
     pool_max: Family<PoolLabels, Gauge>,
     resident_memory: Gauge,
     open_fds: Gauge,
+    webhook_attempts: Family<OutcomeLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -76,6 +82,7 @@ impl Metrics {
         let resident_memory = Gauge::default();
         let open_fds = Gauge::default();
         let start_time = Gauge::<f64, AtomicU64>::default();
+        let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
 
         registry.register(
             "comanda_http_requests",
@@ -128,6 +135,12 @@ impl Metrics {
             start_time.clone(),
         );
 
+        registry.register(
+            "comanda_webhook_attempts",
+            "Webhook delivery attempts, by outcome (delivered, failed: tried again later, dead: given up)",
+            webhook_attempts.clone(),
+        );
+
         build_info
             .get_or_create(&BuildLabels {
                 version: build.version.to_owned(),
@@ -152,7 +165,15 @@ impl Metrics {
             pool_max,
             resident_memory,
             open_fds,
+            webhook_attempts,
         }
+    }
+
+    /// Counts one webhook delivery attempt: `delivered`, `failed` or `dead`.
+    pub fn webhook_attempt(&self, outcome: &'static str) {
+        self.webhook_attempts
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

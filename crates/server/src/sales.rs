@@ -89,8 +89,8 @@ pub async fn up_to_date(state: &AppState, store: StoreId) -> Result<SalesPositio
     Ok(position)
 }
 
-/// Keeps every store's totals close behind its log: wakes when a log moves (here or,
-/// on PostgreSQL, on another instance), and looks for new stores now and then.
+/// Keeps every store's totals and outbox close behind its log: wakes when a log moves
+/// (here or, on PostgreSQL, on another instance), and looks for new stores now and then.
 pub fn follow_logs(state: AppState) {
     tokio::spawn(async move {
         let tail = state.storage.log_tail();
@@ -105,19 +105,32 @@ pub fn follow_logs(state: AppState) {
                 }
                 listed = Some(Instant::now());
             }
+            // Stores whose first order came after the last listing.
+            for store in tail.stores() {
+                seen.entry(store).or_insert(-1);
+            }
             for (store, done) in &mut seen {
                 let head = *tail.store(*store).watch().borrow();
                 if head <= *done {
                     continue;
                 }
-                match caught_up(&state, *store).await {
-                    Ok((position, _)) => *done = position.applied_seq.max(head),
+                let totals = caught_up(&state, *store).await;
+                if let Err(e) = &totals {
+                    tracing::warn!(store = %store, error = %e.message, "sales totals fell behind");
+                }
+                let outbox = crate::outbox::copy_log(&state, *store).await;
+                match &outbox {
+                    Ok(true) => state.outbox_wake.notify_one(),
+                    Ok(false) => {}
                     Err(e) => {
-                        tracing::warn!(store = %store, error = %e.message, "sales totals fell behind")
+                        tracing::warn!(store = %store, error = %e.message, "the outbox fell behind the order log")
                     }
                 }
+                if let (Ok((position, _)), Ok(_)) = (totals, outbox) {
+                    *done = position.applied_seq.max(head);
+                }
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     });
 }

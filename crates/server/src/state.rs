@@ -58,6 +58,9 @@ pub struct Inner {
     signing_key: OnceLock<SigningKey>,
     /// The card processor, when one is configured.
     stripe: OnceLock<crate::stripe::Stripe>,
+    /// Wakes the webhook workers when the outbox grew.
+    pub outbox_wake: tokio::sync::Notify,
+    webhooks: OnceLock<crate::webhooks::WebhookConfig>,
 }
 
 impl AppState {
@@ -68,6 +71,15 @@ impl AppState {
 
     pub fn stripe(&self) -> Option<&crate::stripe::Stripe> {
         self.0.stripe.get()
+    }
+
+    /// Sets how webhooks are delivered (once, at start-up, before the workers start).
+    pub fn set_webhook_config(&self, config: crate::webhooks::WebhookConfig) {
+        let _ = self.0.webhooks.set(config);
+    }
+
+    pub fn webhook_config(&self) -> &crate::webhooks::WebhookConfig {
+        self.0.webhooks.get_or_init(Default::default)
     }
 
     pub fn new(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
@@ -98,6 +110,8 @@ impl AppState {
             sales_ledger: Default::default(),
             signing_key: OnceLock::new(),
             stripe: OnceLock::new(),
+            outbox_wake: tokio::sync::Notify::new(),
+            webhooks: OnceLock::new(),
         }))
     }
 

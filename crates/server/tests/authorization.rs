@@ -644,6 +644,72 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin manager key",
         "store",
     ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/webhooks",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/webhooks",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "PATCH",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "DELETE",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}/secret",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}/deliveries",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/stores/{store_id}/webhooks/{webhook_id}/replay",
+        "owner admin key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/stores/{store_id}/events",
+        "owner admin key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
@@ -760,6 +826,96 @@ impl World {
                 .expect("variant")
                 .to_owned(),
         )
+    }
+
+    /// A webhook with one dead delivery, written as a worker would (no receiver is
+    /// reached); (webhook id, delivery id).
+    async fn fresh_delivery(&self, place: Where) -> (String, String) {
+        use comanda_store::{Delivery, DeliveryStatus, NewOutboxEvent};
+        let store_id = match place {
+            Where::Own => self.org.store_a,
+            Where::Other => self.org.store_b,
+        };
+        // The ones made for earlier rows are done with (a store keeps at most 20).
+        for old in self
+            .org
+            .storage
+            .list_webhooks(store_id)
+            .await
+            .expect("list")
+        {
+            self.org
+                .storage
+                .delete_webhook(store_id, old.id)
+                .await
+                .expect("delete");
+        }
+        let path = format!("/api/v1/stores/{}/webhooks", self.store(place));
+        let body = json!({ "url": "https://example.com/hook", "events": ["*"] });
+        let r = self.as_owner(Method::POST, &path, Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        let webhook: comanda_domain::WebhookId =
+            r.body["id"].as_str().expect("id").parse().expect("uuid");
+        let storage = &self.org.storage;
+        let at = storage
+            .outbox_log_position(store_id)
+            .await
+            .expect("position");
+        let event = NewOutboxEvent {
+            kind: "stock.low".into(),
+            payload: json!({}),
+            at: comanda_domain::clock::now(),
+        };
+        assert!(
+            storage
+                .copy_log_to_outbox(store_id, at, at, &[event])
+                .await
+                .expect("append")
+        );
+        let now = comanda_domain::clock::now();
+        let leased = storage
+            .lease_webhooks(now, now + chrono::Duration::minutes(1), 100)
+            .await
+            .expect("lease");
+        let mut id = None;
+        for lease in leased {
+            let mut done = Vec::new();
+            let mut taken = storage
+                .outbox_head(lease.webhook.store_id)
+                .await
+                .expect("head");
+            if lease.webhook.id == webhook {
+                let event = storage
+                    .outbox_after(store_id, lease.taken_seq, 1)
+                    .await
+                    .expect("event")
+                    .remove(0);
+                let delivery = comanda_domain::DeliveryId::new();
+                id = Some(delivery.to_string());
+                taken = event.seq;
+                done.push(Delivery {
+                    id: delivery,
+                    webhook_id: webhook,
+                    store_id,
+                    seq: event.seq,
+                    event_id: event.id,
+                    kind: event.kind,
+                    status: DeliveryStatus::Dead,
+                    attempts: 1,
+                    next_attempt_at: None,
+                    attempt_log: Vec::new(),
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+            assert!(
+                storage
+                    .finish_lease(lease.webhook.id, lease.token, taken, &done)
+                    .await
+                    .expect("finish")
+            );
+        }
+        (webhook.to_string(), id.expect("the new webhook had work"))
     }
 
     /// A counter order with one pending line, made by the owner; (order id, line id).
@@ -1164,6 +1320,16 @@ impl World {
                 path = path.replace("{number}", &z.body["number"].to_string());
                 None
             }
+            ("POST", "/api/v1/stores/{store_id}/webhooks") => {
+                Some(json!({ "url": "https://example.com/hook", "events": ["order.paid"] }))
+            }
+            (_, t) if t.starts_with("/api/v1/stores/{store_id}/webhooks/{webhook_id}") => {
+                let (webhook, delivery) = self.fresh_delivery(place).await;
+                path = path
+                    .replace("{webhook_id}", &webhook)
+                    .replace("{delivery_id}", &delivery);
+                (method.as_str() == "PATCH").then(|| json!({ "version": 1, "active": false }))
+            }
             ("PUT", "/api/v1/stores/{store_id}/kds/stations/{station}") => {
                 path = path.replace("{station}", &format!("st-{}", self.n()));
                 Some(json!({ "version": 0, "name": "Chapa" }))
@@ -1399,7 +1565,7 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
                     "store_read", "store_manage", "user_read", "device_manage", "audit_read",
                     "catalog_read", "catalog_manage", "product_availability", "stock_manage",
                     "order_read", "order_take", "order_approve", "kitchen_update", "floor_manage",
-                    "payment_take", "shift_manage", "report_read", "day_close",
+                    "payment_take", "shift_manage", "report_read", "day_close", "webhook_manage",
                 ],
                 "store_ids": [org.store_a],
             })),

@@ -25,6 +25,8 @@ mod orders;
 pub use orders::*;
 mod reports;
 pub use reports::*;
+mod outbox;
+pub use outbox::*;
 
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
@@ -84,6 +86,9 @@ macro_rules! conformance_suite {
             concurrent_order_commits_number_and_chain_without_gaps,
             one_open_shift_per_terminal_numbered_and_versioned,
             sales_totals_move_by_compare_and_set_and_days_close_once,
+            outbox_numbers_each_stores_events_and_copies_a_log_stretch_once,
+            webhooks_are_leased_to_one_worker_and_a_lost_lease_writes_nothing,
+            webhooks_change_by_version_and_stay_in_their_store,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

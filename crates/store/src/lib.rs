@@ -18,6 +18,7 @@ pub mod log_tail;
 pub mod migrations;
 pub mod ops;
 pub mod orders;
+pub mod outbox;
 pub mod page;
 pub mod reports;
 pub mod rows;
@@ -47,6 +48,10 @@ pub use orders::{
     CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, OrderWrite, Respond,
     ServiceArea, TableDraft,
 };
+pub use outbox::{
+    Attempt, Delivery, DeliveryStatus, LeasedWebhook, NewOutboxEvent, OutboxEvent, OutboxRepo,
+    Replay, Webhook,
+};
 pub use page::{Limit, Page};
 pub use reports::{ReportRepo, SalesPosition, ZReport};
 pub use sessions::{Rotation, SessionRepo};
@@ -70,6 +75,7 @@ pub trait Storage:
     + IdempotencyRepo
     + OrderRepo
     + ReportRepo
+    + OutboxRepo
 {
 }
 
@@ -89,12 +95,15 @@ impl<T> Storage for T where
         + IdempotencyRepo
         + OrderRepo
         + ReportRepo
+        + OutboxRepo
 {
 }
 
 /// For the shared SQL, expanded in the backend crates.
 #[doc(hidden)]
 pub use futures::future::try_join;
+#[doc(hidden)]
+pub use serde_json;
 #[doc(hidden)]
 pub use tokio;
 

@@ -42,6 +42,11 @@ impl LogTail {
             .clone()
     }
 
+    /// The stores whose log this instance has seen move.
+    pub fn stores(&self) -> Vec<StoreId> {
+        lock(&self.stores).keys().copied().collect()
+    }
+
     /// Events just committed, in log order.
     pub fn append(&self, events: &[LoggedEvent]) {
         let mut i = 0;

@@ -41,6 +41,8 @@ pub async fn run(
         state.set_stripe(stripe);
     }
 
+    state.set_webhook_config(serve.webhooks.clone());
+
     // Start-up (migrations, first-run setup) runs beside the listener so probes can see
     // why the instance is not ready yet; a fatal start-up error stops the server.
     let (fatal_tx, fatal_rx) = oneshot::channel::<StartupError>();
@@ -56,6 +58,9 @@ pub async fn run(
                     tracing::info!(ready_ms, "ready to take orders");
                     comanda_server::idempotency::spawn_purger(state.clone());
                     comanda_server::sales::follow_logs(state.clone());
+                    if let Err(e) = comanda_server::webhooks::start(state.clone()) {
+                        tracing::error!(error = %e, "webhook delivery cannot start");
+                    }
                 }
                 Err(e) => {
                     let _ = fatal_tx.send(e);

@@ -21,6 +21,7 @@ mod stock;
 mod stores;
 mod users;
 mod views;
+mod webhooks;
 
 use crate::error::ApiError;
 use crate::readiness::Phase;
@@ -387,6 +388,33 @@ fn api() -> Api {
             "/stores/{store_id}/catalog/stock/{variant_id}/threshold",
             stock::set_threshold,
         )
+        // Outbound webhooks and the outbox.
+        .get("/stores/{store_id}/webhooks", webhooks::list)
+        .post("/stores/{store_id}/webhooks", webhooks::create)
+        .get("/stores/{store_id}/webhooks/{webhook_id}", webhooks::get)
+        .patch("/stores/{store_id}/webhooks/{webhook_id}", webhooks::update)
+        .delete("/stores/{store_id}/webhooks/{webhook_id}", webhooks::delete)
+        .post(
+            "/stores/{store_id}/webhooks/{webhook_id}/secret",
+            webhooks::roll_secret,
+        )
+        .get(
+            "/stores/{store_id}/webhooks/{webhook_id}/deliveries",
+            webhooks::deliveries,
+        )
+        .get(
+            "/stores/{store_id}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+            webhooks::delivery,
+        )
+        .post(
+            "/stores/{store_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+            webhooks::replay_one,
+        )
+        .post(
+            "/stores/{store_id}/webhooks/{webhook_id}/replay",
+            webhooks::replay_dead,
+        )
+        .get("/stores/{store_id}/events", webhooks::events)
 }
 
 /// Bodies over `limit` are refused: by declared length before any is read, else as

@@ -17,6 +17,7 @@ mod catalog_share;
 mod devices;
 mod idempotency;
 mod orders;
+pub mod outbox;
 mod reports;
 mod sessions;
 mod stock;
@@ -46,6 +47,9 @@ pub trait SqlBackend {
     /// instances, in the same round trip; the notice is delivered when the transaction
     /// commits.
     const MOVE_HEAD: &'static str = crate::group_commit::statements::MOVE_HEAD;
+
+    /// Leases webhooks with work to one worker (see [`outbox::LEASE_WEBHOOKS`]).
+    const LEASE_WEBHOOKS: &'static str = outbox::LEASE_WEBHOOKS;
 
     /// Starts following other instances' log movements, if the backend can.
     fn follow_other_instances(&self, tail: &std::sync::Arc<crate::log_tail::LogTail>) {
@@ -149,6 +153,7 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_idempotency!($storage);
             $crate::impl_sql_orders!($storage);
             $crate::impl_sql_reports!($storage);
+            $crate::impl_sql_outbox!($storage);
         }
     };
 }

@@ -19,6 +19,14 @@ macro_rules! impl_sql_reports {
             row.map(|(text,)| $crate::reports::shift_from_text(&text)).transpose()
         }
 
+        fn shift_event(kind: &str, shift: &Shift) -> Result<NewOutboxEvent> {
+            Ok(NewOutboxEvent {
+                kind: kind.to_owned(),
+                payload: $crate::serde_json::to_value(shift).map_err(|e| StoreError::Internal(e.to_string()))?,
+                at: clock::now(),
+            })
+        }
+
         fn shifts_from(rows: Vec<(String,)>) -> Result<Vec<Shift>> {
             rows.iter().map(|(text,)| $crate::reports::shift_from_text(text)).collect()
         }
@@ -86,6 +94,7 @@ macro_rules! impl_sql_reports {
                         .map_err(classify)?;
                     let mut numbered = shift.clone();
                     numbered.number = last.unwrap_or(0) + 1;
+                    let mut tx = begin_write(self.writer()).await?;
                     let written = ::sqlx::query(
                         "INSERT INTO shifts (id, store_id, number, device_id, status, day, opened_at, version, document)
                          VALUES ($1, $2, $3, $4, 'open', NULL, $5, $6, $7)",
@@ -97,12 +106,16 @@ macro_rules! impl_sql_reports {
                     .bind(numbered.opened_at)
                     .bind(numbered.version)
                     .bind($crate::reports::shift_to_text(&numbered)?)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await
                     .map_err(missing_store);
                     attempts += 1;
                     match written {
-                        Ok(_) => return Ok(numbered),
+                        Ok(_) => {
+                            append_outbox(&mut tx, numbered.store_id, &[shift_event("shift.opened", &numbered)?]).await?;
+                            tx.commit().await.map_err(classify)?;
+                            return Ok(numbered);
+                        }
                         Err(StoreError::Conflict { field: "number", .. }) if attempts < 5 => continue,
                         Err(e) => return Err(e),
                     }
@@ -122,6 +135,7 @@ macro_rules! impl_sql_reports {
                     ::comanda_domain::shifts::ShiftStatus::Open => "open",
                     ::comanda_domain::shifts::ShiftStatus::Closed => "closed",
                 };
+                let mut tx = begin_write(self.writer()).await?;
                 let written = ::sqlx::query(
                     "UPDATE shifts SET status = $3, day = $4, version = $5, document = $6
                      WHERE id = $1 AND store_id = $2 AND version = $7",
@@ -133,13 +147,18 @@ macro_rules! impl_sql_reports {
                 .bind(shift.version)
                 .bind($crate::reports::shift_to_text(shift)?)
                 .bind(expected_version)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await
                 .map_err(classify)?
                 .rows_affected();
                 if written == 1 {
+                    if shift.status == ::comanda_domain::shifts::ShiftStatus::Closed {
+                        append_outbox(&mut tx, shift.store_id, &[shift_event("shift.closed", shift)?]).await?;
+                    }
+                    tx.commit().await.map_err(classify)?;
                     return Ok(shift.clone());
                 }
+                drop(tx);
                 match self.get_shift(shift.store_id, shift.id).await? {
                     Some(current) => Err(StoreError::VersionMismatch { entity: "shift", current: current.version }),
                     None => Err(StoreError::NotFound { entity: "shift" }),
@@ -232,15 +251,17 @@ macro_rules! impl_sql_reports {
                 }
                 // One look at the catalog per variant and batch, not per line sold.
                 let mut known: HashMap<VariantId, Option<Stocked>> = HashMap::new();
+                let mut moved = Vec::new();
                 for m in stock {
                     if !known.contains_key(&m.variant_id) {
                         let item = stocked_if_known(&mut tx, store, m.variant_id).await?.filter(|i| i.track_stock);
                         known.insert(m.variant_id, item);
                     }
                     if let Some(Some(item)) = known.get(&m.variant_id) {
-                        write_movement(&mut tx, store, m, item, false).await?;
+                        moved.push(write_movement(&mut tx, store, m, item, false).await?);
                     }
                 }
+                note_low_stock(&mut tx, store, &moved).await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
             }
@@ -308,6 +329,19 @@ macro_rules! impl_sql_reports {
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
+                let report: $crate::serde_json::Value = $crate::serde_json::from_str(document).unwrap_or($crate::serde_json::Value::Null);
+                let closed = NewOutboxEvent {
+                    kind: "day.closed".to_owned(),
+                    payload: $crate::serde_json::json!({
+                        "number": at.day,
+                        "opened_at": at.day_opened_at,
+                        "closed_at": closed_at,
+                        "closed_by": closed_by,
+                        "report": report,
+                    }),
+                    at: closed_at,
+                };
+                append_outbox(&mut tx, store, &[closed]).await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
             }

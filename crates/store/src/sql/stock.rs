@@ -95,6 +95,7 @@ macro_rules! impl_sql_stock {
                 for (i, m) in movements.iter().enumerate() {
                     recorded.push(append_movement(&mut tx, store, m, i).await?);
                 }
+                note_low_stock(&mut tx, store, &recorded).await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(recorded)
             }
@@ -138,6 +139,9 @@ macro_rules! impl_sql_stock {
                     let into = NewMovement { variant_id: VariantId::from_uuid(target), kind: MovementKind::TransferIn, quantity: line.quantity, ..out };
                     incoming.push(append_movement(&mut tx, transfer.to, &into, i).await?);
                 }
+                // The sending store's head first, then nothing else: the receiving
+                // store's stock only went up.
+                note_low_stock(&mut tx, transfer.from, &outgoing).await?;
                 tx.commit().await.map_err(classify)?;
                 outgoing.extend(incoming);
                 Ok(outgoing)

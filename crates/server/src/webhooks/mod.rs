@@ -1,0 +1,69 @@
+//! Outbound webhooks: workers that lease a webhook, post its outbox events in order
+//! (signed, one attempt each, backing off and finally dead-lettering a receiver that
+//! keeps failing), and record what happened. Nothing here runs on a request's path: a
+//! sale is committed whether or not any receiver is up.
+
+mod sender;
+mod worker;
+
+use crate::state::AppState;
+use comanda_domain::webhooks::RetryPolicy;
+use std::time::Duration;
+
+pub use sender::Sender;
+
+/// How webhooks are delivered; `COMANDA_WEBHOOK_*` settings.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// Whether receivers on loopback or private networks are allowed (off by default:
+    /// see `comanda_domain::webhooks::forbidden_address`).
+    pub allow_private: bool,
+    pub retry: RetryPolicy,
+    /// How long one attempt may take, answer included.
+    pub timeout: Duration,
+    /// Workers per instance; each delivers to one webhook at a time.
+    pub workers: usize,
+    /// How often idle workers look for due retries and other instances' events.
+    pub poll: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(10),
+            workers: 4,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// Sending stops starting new attempts after this long in one lease...
+    fn budget(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
+    /// ...so a lease outlives its worker's last attempt by a wide margin, and no other
+    /// worker takes the webhook while an attempt may still be under way.
+    fn lease(&self) -> Duration {
+        (self.budget() + self.timeout * 2).max(Duration::from_secs(60))
+    }
+}
+
+/// A new signing secret, shown once to whoever creates or rolls the webhook.
+pub fn new_secret() -> String {
+    let bytes = crate::auth::tokens::random_bytes::<32>();
+    format!("whsec_{}", data_encoding::BASE64URL_NOPAD.encode(&bytes))
+}
+
+/// Starts this instance's delivery workers.
+pub fn start(state: AppState) -> Result<(), String> {
+    let config = state.webhook_config().clone();
+    let sender = Sender::new(&config)?;
+    for _ in 0..config.workers.max(1) {
+        tokio::spawn(worker::run(state.clone(), config.clone(), sender.clone()));
+    }
+    Ok(())
+}
