@@ -189,6 +189,27 @@ pub enum BenchCommand {
     Kds(BenchKdsArgs),
     /// End of day on a big store: X and Z reports over N paid orders
     Zreport(BenchZreportArgs),
+    /// Webhook delivery: a backlog of outbox events drained to a local receiver
+    Outbox(BenchOutboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchOutboxArgs {
+    /// Events in the backlog
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+
+    /// Webhooks, each receiving every event
+    #[arg(long, default_value_t = 1)]
+    pub webhooks: usize,
+
+    /// Delivery workers
+    #[arg(long, default_value_t = 4)]
+    pub workers: usize,
+
+    /// Give up after this long
+    #[arg(long, default_value_t = 600)]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +252,11 @@ pub struct BenchOrdersArgs {
     /// which measures the ceiling; latency is then mostly waiting in line)
     #[arg(long, default_value_t = 0)]
     pub rate: u32,
+
+    /// Outbox events waiting for a webhook when the load starts, delivered to a local
+    /// receiver meanwhile with the orders' own events (0: no webhooks)
+    #[arg(long, default_value_t = 0)]
+    pub webhook_backlog: usize,
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             | cli::BenchCommand::Catalog(_)
             | cli::BenchCommand::Orders(_)
             | cli::BenchCommand::Kds(_)
-            | cli::BenchCommand::Zreport(_),
+            | cli::BenchCommand::Zreport(_)
+            | cli::BenchCommand::Outbox(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -87,6 +88,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Zreport(args)), _) => {
                 commands::bench_zreport::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Outbox(args)), _) => {
+                commands::bench_outbox::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

@@ -8,6 +8,7 @@ pub mod catalog_csv;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod https_client;
 pub mod idempotency;
 pub mod kitchen_messages;
 pub mod menu;

@@ -6,7 +6,6 @@
 
 use comanda_domain::{Currency, Secret};
 use serde::Deserialize;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
@@ -21,12 +20,10 @@ pub struct StripeConfig {
     pub api_base: String,
 }
 
-type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-
 #[derive(Clone)]
 pub struct Stripe {
     config: StripeConfig,
-    client: hyper_util::client::legacy::Client<Https, http_body_util::Full<bytes::Bytes>>,
+    client: crate::https_client::HttpsClient<hyper_util::client::legacy::connect::dns::GaiResolver>,
 }
 
 /// A PaymentIntent as far as a till cares.
@@ -92,27 +89,8 @@ pub fn stripe_amount(amount: i64, currency: Currency) -> i64 {
 
 impl Stripe {
     pub fn new(config: StripeConfig) -> Result<Self, String> {
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        })
-        .with_no_client_auth();
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        http.set_connect_timeout(Some(Duration::from_secs(5)));
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(https);
+        let http = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = crate::https_client::client(http, Duration::from_secs(5))?;
         Ok(Self { config, client })
     }
 

@@ -80,16 +80,8 @@ impl comanda_store::sql::SqlBackend for PgStorage {
     /// Several instances lease at once: `SKIP LOCKED` passes over the webhooks another
     /// instance is leasing right now instead of waiting for them (and the lease itself
     /// keeps them apart afterwards).
-    const LEASE_WEBHOOKS: &'static str = "UPDATE webhooks SET lease_token = $1, lease_until = $2
-         WHERE id IN (
-             SELECT w.id FROM webhooks w
-             WHERE w.active AND (w.lease_until IS NULL OR w.lease_until < $3)
-               AND (w.retry_at <= $3
-                    OR (w.retry_at IS NULL AND w.taken_seq < (SELECT h.seq FROM outbox_heads h WHERE h.store_id = w.store_id)))
-             ORDER BY w.updated_at
-             LIMIT $4
-             FOR UPDATE SKIP LOCKED)
-         RETURNING id, store_id, url, secret, events, description, active, version, created_by, created_at, updated_at, taken_seq, retry_at, lease_token";
+    const LEASE_WEBHOOKS: &'static str =
+        comanda_store::lease_webhooks_sql!("FOR UPDATE SKIP LOCKED");
 
     const MOVE_HEAD: &'static str = "WITH moved AS (
             UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1

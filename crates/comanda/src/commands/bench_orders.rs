@@ -4,6 +4,7 @@
 //! router on a local port. Reports throughput, latency percentiles, errors and memory.
 
 use super::bench_env::{self, percentile};
+use super::bench_outbox;
 use crate::cli::BenchOrdersArgs;
 use crate::settings::Settings;
 use anyhow::{Result, anyhow};
@@ -74,7 +75,18 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
             "notes": "sem cebola",
         }));
     }
-    let (_state, addr) = bench_env::serve(storage.clone()).await?;
+    let drain = if args.webhook_backlog > 0 {
+        let (base, receiver) = bench_outbox::receiver().await?;
+        bench_outbox::subscribe(&*storage, store.id, &base, 1).await?;
+        bench_outbox::fill(&*storage, store.id, args.webhook_backlog).await?;
+        Some(receiver)
+    } else {
+        None
+    };
+    let (state, addr) = bench_env::serve(storage.clone()).await?;
+    if drain.is_some() {
+        bench_outbox::start_delivery(&state, 4)?;
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients as usize)
         .build()?;
@@ -173,6 +185,13 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
         percentile(&all.latencies_ms, 1.0)
     );
     println!("| errors (non-2xx or failed requests) | {} |", all.errors);
+    if let Some(receiver) = &drain {
+        println!(
+            "| webhook deliveries during the run (backlog {} + the orders' events) | {} |",
+            args.webhook_backlog,
+            receiver.distinct()
+        );
+    }
     println!(
         "| peak RSS of the process (server and clients) | {:.0} MiB |",
         peak_rss as f64 / 1024.0

@@ -5,6 +5,7 @@ pub mod bench_catalog;
 pub mod bench_env;
 pub mod bench_kds;
 pub mod bench_orders;
+pub mod bench_outbox;
 pub mod bench_zreport;
 pub mod catalog;
 pub mod migrate;

@@ -8,7 +8,6 @@ use bytes::Bytes;
 use comanda_domain::webhooks::forbidden_address;
 use http::header::{CONTENT_TYPE, USER_AGENT};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use std::future::Future;
@@ -58,8 +57,6 @@ impl tower::Service<Name> for GuardedResolver {
     }
 }
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
-
 /// What a receiver said.
 #[derive(Debug)]
 pub struct Answer {
@@ -70,7 +67,7 @@ pub struct Answer {
 
 #[derive(Clone)]
 pub struct Sender {
-    client: Client<Https, Full<Bytes>>,
+    client: crate::https_client::HttpsClient<GuardedResolver>,
     allow_private: bool,
     timeout: Duration,
     user_agent: Arc<str>,
@@ -78,29 +75,10 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(config: &WebhookConfig) -> Result<Self, String> {
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        })
-        .with_no_client_auth();
-        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+        let http = HttpConnector::new_with_resolver(GuardedResolver {
             allow_private: config.allow_private,
         });
-        http.set_connect_timeout(Some(config.timeout.min(Duration::from_secs(5))));
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+        let client = crate::https_client::client(http, config.timeout.min(Duration::from_secs(5)))?;
         Ok(Self {
             client,
             allow_private: config.allow_private,

@@ -74,7 +74,7 @@ async fn retry_pending(
     started: Instant,
 ) -> Outcome {
     let mut done = Vec::new();
-    for (mut delivery, event) in state
+    for (delivery, event) in state
         .storage
         .pending_deliveries(leased.webhook.id, BATCH)
         .await?
@@ -82,10 +82,11 @@ async fn retry_pending(
         if delivery.next_attempt_at.is_some_and(|at| at > clock::now()) {
             break;
         }
-        attempt(state, config, sender, leased, &mut delivery, &event).await;
-        let held = delivery.status == DeliveryStatus::Pending;
-        done.push(delivery);
-        if held || started.elapsed() > config.budget() {
+        if !attempt_in_turn(
+            state, config, sender, leased, delivery, &event, &mut done, started,
+        )
+        .await
+        {
             break;
         }
     }
@@ -113,7 +114,7 @@ async fn send_next(
             continue;
         }
         let now = clock::now();
-        let mut delivery = Delivery {
+        let delivery = Delivery {
             id: DeliveryId::new(),
             webhook_id: webhook.id,
             store_id: webhook.store_id,
@@ -127,14 +128,34 @@ async fn send_next(
             created_at: now,
             updated_at: now,
         };
-        attempt(state, config, sender, leased, &mut delivery, &event).await;
-        let held = delivery.status == DeliveryStatus::Pending;
-        done.push(delivery);
-        if held || started.elapsed() > config.budget() {
+        if !attempt_in_turn(
+            state, config, sender, leased, delivery, &event, &mut done, started,
+        )
+        .await
+        {
             break;
         }
     }
     Ok((taken, done))
+}
+
+/// Attempts `delivery` and keeps it; whether the next one may go: not while this one
+/// is still pending (order), nor once the lease's time budget is spent.
+#[allow(clippy::too_many_arguments)]
+async fn attempt_in_turn(
+    state: &AppState,
+    config: &WebhookConfig,
+    sender: &Sender,
+    leased: &LeasedWebhook,
+    mut delivery: Delivery,
+    event: &OutboxEvent,
+    done: &mut Vec<Delivery>,
+    started: Instant,
+) -> bool {
+    attempt(state, config, sender, leased, &mut delivery, event).await;
+    let held = delivery.status == DeliveryStatus::Pending;
+    done.push(delivery);
+    !held && started.elapsed() <= config.budget()
 }
 
 /// What receivers get: the event's id (their key for deduplication), type, store,

@@ -1,15 +1,28 @@
-/// The webhook lease query without row locks: SQLite's single writer already keeps two
-/// workers apart. PostgreSQL's adds `FOR UPDATE SKIP LOCKED` (see `SqlBackend`).
-/// `$1` token, `$2` lease until, `$3` now, `$4` limit.
-pub const LEASE_WEBHOOKS: &str = "UPDATE webhooks SET lease_token = $1, lease_until = $2
-     WHERE id IN (
-         SELECT w.id FROM webhooks w
-         WHERE w.active AND (w.lease_until IS NULL OR w.lease_until < $3)
-           AND (w.retry_at <= $3
-                OR (w.retry_at IS NULL AND w.taken_seq < (SELECT h.seq FROM outbox_heads h WHERE h.store_id = w.store_id)))
-         ORDER BY w.updated_at
-         LIMIT $4)
-     RETURNING id, store_id, url, secret, events, description, active, version, created_by, created_at, updated_at, taken_seq, retry_at, lease_token";
+/// The webhook lease query, with `$lock` after the choice of rows: nothing on SQLite,
+/// whose single writer already keeps two workers apart, `FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL (see `SqlBackend::LEASE_WEBHOOKS`). `$1` token, `$2` lease until, `$3`
+/// now, `$4` limit.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! lease_webhooks_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE webhooks SET lease_token = $1, lease_until = $2
+             WHERE id IN (
+                 SELECT w.id FROM webhooks w
+                 WHERE w.active AND (w.lease_until IS NULL OR w.lease_until < $3)
+                   AND (w.retry_at <= $3
+                        OR (w.retry_at IS NULL AND w.taken_seq < (SELECT h.seq FROM outbox_heads h WHERE h.store_id = w.store_id)))
+                 ORDER BY w.updated_at
+                 LIMIT $4 ",
+            $lock,
+            ")
+             RETURNING id, store_id, url, secret, events, description, active, version, created_by, created_at, updated_at, taken_seq, retry_at, lease_token"
+        )
+    };
+}
+
+pub const LEASE_WEBHOOKS: &str = lease_webhooks_sql!("");
 
 /// `OutboxRepo`; expanded inside [`impl_sql_repos!`](crate::impl_sql_repos).
 #[doc(hidden)]
