@@ -362,6 +362,10 @@ pub struct ServeArgs {
     #[arg(long, env = "COMANDA_WEBHOOK_TIMEOUT_MS", value_name = "MS")]
     pub webhook_timeout_ms: Option<u64>,
 
+    /// Days finished webhook deliveries and delivered outbox events are kept [default: 30]
+    #[arg(long, env = "COMANDA_OUTBOX_RETENTION_DAYS", value_name = "DAYS")]
+    pub outbox_retention_days: Option<u32>,
+
     /// Webhook delivery workers in this instance [default: 4]
     #[arg(long, env = "COMANDA_WEBHOOK_WORKERS", value_name = "N")]
     pub webhook_workers: Option<usize>,

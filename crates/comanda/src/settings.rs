@@ -334,6 +334,12 @@ fn webhook_config(args: &ServeArgs) -> Result<comanda_server::webhooks::WebhookC
         }
         config.timeout = Duration::from_millis(ms);
     }
+    if let Some(days) = args.outbox_retention_days {
+        if !(1..=3650).contains(&days) {
+            return Err(anyhow!("COMANDA_OUTBOX_RETENTION_DAYS must be 1 to 3650"));
+        }
+        config.retention = Duration::from_secs(u64::from(days) * 24 * 3600);
+    }
     if let Some(n) = args.webhook_workers {
         config.workers = n.clamp(1, 64);
     }

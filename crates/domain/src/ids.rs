@@ -131,6 +131,14 @@ id_type!(
     ShiftId
 );
 id_type!(
+    /// A caterer or a client company of catering contracts.
+    CompanyId
+);
+id_type!(
+    /// A catering contract between a caterer and a client.
+    ContractId
+);
+id_type!(
     /// An outbound webhook: where a store's events are posted.
     WebhookId
 );

@@ -2,6 +2,7 @@
 //! every backend and front end.
 
 pub mod catalog;
+pub mod catering;
 pub mod identity;
 pub mod ids;
 pub mod locale;
@@ -19,9 +20,10 @@ pub mod validation;
 pub mod webhooks;
 
 pub use ids::{
-    ApiKeyId, CategoryId, DeliveryId, DeviceId, EventId, ModifierGroupId, ModifierOptionId,
-    OrderId, OrderLineId, OutboxEventId, PaymentId, ProductId, RefundId, ServiceAreaId, SessionId,
-    ShiftId, StockMovementId, StoreId, TableId, TaxRateId, UserId, VariantId, WebhookId,
+    ApiKeyId, CategoryId, CompanyId, ContractId, DeliveryId, DeviceId, EventId, ModifierGroupId,
+    ModifierOptionId, OrderId, OrderLineId, OutboxEventId, PaymentId, ProductId, RefundId,
+    ServiceAreaId, SessionId, ShiftId, StockMovementId, StoreId, TableId, TaxRateId, UserId,
+    VariantId, WebhookId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};

@@ -127,6 +127,7 @@ fn quick(max_attempts: u32) -> WebhookConfig {
         timeout: Duration::from_millis(200),
         workers: 2,
         poll: Duration::from_millis(20),
+        ..WebhookConfig::default()
     }
 }
 

@@ -27,6 +27,8 @@ mod reports;
 pub use reports::*;
 mod outbox;
 pub use outbox::*;
+mod catering;
+pub use catering::*;
 
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
@@ -89,6 +91,8 @@ macro_rules! conformance_suite {
             outbox_numbers_each_stores_events_and_copies_a_log_stretch_once,
             webhooks_are_leased_to_one_worker_and_a_lost_lease_writes_nothing,
             webhooks_change_by_version_and_stay_in_their_store,
+            pruning_keeps_what_a_webhook_still_needs,
+            contracts_and_service_days_round_trip_with_versions,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod catalog_rows;
 pub mod catalog_share;
+pub mod catering;
 pub mod devices;
 pub mod error;
 #[doc(hidden)]
@@ -36,6 +37,7 @@ pub use catalog::{
     StockRepo, Transfer, TransferLine,
 };
 pub use catalog_share::CatalogShareRepo;
+pub use catering::CateringRepo;
 pub use devices::{ApiKeyRepo, DeviceRepo};
 pub use error::StoreError;
 pub use idempotency::{ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};
@@ -76,6 +78,7 @@ pub trait Storage:
     + OrderRepo
     + ReportRepo
     + OutboxRepo
+    + CateringRepo
 {
 }
 
@@ -96,6 +99,7 @@ impl<T> Storage for T where
         + OrderRepo
         + ReportRepo
         + OutboxRepo
+        + CateringRepo
 {
 }
 

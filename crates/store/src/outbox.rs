@@ -185,6 +185,11 @@ pub trait OutboxRepo: Send + Sync {
         deliveries: &[Delivery],
     ) -> Result<bool>;
 
+    /// Forgets what is no longer needed, in batches: finished deliveries last changed
+    /// before `before`, and outbox events made before it that every webhook of their
+    /// store has taken and no pending delivery needs; how many of each.
+    async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<(u64, u64)>;
+
     /// A webhook's deliveries, newest first, before `before_seq`.
     async fn list_deliveries(
         &self,

@@ -25,6 +25,9 @@ pub struct WebhookConfig {
     pub workers: usize,
     /// How often idle workers look for due retries and other instances' events.
     pub poll: Duration,
+    /// How long delivered and dead deliveries, and events every webhook has taken, are
+    /// kept (the polling feed's reach back, too).
+    pub retention: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -35,6 +38,7 @@ impl Default for WebhookConfig {
             timeout: Duration::from_secs(10),
             workers: 4,
             poll: Duration::from_secs(1),
+            retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -58,12 +62,32 @@ pub fn new_secret() -> String {
     format!("whsec_{}", data_encoding::BASE64URL_NOPAD.encode(&bytes))
 }
 
-/// Starts this instance's delivery workers.
+/// Starts this instance's delivery workers, and the hourly prune of what is past
+/// retention.
 pub fn start(state: AppState) -> Result<(), String> {
     let config = state.webhook_config().clone();
     let sender = Sender::new(&config)?;
     for _ in 0..config.workers.max(1) {
         tokio::spawn(worker::run(state.clone(), config.clone(), sender.clone()));
     }
+    tokio::spawn(prune_hourly(state, config.retention));
     Ok(())
+}
+
+async fn prune_hourly(state: AppState, retention: Duration) {
+    let keep = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(30));
+    loop {
+        match state
+            .storage
+            .prune_outbox(comanda_domain::clock::now() - keep)
+            .await
+        {
+            Ok((0, 0)) => {}
+            Ok((deliveries, events)) => {
+                tracing::info!(deliveries, events, "pruned the outbox past retention")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot prune the outbox"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }

@@ -300,3 +300,91 @@ pub async fn webhooks_change_by_version_and_stay_in_their_store(db: Arc<dyn Stor
             .is_empty()
     );
 }
+
+pub async fn pruning_keeps_what_a_webhook_still_needs(db: Arc<dyn Storage>) {
+    let store = db.create_store(&new_store("poda")).await.expect("store");
+    let quiet = db.create_store(&new_store("poda-b")).await.expect("store");
+    let old = clock::now() - Duration::days(40);
+    let aged = |kind: &str| NewOutboxEvent {
+        at: old,
+        ..event(kind)
+    };
+    let three = [aged("order.opened"), aged("order.sent"), aged("order.paid")];
+    assert!(
+        db.copy_log_to_outbox(store.id, 0, 0, &three)
+            .await
+            .expect("copy")
+    );
+    let hook = db
+        .create_webhook(&webhook(store.id), "whsec_p")
+        .await
+        .expect("create");
+    let two = [aged("order.closed"), aged("order.opened")];
+    assert!(
+        db.copy_log_to_outbox(store.id, 0, 0, &two)
+            .await
+            .expect("copy")
+    );
+    assert!(
+        db.copy_log_to_outbox(quiet.id, 0, 0, &[aged("stock.low"), event("stock.low")])
+            .await
+            .expect("copy")
+    );
+
+    let cutoff = clock::now() - Duration::days(30);
+    assert_eq!(db.prune_outbox(cutoff).await.expect("prune"), (0, 4));
+    let left: Vec<i64> = db
+        .outbox_after(store.id, 0, 10)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, [4, 5], "the webhook has not taken 4 and 5 yet");
+    assert_eq!(
+        db.outbox_after(quiet.id, 0, 10)
+            .await
+            .expect("events")
+            .len(),
+        1,
+        "recent events stay"
+    );
+
+    let now = clock::now();
+    let lease = db
+        .lease_webhooks(now, now + Duration::seconds(60), 10)
+        .await
+        .expect("lease")
+        .remove(0);
+    let events = db.outbox_after(store.id, 3, 10).await.expect("events");
+    let mut delivered = delivery(&hook, &events[0], DeliveryStatus::Delivered, None);
+    delivered.updated_at = old;
+    let mut waiting = delivery(
+        &hook,
+        &events[1],
+        DeliveryStatus::Pending,
+        Some(Duration::seconds(60)),
+    );
+    waiting.updated_at = old;
+    assert!(
+        db.finish_lease(hook.id, lease.token, 5, &[delivered, waiting])
+            .await
+            .expect("finish")
+    );
+    assert_eq!(db.prune_outbox(cutoff).await.expect("prune"), (1, 1));
+    let left: Vec<i64> = db
+        .outbox_after(store.id, 0, 10)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, [5], "a pending delivery keeps its event");
+    assert_eq!(
+        db.pending_deliveries(hook.id, 10)
+            .await
+            .expect("pending")
+            .len(),
+        1
+    );
+}

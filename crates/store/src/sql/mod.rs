@@ -14,6 +14,7 @@ mod audit;
 mod catalog;
 mod catalog_import;
 mod catalog_share;
+mod catering;
 mod devices;
 mod idempotency;
 mod orders;
@@ -154,6 +155,7 @@ macro_rules! impl_sql_repos {
             $crate::impl_sql_orders!($storage);
             $crate::impl_sql_reports!($storage);
             $crate::impl_sql_outbox!($storage);
+            $crate::impl_sql_catering!($storage);
         }
     };
 }

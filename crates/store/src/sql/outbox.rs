@@ -107,6 +107,26 @@ macro_rules! impl_sql_outbox {
             append_outbox(conn, store, &low).await
         }
 
+        /// Runs `sql` (`$1` the time, `$2` the batch size) until a batch deletes less than
+        /// a full one: small batches, as on SQLite every one holds the single writer.
+        async fn delete_in_batches(pool: &::sqlx::Pool<Db>, sql: &'static str, before: ::chrono::DateTime<::chrono::Utc>) -> Result<u64> {
+            const BATCH: i64 = 5_000;
+            let mut removed = 0;
+            loop {
+                let n = ::sqlx::query(sql)
+                    .bind(before)
+                    .bind(BATCH)
+                    .execute(pool)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                removed += n;
+                if n < BATCH as u64 {
+                    return Ok(removed);
+                }
+            }
+        }
+
         #[derive(::sqlx::FromRow)]
         struct OutboxRow {
             store_id: Uuid,
@@ -517,6 +537,29 @@ macro_rules! impl_sql_outbox {
                 .map_err(classify)?;
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
+            }
+
+            async fn prune_outbox(&self, before: ::chrono::DateTime<::chrono::Utc>) -> Result<(u64, u64)> {
+                let deliveries = delete_in_batches(
+                    self.writer(),
+                    "DELETE FROM webhook_deliveries WHERE id IN (
+                         SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT $2)",
+                    before,
+                )
+                .await?;
+                let events = delete_in_batches(
+                    self.writer(),
+                    "DELETE FROM outbox_events WHERE id IN (
+                         SELECT e.id FROM outbox_events e
+                         WHERE e.created_at < $1
+                           AND e.seq <= COALESCE((SELECT MIN(w.taken_seq) FROM webhooks w WHERE w.store_id = e.store_id), e.seq)
+                           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                                           WHERE d.store_id = e.store_id AND d.seq = e.seq AND d.status = 'pending')
+                         LIMIT $2)",
+                    before,
+                )
+                .await?;
+                Ok((deliveries, events))
             }
 
             async fn list_deliveries(&self, store: StoreId, id: WebhookId, status: Option<DeliveryStatus>, before_seq: Option<i64>, limit: i64) -> Result<Vec<Delivery>> {

@@ -1,0 +1,62 @@
+//! Catering: companies, contracts and their service days. A service day's change and
+//! the outbox event it produces are written in one transaction.
+
+use crate::{NewOutboxEvent, Result};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use comanda_domain::catering::{Company, CompanyKind, Contract, ServiceDay};
+use comanda_domain::{CompanyId, ContractId};
+
+#[async_trait]
+pub trait CateringRepo: Send + Sync {
+    async fn create_company(&self, company: &Company) -> Result<Company>;
+    async fn get_company(&self, id: CompanyId) -> Result<Option<Company>>;
+    /// Companies by name, of one kind or both, at most `limit`.
+    async fn list_companies(&self, kind: Option<CompanyKind>, limit: i64) -> Result<Vec<Company>>;
+
+    /// `MissingReference` when a company or the store does not exist.
+    async fn create_contract(&self, contract: &Contract) -> Result<Contract>;
+    async fn get_contract(&self, id: ContractId) -> Result<Option<Contract>>;
+    /// The contracts a company is party to (as caterer or client), newest first.
+    async fn contracts_of(&self, company: CompanyId, limit: i64) -> Result<Vec<Contract>>;
+    /// Replaces a contract read at `expected_version`; `VersionMismatch` if stale.
+    async fn save_contract(&self, contract: &Contract, expected_version: i64) -> Result<Contract>;
+
+    /// Adds the days not already there; how many were added.
+    async fn add_service_days(&self, contract: ContractId, days: &[ServiceDay]) -> Result<u64>;
+    /// The days from `from` to `to`, both included, by date.
+    async fn service_days(
+        &self,
+        contract: ContractId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ServiceDay>>;
+    /// Replaces a day read at `expected_version` (the day carries its new version) and
+    /// appends `event` to the kitchen store's outbox, in one transaction.
+    async fn save_service_day(
+        &self,
+        contract: &Contract,
+        day: &ServiceDay,
+        expected_version: i64,
+        event: Option<&NewOutboxEvent>,
+    ) -> Result<ServiceDay>;
+}
+
+#[doc(hidden)]
+pub fn from_text<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::StoreError::Internal(format!("unreadable {what}: {e}")))
+}
+
+#[doc(hidden)]
+pub fn to_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| crate::StoreError::Internal(e.to_string()))
+}
+
+#[doc(hidden)]
+pub fn documents<T: serde::de::DeserializeOwned>(
+    what: &str,
+    rows: Vec<(String,)>,
+) -> Result<Vec<T>> {
+    rows.iter().map(|(text,)| from_text(what, text)).collect()
+}
