@@ -92,6 +92,7 @@ macro_rules! conformance_suite {
             webhooks_are_leased_to_one_worker_and_a_lost_lease_writes_nothing,
             webhooks_change_by_version_and_stay_in_their_store,
             pruning_keeps_what_a_webhook_still_needs,
+            leases_go_round_the_webhooks_with_work,
             contracts_and_service_days_round_trip_with_versions,
         );
     };

@@ -388,3 +388,41 @@ pub async fn pruning_keeps_what_a_webhook_still_needs(db: Arc<dyn Storage>) {
         1
     );
 }
+
+pub async fn leases_go_round_the_webhooks_with_work(db: Arc<dyn Storage>) {
+    let store = db.create_store(&new_store("roda")).await.expect("store");
+    let first = db
+        .create_webhook(&webhook(store.id), "whsec_1")
+        .await
+        .expect("create");
+    let second = db
+        .create_webhook(&webhook(store.id), "whsec_2")
+        .await
+        .expect("create");
+    assert!(
+        db.copy_log_to_outbox(store.id, 0, 0, &[event("order.opened")])
+            .await
+            .expect("copy")
+    );
+    let mut served = Vec::new();
+    for _ in 0..4 {
+        let now = clock::now();
+        let lease = db
+            .lease_webhooks(now, now + Duration::seconds(60), 1)
+            .await
+            .expect("lease")
+            .remove(0);
+        served.push(lease.webhook.id);
+        // Ends its lease without taking anything: it still has work, as a busy one would.
+        assert!(
+            db.finish_lease(lease.webhook.id, lease.token, lease.taken_seq, &[])
+                .await
+                .expect("finish")
+        );
+    }
+    assert_eq!(
+        served,
+        [first.id, second.id, first.id, second.id],
+        "one after the other, never one alone"
+    );
+}

@@ -13,7 +13,7 @@ macro_rules! lease_webhooks_sql {
                  WHERE w.active AND (w.lease_until IS NULL OR w.lease_until < $3)
                    AND (w.retry_at <= $3
                         OR (w.retry_at IS NULL AND w.taken_seq < (SELECT h.seq FROM outbox_heads h WHERE h.store_id = w.store_id)))
-                 ORDER BY w.updated_at
+                 ORDER BY COALESCE(w.lease_until, w.created_at)
                  LIMIT $4 ",
             $lock,
             ")
@@ -526,12 +526,15 @@ macro_rules! impl_sql_outbox {
                     query.build().execute(&mut *tx).await.map_err(classify)?;
                 }
                 ::sqlx::query(
-                    "UPDATE webhooks SET taken_seq = $2, lease_token = NULL, lease_until = NULL,
+                    "UPDATE webhooks SET taken_seq = $2, lease_token = NULL, lease_until = $3,
                        retry_at = (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending')
                      WHERE id = $1",
                 )
                 .bind(id.as_uuid())
                 .bind(taken_seq)
+                // Ended now: the time also puts the webhook behind those served longer ago,
+                // so a busy webhook cannot keep the workers from the others.
+                .bind(clock::now())
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
