@@ -41,22 +41,3 @@ pub trait CateringRepo: Send + Sync {
         event: Option<&NewOutboxEvent>,
     ) -> Result<ServiceDay>;
 }
-
-#[doc(hidden)]
-pub fn from_text<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|e| crate::StoreError::Internal(format!("unreadable {what}: {e}")))
-}
-
-#[doc(hidden)]
-pub fn to_text<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| crate::StoreError::Internal(e.to_string()))
-}
-
-#[doc(hidden)]
-pub fn documents<T: serde::de::DeserializeOwned>(
-    what: &str,
-    rows: Vec<(String,)>,
-) -> Result<Vec<T>> {
-    rows.iter().map(|(text,)| from_text(what, text)).collect()
-}

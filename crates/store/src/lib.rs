@@ -11,6 +11,8 @@ pub mod catalog_rows;
 pub mod catalog_share;
 pub mod catering;
 pub mod devices;
+#[doc(hidden)]
+pub mod documents;
 pub mod error;
 #[doc(hidden)]
 pub mod group_commit;

@@ -214,15 +214,3 @@ pub trait OutboxRepo: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<u64>;
 }
-
-#[doc(hidden)]
-pub fn attempts_from_text(text: &str) -> Result<Vec<Attempt>> {
-    serde_json::from_str(text)
-        .map_err(|e| crate::StoreError::Internal(format!("unreadable delivery attempts: {e}")))
-}
-
-#[doc(hidden)]
-pub fn events_from_text(text: &str) -> Result<EventFilter> {
-    serde_json::from_str(text)
-        .map_err(|e| crate::StoreError::Internal(format!("unreadable webhook events: {e}")))
-}

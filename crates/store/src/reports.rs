@@ -87,14 +87,3 @@ pub trait ReportRepo: Send + Sync {
     /// Records a handled webhook event; `false` if it was already recorded.
     async fn note_processor_event(&self, provider: &str, id: &str, kind: &str) -> Result<bool>;
 }
-
-#[doc(hidden)]
-pub fn shift_from_text(text: &str) -> Result<Shift> {
-    serde_json::from_str(text)
-        .map_err(|e| crate::StoreError::Internal(format!("unreadable shift: {e}")))
-}
-
-#[doc(hidden)]
-pub fn shift_to_text(shift: &Shift) -> Result<String> {
-    serde_json::to_string(shift).map_err(|e| crate::StoreError::Internal(e.to_string()))
-}

@@ -6,7 +6,7 @@ macro_rules! impl_sql_catering {
     ($storage:ty) => {
         use ::comanda_domain::catering::{Company, CompanyKind, Contract, ServiceDay};
         use ::comanda_domain::{CompanyId, ContractId};
-        use $crate::catering::{documents, from_text, to_text};
+        use $crate::documents::{documents, from_text, to_text};
         use $crate::CateringRepo;
 
         fn kind_text(kind: CompanyKind) -> &'static str {

@@ -172,7 +172,7 @@ macro_rules! impl_sql_outbox {
                     id: WebhookId::from_uuid(r.id),
                     store_id: StoreId::from_uuid(r.store_id),
                     url: r.url,
-                    events: $crate::outbox::events_from_text(&r.events)?,
+                    events: $crate::documents::from_text("webhook events", &r.events)?,
                     description: r.description,
                     active: r.active,
                     version: r.version,
@@ -224,7 +224,7 @@ macro_rules! impl_sql_outbox {
                         .ok_or_else(|| StoreError::Internal(format!("unknown delivery status {:?}", r.status)))?,
                     attempts: r.attempts,
                     next_attempt_at: r.next_attempt_at,
-                    attempt_log: $crate::outbox::attempts_from_text(&r.history)?,
+                    attempt_log: $crate::documents::from_text("delivery attempts", &r.history)?,
                     created_at: r.created_at,
                     updated_at: r.updated_at,
                 })

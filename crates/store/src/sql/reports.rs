@@ -16,7 +16,7 @@ macro_rules! impl_sql_reports {
                 .fetch_optional(pool)
                 .await
                 .map_err(classify)?;
-            row.map(|(text,)| $crate::reports::shift_from_text(&text)).transpose()
+            row.map(|(text,)| $crate::documents::from_text("shift", &text)).transpose()
         }
 
         fn shift_event(kind: &str, shift: &Shift) -> Result<NewOutboxEvent> {
@@ -25,10 +25,6 @@ macro_rules! impl_sql_reports {
                 payload: $crate::serde_json::to_value(shift).map_err(|e| StoreError::Internal(e.to_string()))?,
                 at: clock::now(),
             })
-        }
-
-        fn shifts_from(rows: Vec<(String,)>) -> Result<Vec<Shift>> {
-            rows.iter().map(|(text,)| $crate::reports::shift_from_text(text)).collect()
         }
 
         #[derive(::sqlx::FromRow)]
@@ -105,7 +101,7 @@ macro_rules! impl_sql_reports {
                     .bind(numbered.device_id.as_uuid())
                     .bind(numbered.opened_at)
                     .bind(numbered.version)
-                    .bind($crate::reports::shift_to_text(&numbered)?)
+                    .bind($crate::documents::to_text(&numbered)?)
                     .execute(&mut *tx)
                     .await
                     .map_err(missing_store);
@@ -145,7 +141,7 @@ macro_rules! impl_sql_reports {
                 .bind(status)
                 .bind(shift.day)
                 .bind(shift.version)
-                .bind($crate::reports::shift_to_text(shift)?)
+                .bind($crate::documents::to_text(shift)?)
                 .bind(expected_version)
                 .execute(&mut *tx)
                 .await
@@ -178,7 +174,7 @@ macro_rules! impl_sql_reports {
                         .await,
                 }
                 .map_err(classify)?;
-                shifts_from(rows)
+                $crate::documents::documents("shift", rows)
             }
 
             async fn sales_position(&self, store: StoreId) -> Result<SalesPosition> {
