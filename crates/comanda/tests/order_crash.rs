@@ -79,6 +79,7 @@ async fn seed(storage: &dyn Storage) -> (StoreId, ProductId) {
             all_stores: false,
             store_ids: vec![store],
             must_change_password: false,
+            company_id: None,
         })
         .await
         .expect("waiter");
@@ -126,6 +127,7 @@ async fn acknowledged_orders_survive_kill_9_on_postgres() {
         all_stores: true,
         store_ids: vec![main.id],
         must_change_password: false,
+        company_id: None,
     };
     storage.bootstrap(&main, &owner).await.expect("bootstrap");
     let (store, product) = seed(&*storage).await;

@@ -7,7 +7,7 @@
 //! where the kitchen is); the caller converts.
 
 use crate::money::{Money, MoneyError};
-use crate::{CompanyId, ContractId, StoreId};
+use crate::{CompanyId, ContractId, OrderId, ProductId, StoreId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,9 @@ pub struct Contract {
     pub store_id: StoreId,
     pub status: ContractStatus,
     pub terms: Terms,
+    /// The catalog product the kitchen makes for a service day (its catering order).
+    #[serde(default)]
+    pub product_id: Option<ProductId>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -292,6 +295,9 @@ pub struct ServiceDay {
     pub served: Option<u32>,
     pub dispute: Option<String>,
     pub status: DayStatus,
+    /// The catering order that took the day to the kitchen, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
     /// Changes are based on a version; a stale one is refused.
     #[serde(default)]
     pub version: i64,
@@ -306,6 +312,7 @@ impl ServiceDay {
             served: None,
             dispute: None,
             status: DayStatus::Scheduled,
+            order_id: None,
             version: 1,
         }
     }

@@ -14,16 +14,20 @@ pub enum Role {
     Cashier,
     Waiter,
     Kitchen,
+    /// A person at a client company of catering contracts: sees and confirms that
+    /// company's service days, nothing in any store.
+    Client,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Owner,
         Role::Admin,
         Role::Manager,
         Role::Cashier,
         Role::Waiter,
         Role::Kitchen,
+        Role::Client,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl Role {
             Role::Cashier => "cashier",
             Role::Waiter => "waiter",
             Role::Kitchen => "kitchen",
+            Role::Client => "client",
         }
     }
 

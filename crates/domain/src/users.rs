@@ -1,7 +1,7 @@
 //! People who sign in. Authentication itself (password policy, tokens, 2FA) lives in the
 //! Identity work; here are the validated pieces every layer shares.
 
-use crate::ids::{StoreId, UserId};
+use crate::ids::{CompanyId, StoreId, UserId};
 use crate::role::Role;
 use crate::secret::Secret;
 use crate::validation::{ValidationError, bounded_text};
@@ -83,6 +83,8 @@ pub struct NewUser {
     pub store_ids: Vec<StoreId>,
     /// Set for generated one-time passwords: the first sign-in must choose a new one.
     pub must_change_password: bool,
+    /// The client company a `client` user belongs to (none for staff).
+    pub company_id: Option<CompanyId>,
 }
 
 /// A stored user, with what the server needs to authenticate and authorize them.
@@ -97,6 +99,8 @@ pub struct User {
     pub all_stores: bool,
     pub store_ids: Vec<StoreId>,
     pub must_change_password: bool,
+    /// The client company a `client` user belongs to (none for staff).
+    pub company_id: Option<CompanyId>,
     pub disabled: bool,
     pub version: i64,
     /// Base32 TOTP secret, once enrolment is confirmed.
@@ -169,6 +173,7 @@ mod tests {
             all_stores: true,
             store_ids: vec![],
             must_change_password: true,
+            company_id: None,
         };
         assert!(!format!("{user:?}").contains("argon2"));
     }

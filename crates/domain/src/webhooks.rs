@@ -27,6 +27,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "shift.closed",
     "day.closed",
     "stock.low",
+    "catering.day_confirmed",
+    "catering.day_served",
+    "catering.day_disputed",
+    "catering.dispute_resolved",
+    "catering.day_cancelled",
 ];
 
 /// The order log's kinds that go out, and the type each becomes. The rest (lines

@@ -159,6 +159,7 @@ async fn bootstrap(
         all_stores: true,
         store_ids: vec![plan.store.id],
         must_change_password: generated,
+        company_id: None,
     };
     let outcome = with_retry(readiness, "first-run setup", || {
         storage.bootstrap(&plan.store, &owner)

@@ -710,9 +710,107 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "owner admin key",
         "store",
     ),
+    ("GET", "/api/v1/companies", "owner admin manager key", "-"),
+    ("POST", "/api/v1/companies", "owner admin", "-"),
+    (
+        "GET",
+        "/api/v1/companies/{company_id}",
+        "owner admin manager key",
+        "-",
+    ),
+    (
+        "GET",
+        "/api/v1/companies/{company_id}/contracts",
+        "owner admin manager key",
+        "-",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/contracts/{contract_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "PATCH",
+        "/api/v1/contracts/{contract_id}",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/contracts/{contract_id}/service-days",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/confirm",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/served",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/dispute",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/resolve",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/cancel",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{contract_id}/service-days/{date}/order",
+        "owner admin manager key",
+        "store",
+    ),
+    (
+        "GET",
+        "/api/v1/contracts/{contract_id}/statements/{month}",
+        "owner admin manager key",
+        "store",
+    ),
 ];
 
 on_both_backends!(the_table_covers_every_route_and_holds);
+
+/// Every day, 10 to 100 meals, three days' notice: today is past its cut-off, the days
+/// after the notice are open.
+fn catering_terms() -> Value {
+    json!({
+        "starts_on": "2026-01-01",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "price_per_meal": { "amount": 2500, "currency": "BRL" },
+        "min_daily": 10, "max_daily": 100, "default_daily": 50,
+        "notice_days": 3, "cutoff": "10:00:00",
+    })
+}
 
 const WEBHOOK_SECRET: &str = "whsec_table";
 
@@ -788,6 +886,52 @@ impl World {
             .await;
         assert_eq!(r.status, 201, "{r:?}");
         r.body["user"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A catering company (a caterer cooks in `store`); its id.
+    async fn fresh_company(&self, kind: &str, store: Option<String>) -> String {
+        let body =
+            json!({ "kind": kind, "name": format!("Empresa {}", self.n()), "store_id": store });
+        let r = self
+            .as_owner(Method::POST, "/api/v1/companies", Some(body))
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A contract whose kitchen is the own or other store, with four weeks of days from
+    /// the kitchen's today; (contract id, dates).
+    async fn fresh_contract(&self, place: Where) -> (String, Vec<String>) {
+        let caterer = self.fresh_company("caterer", Some(self.store(place))).await;
+        let client = self.fresh_company("client", None).await;
+        let (product, _) = self.fresh_product(place, None).await;
+        let r = self
+            .as_owner(
+                Method::POST,
+                "/api/v1/contracts",
+                Some(json!({
+                    "caterer_id": caterer, "client_id": client, "terms": catering_terms(),
+                    "product_id": product,
+                })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        let contract = r.body["id"].as_str().expect("id").to_owned();
+        let days = self
+            .as_owner(
+                Method::POST,
+                &format!("/api/v1/contracts/{contract}/service-days"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(days.status, 200, "{days:?}");
+        let dates = days.body["days"]
+            .as_array()
+            .expect("days")
+            .iter()
+            .filter_map(|d| d["date"].as_str().map(str::to_owned))
+            .collect();
+        (contract, dates)
     }
 
     async fn fresh_device(&self, place: Where) -> String {
@@ -1330,6 +1474,58 @@ impl World {
                     .replace("{delivery_id}", &delivery);
                 (method.as_str() == "PATCH").then(|| json!({ "version": 1, "active": false }))
             }
+            ("POST", "/api/v1/companies") => {
+                Some(json!({ "kind": "client", "name": format!("Cliente {}", self.n()) }))
+            }
+            (_, t) if t.starts_with("/api/v1/companies/{company_id}") => {
+                let company = self.fresh_company("client", None).await;
+                path = path.replace("{company_id}", &company);
+                None
+            }
+            ("POST", "/api/v1/contracts") => {
+                let caterer = self.fresh_company("caterer", Some(self.store(place))).await;
+                let client = self.fresh_company("client", None).await;
+                Some(
+                    json!({ "caterer_id": caterer, "client_id": client, "terms": catering_terms() }),
+                )
+            }
+            (_, t) if t.starts_with("/api/v1/contracts/{contract_id}") => {
+                let (contract, days) = self.fresh_contract(place).await;
+                path = path
+                    .replace("{contract_id}", &contract)
+                    .replace("{month}", &days[0][..7]);
+                let base = format!("/api/v1/contracts/{contract}/service-days");
+                let action = t.rsplit('/').next().unwrap_or_default();
+                let date = match action {
+                    "confirm" | "order" => &days[10],
+                    "cancel" => &days[5],
+                    _ => &days[0],
+                };
+                path = path.replace("{date}", date);
+                if matches!(action, "dispute" | "resolve") {
+                    let served = format!("{base}/{date}/served");
+                    let r = self
+                        .as_owner(Method::POST, &served, Some(json!({ "quantity": 30 })))
+                        .await;
+                    assert_eq!(r.status, 200, "{r:?}");
+                }
+                if action == "resolve" {
+                    let dispute = format!("{base}/{date}/dispute");
+                    let r = self
+                        .as_owner(Method::POST, &dispute, Some(json!({ "reason": "short" })))
+                        .await;
+                    assert_eq!(r.status, 200, "{r:?}");
+                }
+                match (method.as_str(), action) {
+                    ("PATCH", _) => Some(json!({ "version": 1, "status": "paused" })),
+                    ("POST", "confirm" | "served") => Some(json!({ "quantity": 30 })),
+                    ("POST", "dispute") => Some(json!({ "reason": "short" })),
+                    ("POST", "resolve") => Some(json!({ "served": 25 })),
+                    ("POST", "order") => None,
+                    ("POST", _) => Some(json!({})),
+                    _ => None,
+                }
+            }
             ("PUT", "/api/v1/stores/{store_id}/kds/stations/{station}") => {
                 path = path.replace("{station}", &format!("st-{}", self.n()));
                 Some(json!({ "version": 0, "name": "Chapa" }))
@@ -1566,6 +1762,7 @@ async fn the_table_covers_every_route_and_holds(db: TestDb) {
                     "catalog_read", "catalog_manage", "product_availability", "stock_manage",
                     "order_read", "order_take", "order_approve", "kitchen_update", "floor_manage",
                     "payment_take", "shift_manage", "report_read", "day_close", "webhook_manage",
+                    "catering_read", "catering_manage", "catering_confirm",
                 ],
                 "store_ids": [org.store_a],
             })),

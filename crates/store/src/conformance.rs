@@ -94,6 +94,7 @@ macro_rules! conformance_suite {
             pruning_keeps_what_a_webhook_still_needs,
             leases_go_round_the_webhooks_with_work,
             contracts_and_service_days_round_trip_with_versions,
+            client_people_belong_to_one_company,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
@@ -130,6 +131,7 @@ fn new_owner(login: &str) -> NewUser {
         all_stores: true,
         store_ids: vec![],
         must_change_password: true,
+        company_id: None,
     }
 }
 
@@ -364,6 +366,7 @@ fn staff(login: &str, role: Role, stores: Vec<StoreId>) -> NewUser {
         all_stores: false,
         store_ids: stores,
         must_change_password: false,
+        company_id: None,
         ..new_owner(login)
     }
 }

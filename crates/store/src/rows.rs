@@ -6,8 +6,8 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use comanda_domain::identity::{ApiKey, Device, SecurityEvent, Session};
 use comanda_domain::{
-    ApiKeyId, DeviceId, DisplayName, EventId, Login, PasswordHash, Permission, PermissionSet,
-    Secret, SessionId, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
+    ApiKeyId, CompanyId, DeviceId, DisplayName, EventId, Login, PasswordHash, Permission,
+    PermissionSet, Secret, SessionId, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
 };
 use uuid::Uuid;
 
@@ -61,7 +61,7 @@ impl TryFrom<StoreRow> for Store {
 macro_rules! user_columns {
     () => {
         "id, login, display_name, password_hash, role, all_stores, must_change_password, disabled_at, version, \
-         totp_secret, totp_pending_secret, totp_last_step, pin_hash, created_at"
+         totp_secret, totp_pending_secret, totp_last_step, pin_hash, company_id, created_at"
     };
 }
 
@@ -80,6 +80,7 @@ pub struct UserRow {
     pub totp_pending_secret: Option<String>,
     pub totp_last_step: Option<i64>,
     pub pin_hash: Option<String>,
+    pub company_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -98,6 +99,7 @@ impl UserRow {
             all_stores: self.all_stores,
             store_ids: store_ids.into_iter().map(StoreId::from_uuid).collect(),
             must_change_password: self.must_change_password,
+            company_id: self.company_id.map(CompanyId::from_uuid),
             disabled: self.disabled_at.is_some(),
             version: self.version,
             totp_secret: self.totp_secret.map(Secret::new),

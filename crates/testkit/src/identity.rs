@@ -98,6 +98,7 @@ impl Org {
             all_stores: true,
             store_ids: vec![main.id],
             must_change_password: false,
+            company_id: None,
         };
         storage.bootstrap(&main, &owner).await.expect("bootstrap");
         let state = AppState::with_auth(storage.clone(), Readiness::serving(), auth, limiter);

@@ -72,6 +72,7 @@ pub async fn store_and_person(
             all_stores: false,
             store_ids: vec![store.id],
             must_change_password: false,
+            company_id: None,
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;

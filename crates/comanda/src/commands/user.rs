@@ -105,6 +105,7 @@ async fn create(storage: &dyn Storage, args: &UserCreateArgs) -> Result<()> {
             all_stores: args.all_stores,
             store_ids: stores,
             must_change_password: true,
+            company_id: None,
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;

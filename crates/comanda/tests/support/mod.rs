@@ -212,6 +212,7 @@ pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStor
         all_stores: true,
         store_ids: vec![store.id],
         must_change_password: false,
+        company_id: None,
     };
     storage.bootstrap(&store, &owner).await.expect("bootstrap");
     storage

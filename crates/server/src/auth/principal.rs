@@ -3,7 +3,8 @@
 
 use comanda_domain::identity::{ApiKey, Session, SessionKind};
 use comanda_domain::{
-    ApiKeyId, DeviceId, Permission, PermissionSet, Role, SessionId, StoreId, User, UserId,
+    ApiKeyId, CompanyId, DeviceId, Permission, PermissionSet, Role, SessionId, StoreId, User,
+    UserId,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,8 @@ pub struct Actor {
     pub permissions: PermissionSet,
     pub all_stores: bool,
     pub stores: Vec<StoreId>,
+    /// A client company's person: sees that company's catering contracts and no store.
+    pub company_id: Option<CompanyId>,
     pub restriction: Option<Restriction>,
 }
 
@@ -67,6 +70,7 @@ impl Actor {
             permissions: user.role.permissions(),
             all_stores,
             stores,
+            company_id: user.company_id,
             restriction,
         }
     }
@@ -81,6 +85,7 @@ impl Actor {
             permissions: key.permissions,
             all_stores: key.all_stores,
             stores: key.store_ids.clone(),
+            company_id: None,
             restriction: None,
         }
     }
@@ -222,6 +227,7 @@ mod tests {
             all_stores: false,
             store_ids: vec![StoreId::new(), StoreId::new()],
             must_change_password: false,
+            company_id: None,
             disabled: false,
             version: 1,
             totp_secret: None,

@@ -7,6 +7,7 @@ mod card;
 mod catalog;
 mod catalog_io;
 mod catalog_share;
+mod catering;
 mod devices;
 mod floor;
 mod kds;
@@ -16,6 +17,7 @@ mod orders;
 mod payments;
 mod reports;
 mod security_log;
+mod service_days;
 mod shifts;
 mod stock;
 mod stores;
@@ -415,6 +417,50 @@ fn api() -> Api {
             webhooks::replay_dead,
         )
         .get("/stores/{store_id}/events", webhooks::events)
+        // Catering: companies, contracts, service days, statements.
+        .get("/companies", catering::list_companies)
+        .post("/companies", catering::create_company)
+        .get("/companies/{company_id}", catering::get_company)
+        .get(
+            "/companies/{company_id}/contracts",
+            catering::company_contracts,
+        )
+        .post("/contracts", catering::create_contract)
+        .get("/contracts/{contract_id}", catering::get_contract)
+        .patch("/contracts/{contract_id}", catering::update_contract)
+        .get("/contracts/{contract_id}/service-days", service_days::list)
+        .post(
+            "/contracts/{contract_id}/service-days",
+            service_days::generate,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/confirm",
+            service_days::confirm,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/served",
+            service_days::served,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/dispute",
+            service_days::dispute,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/resolve",
+            service_days::resolve,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/cancel",
+            service_days::cancel,
+        )
+        .post(
+            "/contracts/{contract_id}/service-days/{date}/order",
+            service_days::order,
+        )
+        .get(
+            "/contracts/{contract_id}/statements/{month}",
+            service_days::statement,
+        )
 }
 
 /// Bodies over `limit` are refused: by declared length before any is read, else as

@@ -14,10 +14,11 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use comanda_domain::catering::CompanyKind;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
-    DisplayName, Login, NewUser, Permission, Role, Secret, StoreId, User, UserId, UserPatch,
-    ValidationError, password_policy,
+    CompanyId, DisplayName, Login, NewUser, Permission, Role, Secret, StoreId, User, UserId,
+    UserPatch, ValidationError, password_policy,
 };
 use comanda_store::UserFilter;
 use serde::{Deserialize, Serialize};
@@ -95,6 +96,47 @@ pub struct NewUserBody {
     all_stores: bool,
     /// Omit to have one generated; either way it must be changed at first sign-in.
     password: Option<String>,
+    /// For the `client` role: the client company whose contracts the person sees.
+    #[serde(default)]
+    company_id: Option<CompanyId>,
+}
+
+/// A client company's person belongs to one client company and to no store; staff belong
+/// to stores and to no company.
+async fn company_of(
+    state: &AppState,
+    auth: &Auth,
+    body: &NewUserBody,
+) -> Result<Option<CompanyId>, ApiError> {
+    if body.role != Role::Client {
+        return match body.company_id {
+            Some(_) => Err(ValidationError::new(
+                "company_id",
+                "clients_only",
+                "only people with the client role belong to a company",
+            )
+            .into()),
+            None => Ok(None),
+        };
+    }
+    auth.require(state, Permission::CompanyManage)?;
+    if body.all_stores || !body.store_ids.is_empty() {
+        return Err(ValidationError::new(
+            "store_ids",
+            "not_for_clients",
+            "a client company's people work in no store",
+        )
+        .into());
+    }
+    let id = body
+        .company_id
+        .ok_or_else(|| ValidationError::new("company_id", "required", "name the client company"))?;
+    match state.storage.get_company(id).await? {
+        Some(company) if company.kind == CompanyKind::Client => Ok(Some(id)),
+        _ => Err(
+            ValidationError::new("company_id", "unknown_company", "no such client company").into(),
+        ),
+    }
 }
 
 #[derive(Serialize)]
@@ -136,7 +178,8 @@ pub async fn create(
     auth.require_grantable(body.all_stores, &body.store_ids)?;
     let login = Login::parse("login", &body.login)?;
     let display_name = DisplayName::parse("display_name", &body.display_name)?;
-    if !body.all_stores && body.store_ids.is_empty() {
+    let company_id = company_of(&state, &auth, &body).await?;
+    if company_id.is_none() && !body.all_stores && body.store_ids.is_empty() {
         return Err(ValidationError::new("store_ids", "empty", "assign at least one store").into());
     }
     let (password_hash, temporary_password) = assigned_password(body.password, &login).await?;
@@ -152,6 +195,7 @@ pub async fn create(
         all_stores: body.all_stores,
         store_ids,
         must_change_password: true,
+        company_id,
     };
     let user = state.storage.create_user(&new).await?;
     audit::entry(SecurityEventKind::UserCreated, &auth.meta)
@@ -197,6 +241,23 @@ pub async fn update(
     let target = load_manageable(&state, &auth, id).await?;
     if let Some(role) = body.role {
         role_check(&auth, role)?;
+    }
+    let client = target.role == Role::Client;
+    if body.role.is_some_and(|r| (r == Role::Client) != client) {
+        return Err(ValidationError::new(
+            "role",
+            "client_role_fixed",
+            "a client company's person stays a client, and staff do not become one",
+        )
+        .into());
+    }
+    if client && (body.all_stores == Some(true) || body.store_ids.is_some()) {
+        return Err(ValidationError::new(
+            "store_ids",
+            "not_for_clients",
+            "a client company's people work in no store",
+        )
+        .into());
     }
     auth.require_grantable(
         body.all_stores == Some(true),

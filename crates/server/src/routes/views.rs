@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use comanda_domain::identity::{ApiKey, Device, Session, SessionKind};
-use comanda_domain::{ApiKeyId, DeviceId, Permission, Role, SessionId, StoreId, User, UserId};
+use comanda_domain::{
+    ApiKeyId, CompanyId, DeviceId, Permission, Role, SessionId, StoreId, User, UserId,
+};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -13,6 +15,8 @@ pub struct UserView {
     pub role: Role,
     pub all_stores: bool,
     pub store_ids: Vec<StoreId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<CompanyId>,
     pub disabled: bool,
     pub totp_enabled: bool,
     pub has_pin: bool,
@@ -32,6 +36,7 @@ impl From<User> for UserView {
             role: u.role,
             all_stores: u.all_stores,
             store_ids: u.store_ids,
+            company_id: u.company_id,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
             version: u.version,

@@ -76,6 +76,7 @@ pub async fn contracts_and_service_days_round_trip_with_versions(db: Arc<dyn Sto
         store_id: kitchen.id,
         status: ContractStatus::Active,
         terms: terms.clone(),
+        product_id: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -173,4 +174,55 @@ pub async fn contracts_and_service_days_round_trip_with_versions(db: Arc<dyn Sto
     let events = db.outbox_after(kitchen.id, 0, 10).await.expect("outbox");
     assert_eq!(events.len(), 1, "the refused save wrote no event");
     assert_eq!(events[0].kind, "catering.day_confirmed");
+}
+
+/// A client company's person belongs to exactly one company; staff to none.
+pub async fn client_people_belong_to_one_company(db: Arc<dyn Storage>) {
+    use comanda_domain::{DisplayName, Login, NewUser, PasswordHash, Role, UserId};
+    let client = db
+        .create_company(&company(CompanyKind::Client, "Acme", None))
+        .await
+        .expect("client");
+    let person = |login: &str, role: Role, company_id: Option<CompanyId>| NewUser {
+        id: UserId::new(),
+        login: Login::parse("login", login).expect("login"),
+        display_name: DisplayName::parse("display_name", login).expect("name"),
+        password_hash: PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        role,
+        all_stores: false,
+        store_ids: vec![],
+        must_change_password: false,
+        company_id,
+    };
+    let stored = db
+        .create_user(&person("acme.rh", Role::Client, Some(client.id)))
+        .await
+        .expect("client person");
+    assert_eq!(
+        (stored.role, stored.company_id),
+        (Role::Client, Some(client.id))
+    );
+    assert_eq!(
+        db.get_user(stored.id)
+            .await
+            .expect("get")
+            .map(|u| u.company_id),
+        Some(Some(client.id))
+    );
+    for (login, role, company) in [
+        ("nobody.client", Role::Client, None),
+        ("waiter.acme", Role::Waiter, Some(client.id)),
+        ("ghost.client", Role::Client, Some(CompanyId::new())),
+    ] {
+        assert!(
+            db.create_user(&person(login, role, company)).await.is_err(),
+            "{login} refused by the schema"
+        );
+        assert!(
+            db.find_user_by_login(&Login::parse("login", login).expect("login"))
+                .await
+                .expect("find")
+                .is_none()
+        );
+    }
 }

@@ -12,8 +12,8 @@ macro_rules! impl_sql_users {
         async fn insert_user(conn: &mut <Db as ::sqlx::Database>::Connection, user: &NewUser) -> Result<()> {
             ::sqlx::query(
                 "INSERT INTO users (id, login, display_name, password_hash, role, all_stores,
-                                    must_change_password, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+                                    must_change_password, company_id, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
             )
             .bind(user.id.as_uuid())
             .bind(user.login.as_str())
@@ -22,6 +22,7 @@ macro_rules! impl_sql_users {
             .bind(user.role.as_str())
             .bind(user.all_stores)
             .bind(user.must_change_password)
+            .bind(user.company_id.map(|c| c.as_uuid()))
             .bind(clock::now())
             .execute(&mut *conn)
             .await
