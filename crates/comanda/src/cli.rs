@@ -257,6 +257,10 @@ pub struct BenchOrdersArgs {
     /// receiver meanwhile with the orders' own events (0: no webhooks)
     #[arg(long, default_value_t = 0)]
     pub webhook_backlog: usize,
+
+    /// Deliveries a second while orders come in (the server's pacing; 0: unpaced)
+    #[arg(long, default_value_t = comanda_server::webhooks::DEFAULT_BUSY_RATE)]
+    pub webhook_busy_rate: u32,
 }
 
 #[derive(Debug, Args)]
@@ -369,6 +373,10 @@ pub struct ServeArgs {
     /// Webhook delivery workers in this instance [default: 4]
     #[arg(long, env = "COMANDA_WEBHOOK_WORKERS", value_name = "N")]
     pub webhook_workers: Option<usize>,
+
+    /// Webhook attempts a second while the API is busy; 0: unpaced [default: 500]
+    #[arg(long, env = "COMANDA_WEBHOOK_BUSY_RATE", value_name = "N")]
+    pub webhook_busy_rate: Option<u32>,
 
     /// Sign-in attempts allowed per client IP [default: 30/60s]
     #[arg(long, env = "COMANDA_LOGIN_RATE_IP", value_name = "N/PERIOD")]

@@ -343,6 +343,9 @@ fn webhook_config(args: &ServeArgs) -> Result<comanda_server::webhooks::WebhookC
     if let Some(n) = args.webhook_workers {
         config.workers = n.clamp(1, 64);
     }
+    if let Some(rate) = args.webhook_busy_rate {
+        config.busy_rate = rate;
+    }
     Ok(config)
 }
 

@@ -14,8 +14,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Request latency buckets in seconds: a POS request should take a few milliseconds;
 /// the upper buckets catch the slow tail that makes a counter queue.
@@ -50,7 +51,43 @@ struct BuildLabels {
     backend: String,
 }
 
+/// When the API last started a request: background work that should yield to
+/// customers (webhook delivery) asks how long it has been quiet.
+pub struct ApiActivity {
+    epoch: Instant,
+    /// Milliseconds after `epoch`.
+    last_request_ms: AtomicU64,
+}
+
+impl Default for ApiActivity {
+    fn default() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last_request_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+impl ApiActivity {
+    pub(crate) fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_request_ms.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    /// How long since an API request last started (a long time if none ever did).
+    pub fn idle_for(&self) -> Duration {
+        match self.last_request_ms.load(Ordering::Relaxed) {
+            0 => Duration::MAX,
+            ms => self
+                .epoch
+                .elapsed()
+                .saturating_sub(Duration::from_millis(ms)),
+        }
+    }
+}
+
 pub struct Metrics {
+    pub activity: Arc<ApiActivity>,
     registry: Registry,
     requests: Family<HttpLabels, Counter>,
     latency: Family<HttpLabels, Histogram, fn() -> Histogram>,
@@ -156,6 +193,7 @@ impl Metrics {
         );
 
         Self {
+            activity: Arc::default(),
             registry,
             requests,
             latency,
@@ -245,6 +283,9 @@ pub async fn track(
     tracing::Span::current().record("route", route.as_str());
     let method = method_label(req.method()).to_owned();
     let metrics = &state.metrics;
+    if route.starts_with("/api/") {
+        metrics.activity.touch();
+    }
     metrics.in_flight.inc();
     let started = Instant::now();
     let response = next.run(req).await;

@@ -11,7 +11,7 @@ use comanda_domain::webhooks::order_event_type;
 use comanda_store::{NewOutboxEvent, StoreError};
 
 /// Log events read per transaction.
-const BATCH: i64 = 2_000;
+const BATCH: i64 = 200;
 
 fn outbox_event(event: &LoggedEvent) -> Result<Option<NewOutboxEvent>, StoreError> {
     let Some(kind) = order_event_type(&event.kind) else {

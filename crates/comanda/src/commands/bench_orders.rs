@@ -79,13 +79,19 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
         let (base, receiver) = bench_outbox::receiver().await?;
         bench_outbox::subscribe(&*storage, store.id, &base, 1).await?;
         bench_outbox::fill(&*storage, store.id, args.webhook_backlog).await?;
+        // A real backlog builds up over an outage, not in the second before the rush:
+        // let the database settle (SQLite checkpoints the backlog out of its WAL).
+        tokio::time::sleep(Duration::from_secs(5)).await;
         Some(receiver)
     } else {
         None
     };
     let (state, addr) = bench_env::serve(storage.clone()).await?;
+    // What `serve` runs beside the API: the follower folding sales totals and copying
+    // order events to the outbox.
+    comanda_server::sales::follow_logs(state.clone());
     if drain.is_some() {
-        bench_outbox::start_delivery(&state, 4)?;
+        bench_outbox::start_delivery(&state, 4, args.webhook_busy_rate)?;
     }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients as usize)

@@ -130,13 +130,13 @@ pub async fn subscribe(
 
 /// Starts the log follower and the delivery workers, as `serve` does, posting to
 /// 127.0.0.1.
-pub fn start_delivery(state: &AppState, workers: usize) -> Result<()> {
+pub fn start_delivery(state: &AppState, workers: usize, busy_rate: u32) -> Result<()> {
     state.set_webhook_config(WebhookConfig {
         allow_private: true,
         workers,
+        busy_rate,
         ..WebhookConfig::default()
     });
-    comanda_server::sales::follow_logs(state.clone());
     comanda_server::webhooks::start(state.clone()).map_err(anyhow::Error::msg)
 }
 
@@ -160,7 +160,12 @@ pub async fn run(settings: &Settings, args: &BenchOutboxArgs) -> Result<ExitCode
     let (state, _addr) = bench_env::serve(storage.clone()).await?;
     let expected = args.events * args.webhooks;
     let started = Instant::now();
-    start_delivery(&state, args.workers)?;
+    comanda_server::sales::follow_logs(state.clone());
+    start_delivery(
+        &state,
+        args.workers,
+        comanda_server::webhooks::DEFAULT_BUSY_RATE,
+    )?;
     let deadline = started + Duration::from_secs(args.timeout_secs);
     while receiver.distinct() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

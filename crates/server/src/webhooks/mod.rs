@@ -3,6 +3,7 @@
 //! keeps failing), and record what happened. Nothing here runs on a request's path: a
 //! sale is committed whether or not any receiver is up.
 
+mod pacer;
 mod sender;
 mod worker;
 
@@ -10,7 +11,13 @@ use crate::state::AppState;
 use comanda_domain::webhooks::RetryPolicy;
 use std::time::Duration;
 
+pub use pacer::Pacer;
 pub use sender::Sender;
+
+/// Deliveries a second while customers are being served: a few hundred keeps
+/// integrations current within seconds and leaves the cores to the orders
+/// (`docs/performance.md`).
+pub const DEFAULT_BUSY_RATE: u32 = 500;
 
 /// How webhooks are delivered; `COMANDA_WEBHOOK_*` settings.
 #[derive(Clone, Debug)]
@@ -28,6 +35,8 @@ pub struct WebhookConfig {
     /// How long delivered and dead deliveries, and events every webhook has taken, are
     /// kept (the polling feed's reach back, too).
     pub retention: Duration,
+    /// Attempts a second per instance while the API is busy; 0: never paced.
+    pub busy_rate: u32,
 }
 
 impl Default for WebhookConfig {
@@ -39,6 +48,7 @@ impl Default for WebhookConfig {
             workers: 4,
             poll: Duration::from_secs(1),
             retention: Duration::from_secs(30 * 24 * 3600),
+            busy_rate: DEFAULT_BUSY_RATE,
         }
     }
 }
@@ -67,8 +77,14 @@ pub fn new_secret() -> String {
 pub fn start(state: AppState) -> Result<(), String> {
     let config = state.webhook_config().clone();
     let sender = Sender::new(&config)?;
+    let pacer = std::sync::Arc::new(Pacer::new(state.metrics.activity.clone(), config.busy_rate));
     for _ in 0..config.workers.max(1) {
-        tokio::spawn(worker::run(state.clone(), config.clone(), sender.clone()));
+        let courier = worker::Courier {
+            config: config.clone(),
+            sender: sender.clone(),
+            pacer: pacer.clone(),
+        };
+        tokio::spawn(worker::run(state.clone(), courier));
     }
     tokio::spawn(prune_hourly(state, config.retention));
     Ok(())

@@ -1,25 +1,35 @@
 //! One delivery worker: lease a webhook with work, post its due deliveries or its next
 //! events in order, write the outcome and let the lease go.
 
-use super::{Sender, WebhookConfig};
+use super::{Pacer, Sender, WebhookConfig};
 use crate::signature::signature_header;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use comanda_domain::{DeliveryId, clock};
 use comanda_store::{Attempt, Delivery, DeliveryStatus, LeasedWebhook, OutboxEvent};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Events or due deliveries taken per lease.
 const BATCH: i64 = 200;
 
-pub async fn run(state: AppState, config: WebhookConfig, sender: Sender) {
+/// What a worker delivers with: the settings, the HTTP client, and the instance's
+/// shared pace.
+pub struct Courier {
+    pub config: WebhookConfig,
+    pub sender: Sender,
+    pub pacer: Arc<Pacer>,
+}
+
+pub async fn run(state: AppState, courier: Courier) {
+    let config = &courier.config;
     loop {
         let now = clock::now();
         let until = now + chrono::Duration::from_std(config.lease()).unwrap_or_default();
         match state.storage.lease_webhooks(now, until, 1).await {
             Ok(leased) if !leased.is_empty() => {
                 for webhook in leased {
-                    deliver(&state, &config, &sender, webhook).await;
+                    deliver(&state, &courier, webhook).await;
                 }
                 continue;
             }
@@ -33,13 +43,13 @@ pub async fn run(state: AppState, config: WebhookConfig, sender: Sender) {
     }
 }
 
-async fn deliver(state: &AppState, config: &WebhookConfig, sender: &Sender, leased: LeasedWebhook) {
+async fn deliver(state: &AppState, courier: &Courier, leased: LeasedWebhook) {
     let started = Instant::now();
     let id = leased.webhook.id;
     let outcome = if leased.retry_at.is_some() {
-        retry_pending(state, config, sender, &leased, started).await
+        retry_pending(state, courier, &leased, started).await
     } else {
-        send_next(state, config, sender, &leased, started).await
+        send_next(state, courier, &leased, started).await
     };
     let (taken, done) = match outcome {
         Ok(result) => result,
@@ -68,8 +78,7 @@ type Outcome = Result<(i64, Vec<Delivery>), comanda_store::StoreError>;
 /// Due pending deliveries, oldest first, until one fails again.
 async fn retry_pending(
     state: &AppState,
-    config: &WebhookConfig,
-    sender: &Sender,
+    courier: &Courier,
     leased: &LeasedWebhook,
     started: Instant,
 ) -> Outcome {
@@ -82,11 +91,7 @@ async fn retry_pending(
         if delivery.next_attempt_at.is_some_and(|at| at > clock::now()) {
             break;
         }
-        if !attempt_in_turn(
-            state, config, sender, leased, delivery, &event, &mut done, started,
-        )
-        .await
-        {
+        if !attempt_in_turn(state, courier, leased, delivery, &event, &mut done, started).await {
             break;
         }
     }
@@ -96,8 +101,7 @@ async fn retry_pending(
 /// The events after the cursor that the webhook wants, until one fails.
 async fn send_next(
     state: &AppState,
-    config: &WebhookConfig,
-    sender: &Sender,
+    courier: &Courier,
     leased: &LeasedWebhook,
     started: Instant,
 ) -> Outcome {
@@ -128,11 +132,7 @@ async fn send_next(
             created_at: now,
             updated_at: now,
         };
-        if !attempt_in_turn(
-            state, config, sender, leased, delivery, &event, &mut done, started,
-        )
-        .await
-        {
+        if !attempt_in_turn(state, courier, leased, delivery, &event, &mut done, started).await {
             break;
         }
     }
@@ -141,21 +141,20 @@ async fn send_next(
 
 /// Attempts `delivery` and keeps it; whether the next one may go: not while this one
 /// is still pending (order), nor once the lease's time budget is spent.
-#[allow(clippy::too_many_arguments)]
 async fn attempt_in_turn(
     state: &AppState,
-    config: &WebhookConfig,
-    sender: &Sender,
+    courier: &Courier,
     leased: &LeasedWebhook,
     mut delivery: Delivery,
     event: &OutboxEvent,
     done: &mut Vec<Delivery>,
     started: Instant,
 ) -> bool {
-    attempt(state, config, sender, leased, &mut delivery, event).await;
+    courier.pacer.turn().await;
+    attempt(state, courier, leased, &mut delivery, event).await;
     let held = delivery.status == DeliveryStatus::Pending;
     done.push(delivery);
-    !held && started.elapsed() <= config.budget()
+    !held && started.elapsed() <= courier.config.budget()
 }
 
 /// What receivers get: the event's id (their key for deduplication), type, store,
@@ -172,8 +171,7 @@ fn body_of(event: &OutboxEvent) -> String {
 
 async fn attempt(
     state: &AppState,
-    config: &WebhookConfig,
-    sender: &Sender,
+    courier: &Courier,
     leased: &LeasedWebhook,
     delivery: &mut Delivery,
     event: &OutboxEvent,
@@ -192,7 +190,10 @@ async fn attempt(
         ),
     ];
     let started = Instant::now();
-    let answer = sender.post(&leased.webhook.url, &headers, body).await;
+    let answer = courier
+        .sender
+        .post(&leased.webhook.url, &headers, body)
+        .await;
     let duration_ms = started.elapsed().as_millis() as i64;
     let (status, error) = match answer {
         Ok(a) if (200..300).contains(&a.status) => (Some(i32::from(a.status)), None),
@@ -221,7 +222,7 @@ async fn attempt(
         return;
     }
     let random = u64::from_le_bytes(crate::auth::tokens::random_bytes::<8>());
-    match config.retry.next_delay(number as u32, random) {
+    match courier.config.retry.next_delay(number as u32, random) {
         Some(wait) => {
             delivery.status = DeliveryStatus::Pending;
             delivery.next_attempt_at = Some(later(delivery.updated_at, wait));
