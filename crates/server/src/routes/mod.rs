@@ -435,23 +435,23 @@ fn api() -> Api {
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/confirm",
-            service_days::confirm,
+            service_days::change::<service_days::Confirm>,
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/served",
-            service_days::served,
+            service_days::change::<service_days::Served>,
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/dispute",
-            service_days::dispute,
+            service_days::change::<service_days::Dispute>,
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/resolve",
-            service_days::resolve,
+            service_days::change::<service_days::Resolve>,
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/cancel",
-            service_days::cancel,
+            service_days::change::<service_days::Cancel>,
         )
         .post(
             "/contracts/{contract_id}/service-days/{date}/order",

@@ -184,170 +184,169 @@ async fn save(
     Ok(day)
 }
 
-/// Reads the day, checks the version the caller based the change on, applies it on the
-/// kitchen's clock and saves it with its event.
-async fn change(
-    state: &AppState,
-    auth: &Auth,
-    permission: Permission,
-    (id, date): (ContractId, NaiveDate),
-    version: Option<i64>,
-    kind: &str,
-    apply: impl FnOnce(&mut ServiceDay, &Contract, NaiveDateTime) -> Result<(), CateringError>,
+/// A change of one service day, as a request body: who may make it, the event it
+/// produces, and the rule that applies it on the kitchen's clock.
+pub trait DayChange: serde::de::DeserializeOwned + Send {
+    const PERMISSION: Permission;
+    const EVENT: &'static str;
+    /// The version the caller based the change on, if it sent one.
+    fn version(&self) -> Option<i64>;
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        contract: &Contract,
+        now: NaiveDateTime,
+    ) -> Result<(), CateringError>;
+}
+
+/// `POST .../service-days/{date}/confirm|served|dispute|resolve|cancel`: reads the day,
+/// checks the version, applies the change and saves it with its event.
+pub async fn change<C: DayChange>(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, date)): ApiPath<(ContractId, NaiveDate)>,
+    ApiJson(body): ApiJson<C>,
 ) -> Result<Json<ServiceDay>, ApiError> {
-    let contract = contract_for(state, auth, permission, id).await?;
-    let mut day = day_of(state, &contract, date).await?;
-    if version.is_some_and(|v| v != day.version) {
+    let contract = contract_for(&state, &auth, C::PERMISSION, id).await?;
+    let mut day = day_of(&state, &contract, date).await?;
+    if body.version().is_some_and(|v| v != day.version) {
         return Err(stale("service_day", day.version));
     }
-    let now = kitchen_now(state, contract.store_id).await?;
+    let now = kitchen_now(&state, contract.store_id).await?;
     let read = day.version;
-    apply(&mut day, &contract, now).map_err(catering_error)?;
-    save(state, &contract, day, read, Some(kind))
+    body.apply(&mut day, &contract, now)
+        .map_err(catering_error)?;
+    save(&state, &contract, day, read, Some(C::EVENT))
         .await
         .map(Json)
 }
 
-fn active(contract: &Contract) -> Result<(), CateringError> {
-    match contract.status {
-        ContractStatus::Active => Ok(()),
-        _ => Err(CateringError::State("the contract is paused or terminated")),
-    }
-}
-
+/// The client's quantity, before the cut-off (409 after it), within the contract's
+/// daily limits (422 outside them), while the contract is active.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuantityBody {
+pub struct Confirm {
     quantity: u32,
     #[serde(default)]
     version: Option<i64>,
 }
 
-/// `POST .../service-days/{date}/confirm`: the client's quantity, before the cut-off
-/// (409 after it), within the contract's daily limits (422 outside them).
-pub async fn confirm(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(at): ApiPath<(ContractId, NaiveDate)>,
-    ApiJson(body): ApiJson<QuantityBody>,
-) -> Result<Json<ServiceDay>, ApiError> {
-    let perm = Permission::CateringConfirm;
-    change(
-        &state,
-        &auth,
-        perm,
-        at,
-        body.version,
-        "catering.day_confirmed",
-        |day, c, now| {
-            active(c)?;
-            day.confirm(&c.terms, body.quantity, now)
-        },
-    )
-    .await
+impl DayChange for Confirm {
+    const PERMISSION: Permission = Permission::CateringConfirm;
+    const EVENT: &'static str = "catering.day_confirmed";
+    fn version(&self) -> Option<i64> {
+        self.version
+    }
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        c: &Contract,
+        now: NaiveDateTime,
+    ) -> Result<(), CateringError> {
+        if c.status != ContractStatus::Active {
+            return Err(CateringError::State("the contract is paused or terminated"));
+        }
+        day.confirm(&c.terms, self.quantity, now)
+    }
 }
 
-/// `POST .../service-days/{date}/served`: what the kitchen served, on the day or after.
-pub async fn served(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(at): ApiPath<(ContractId, NaiveDate)>,
-    ApiJson(body): ApiJson<QuantityBody>,
-) -> Result<Json<ServiceDay>, ApiError> {
-    let perm = Permission::CateringManage;
-    change(
-        &state,
-        &auth,
-        perm,
-        at,
-        body.version,
-        "catering.day_served",
-        |day, c, now| day.record_served(&c.terms, body.quantity, now),
-    )
-    .await
-}
-
+/// What the kitchen served, on the day or after it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DisputeBody {
+pub struct Served {
+    quantity: u32,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+impl DayChange for Served {
+    const PERMISSION: Permission = Permission::CateringManage;
+    const EVENT: &'static str = "catering.day_served";
+    fn version(&self) -> Option<i64> {
+        self.version
+    }
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        c: &Contract,
+        now: NaiveDateTime,
+    ) -> Result<(), CateringError> {
+        day.record_served(&c.terms, self.quantity, now)
+    }
+}
+
+/// The client disputes the served count, saying why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispute {
     reason: String,
     #[serde(default)]
     version: Option<i64>,
 }
 
-/// `POST .../service-days/{date}/dispute`: the client disputes the served count.
-pub async fn dispute(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(at): ApiPath<(ContractId, NaiveDate)>,
-    ApiJson(body): ApiJson<DisputeBody>,
-) -> Result<Json<ServiceDay>, ApiError> {
-    let perm = Permission::CateringConfirm;
-    change(
-        &state,
-        &auth,
-        perm,
-        at,
-        body.version,
-        "catering.day_disputed",
-        |day, _, _| day.raise_dispute(&body.reason),
-    )
-    .await
+impl DayChange for Dispute {
+    const PERMISSION: Permission = Permission::CateringConfirm;
+    const EVENT: &'static str = "catering.day_disputed";
+    fn version(&self) -> Option<i64> {
+        self.version
+    }
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        _: &Contract,
+        _: NaiveDateTime,
+    ) -> Result<(), CateringError> {
+        day.raise_dispute(&self.reason)
+    }
 }
 
+/// The caterer settles a dispute at a count.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ResolveBody {
+pub struct Resolve {
     served: u32,
     #[serde(default)]
     version: Option<i64>,
 }
 
-/// `POST .../service-days/{date}/resolve`: the caterer settles a dispute at a count.
-pub async fn resolve(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(at): ApiPath<(ContractId, NaiveDate)>,
-    ApiJson(body): ApiJson<ResolveBody>,
-) -> Result<Json<ServiceDay>, ApiError> {
-    let perm = Permission::CateringManage;
-    change(
-        &state,
-        &auth,
-        perm,
-        at,
-        body.version,
-        "catering.dispute_resolved",
-        |day, c, now| day.resolve_dispute(&c.terms, body.served, now),
-    )
-    .await
+impl DayChange for Resolve {
+    const PERMISSION: Permission = Permission::CateringManage;
+    const EVENT: &'static str = "catering.dispute_resolved";
+    fn version(&self) -> Option<i64> {
+        self.version
+    }
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        c: &Contract,
+        now: NaiveDateTime,
+    ) -> Result<(), CateringError> {
+        day.resolve_dispute(&c.terms, self.served, now)
+    }
 }
 
+/// The day will not be served.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VersionBody {
+pub struct Cancel {
     #[serde(default)]
     version: Option<i64>,
 }
 
-/// `POST .../service-days/{date}/cancel`: the day will not be served.
-pub async fn cancel(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(at): ApiPath<(ContractId, NaiveDate)>,
-    ApiJson(body): ApiJson<VersionBody>,
-) -> Result<Json<ServiceDay>, ApiError> {
-    let perm = Permission::CateringManage;
-    change(
-        &state,
-        &auth,
-        perm,
-        at,
-        body.version,
-        "catering.day_cancelled",
-        |day, _, _| day.cancel(),
-    )
-    .await
+impl DayChange for Cancel {
+    const PERMISSION: Permission = Permission::CateringManage;
+    const EVENT: &'static str = "catering.day_cancelled";
+    fn version(&self) -> Option<i64> {
+        self.version
+    }
+    fn apply(
+        &self,
+        day: &mut ServiceDay,
+        _: &Contract,
+        _: NaiveDateTime,
+    ) -> Result<(), CateringError> {
+        day.cancel()
+    }
 }
 
 /// After a contract is paused or terminated: its days after today that will not be
@@ -371,7 +370,7 @@ pub async fn cancel_upcoming(
         };
         if goes && day.cancel().is_ok() {
             let read = day.version;
-            save(state, contract, day, read, Some("catering.day_cancelled")).await?;
+            save(state, contract, day, read, Some(Cancel::EVENT)).await?;
         }
     }
     Ok(())
