@@ -33,6 +33,13 @@ impl<'a> Catering<'a> {
         r.body
     }
 
+    /// A `POST` that must be refused with `(status, code)`; the answer.
+    async fn refused(&self, token: &str, path: &str, body: Value, want: (u16, &str)) -> Reply {
+        let r = self.call(token, Method::POST, path, Some(body)).await;
+        assert_eq!((r.status, r.code()), want, "{path}: {r:?}");
+        r
+    }
+
     async fn get(&self, token: &str, path: &str) -> Value {
         let r = self.call(token, Method::GET, path, None).await;
         assert_eq!(r.status, 200, "{path}: {r:?}");
@@ -138,35 +145,35 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
     // Terms are checked before anything is written.
     let mut bad = Catering::terms();
     bad["min_daily"] = json!(200);
-    let r = c
-        .call(
-            manager,
-            Method::POST,
-            "/contracts",
-            Some(json!({ "caterer_id": caterer, "client_id": acme, "terms": bad })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (422, "validation_failed"), "{r:?}");
+    c.refused(
+        manager,
+        "/contracts",
+        json!({ "caterer_id": caterer, "client_id": acme, "terms": bad }),
+        (422, "validation_failed"),
+    )
+    .await;
     let mut dollars = Catering::terms();
     dollars["price_per_meal"] = json!({ "amount": 500, "currency": "USD" });
     let r = c
-        .call(
+        .refused(
             manager,
-            Method::POST,
             "/contracts",
-            Some(json!({ "caterer_id": caterer, "client_id": acme, "terms": dollars })),
+            json!({ "caterer_id": caterer, "client_id": acme, "terms": dollars }),
+            (422, "validation_failed"),
         )
         .await;
-    assert_eq!(r.status, 422, "{r:?}");
-    let r = c
-        .call(
-            manager,
-            Method::POST,
-            "/contracts",
-            Some(json!({ "caterer_id": acme, "client_id": caterer, "terms": Catering::terms() })),
-        )
-        .await;
-    assert_eq!(r.status, 422, "caterer and client swapped: {r:?}");
+    assert_eq!(
+        r.body["error"]["details"]["reason"], "currency_mismatch",
+        "{r:?}"
+    );
+    // Caterer and client swapped.
+    c.refused(
+        manager,
+        "/contracts",
+        json!({ "caterer_id": acme, "client_id": caterer, "terms": Catering::terms() }),
+        (422, "validation_failed"),
+    )
+    .await;
     let contract = c.contract(&caterer, &acme, Some(&meal)).await;
     let base = format!("/contracts/{contract}");
 
@@ -216,49 +223,38 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         (&json!("confirmed"), &json!(60), &json!(2))
     );
     let r = c
-        .call(
+        .refused(
             &client.token,
-            Method::POST,
             &day(later, "confirm"),
-            Some(json!({ "quantity": 150 })),
+            json!({ "quantity": 150 }),
+            (422, "quantity_out_of_range"),
         )
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (422, "quantity_out_of_range"),
-        "{r:?}"
-    );
     assert_eq!(r.body["error"]["details"]["max"], 100);
-    let r = c
-        .call(
-            &client.token,
-            Method::POST,
-            &day(today, "confirm"),
-            Some(json!({ "quantity": 40 })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (409, "past_cutoff"), "{r:?}");
-    let r = c
-        .call(
-            &client.token,
-            Method::POST,
-            &day(later, "confirm"),
-            Some(json!({ "quantity": 70, "version": 1 })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (409, "version_conflict"), "{r:?}");
+    c.refused(
+        &client.token,
+        &day(today, "confirm"),
+        json!({ "quantity": 40 }),
+        (409, "past_cutoff"),
+    )
+    .await;
+    c.refused(
+        &client.token,
+        &day(later, "confirm"),
+        json!({ "quantity": 70, "version": 1 }),
+        (409, "version_conflict"),
+    )
+    .await;
 
     // The kitchen's count: not before the day; today's closes it (past its cut-off,
     // the default quantity stands as confirmed).
-    let r = c
-        .call(
-            manager,
-            Method::POST,
-            &day(later, "served"),
-            Some(json!({ "quantity": 60 })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (409, "invalid_state"), "{r:?}");
+    c.refused(
+        manager,
+        &day(later, "served"),
+        json!({ "quantity": 60 }),
+        (409, "invalid_state"),
+    )
+    .await;
     let served = c
         .ok(
             manager,
@@ -268,15 +264,13 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         )
         .await;
     assert_eq!(served["status"], "closed", "{served}");
-    let r = c
-        .call(
-            &client.token,
-            Method::POST,
-            &day(today, "served"),
-            Some(json!({ "quantity": 1 })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (403, "forbidden"), "{r:?}");
+    c.refused(
+        &client.token,
+        &day(today, "served"),
+        json!({ "quantity": 1 }),
+        (403, "forbidden"),
+    )
+    .await;
 
     // A dispute, then its resolution.
     let disputed = c
@@ -408,24 +402,20 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         };
         assert_eq!(d["status"], expected, "{d}");
     }
-    let r = c
-        .call(
-            &client.token,
-            Method::POST,
-            &day(later, "confirm"),
-            Some(json!({ "quantity": 80 })),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (409, "invalid_state"), "{r:?}");
-    let r = c
-        .call(
-            manager,
-            Method::POST,
-            &format!("{base}/service-days"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (409, "contract_not_active"), "{r:?}");
+    c.refused(
+        &client.token,
+        &day(later, "confirm"),
+        json!({ "quantity": 80 }),
+        (409, "invalid_state"),
+    )
+    .await;
+    c.refused(
+        manager,
+        &format!("{base}/service-days"),
+        json!({}),
+        (409, "contract_not_active"),
+    )
+    .await;
 }
 
 async fn client_people_see_only_their_company(db: TestDb) {

@@ -63,6 +63,15 @@ impl StoreError {
         StoreError::Invalid(comanda_domain::ValidationError::new(field, code, message))
     }
 
+    /// What a versioned write that changed nothing means: the record moved on
+    /// (`current` is its version now) or it is gone.
+    pub fn stale_or_missing(entity: &'static str, current: Option<i64>) -> Self {
+        match current {
+            Some(current) => StoreError::VersionMismatch { entity, current },
+            None => StoreError::NotFound { entity },
+        }
+    }
+
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }

@@ -274,10 +274,7 @@ macro_rules! impl_sql_catalog {
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
-            Err(match current {
-                Some((current,)) => StoreError::VersionMismatch { entity, current },
-                None => StoreError::NotFound { entity },
-            })
+            Err(StoreError::stale_or_missing(entity, current.map(|(v,)| v)))
         }
 
         async fn update_product_row(conn: &mut Conn, store: StoreId, id: ProductId, expected_version: Option<i64>, draft: &ProductDraft) -> Result<()> {

@@ -105,10 +105,8 @@ macro_rules! impl_sql_catering {
                 if written == 1 {
                     return Ok(contract.clone());
                 }
-                match self.get_contract(contract.id).await? {
-                    Some(current) => Err(StoreError::VersionMismatch { entity: "contract", current: current.version }),
-                    None => Err(StoreError::NotFound { entity: "contract" }),
-                }
+                let current = self.get_contract(contract.id).await?.map(|c| c.version);
+                Err(StoreError::stale_or_missing("contract", current))
             }
 
             async fn add_service_days(&self, contract: ContractId, days: &[ServiceDay]) -> Result<u64> {
@@ -173,10 +171,7 @@ macro_rules! impl_sql_catering {
                     .fetch_optional(self.reader())
                     .await
                     .map_err(classify)?;
-                match current {
-                    Some((current,)) => Err(StoreError::VersionMismatch { entity: "service_day", current }),
-                    None => Err(StoreError::NotFound { entity: "service_day" }),
-                }
+                Err(StoreError::stale_or_missing("service_day", current.map(|(v,)| v)))
             }
         }
     };

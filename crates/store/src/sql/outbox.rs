@@ -383,10 +383,8 @@ macro_rules! impl_sql_outbox {
                 if written == 1 {
                     return Ok(webhook.clone());
                 }
-                match self.get_webhook(webhook.store_id, webhook.id).await? {
-                    Some(current) => Err(StoreError::VersionMismatch { entity: "webhook", current: current.version }),
-                    None => Err(StoreError::NotFound { entity: "webhook" }),
-                }
+                let current = self.get_webhook(webhook.store_id, webhook.id).await?.map(|w| w.version);
+                Err(StoreError::stale_or_missing("webhook", current))
             }
 
             async fn set_webhook_secret(&self, store: StoreId, id: WebhookId, secret: &str) -> Result<()> {

@@ -155,10 +155,8 @@ macro_rules! impl_sql_reports {
                     return Ok(shift.clone());
                 }
                 drop(tx);
-                match self.get_shift(shift.store_id, shift.id).await? {
-                    Some(current) => Err(StoreError::VersionMismatch { entity: "shift", current: current.version }),
-                    None => Err(StoreError::NotFound { entity: "shift" }),
-                }
+                let current = self.get_shift(shift.store_id, shift.id).await?.map(|s| s.version);
+                Err(StoreError::stale_or_missing("shift", current))
             }
 
             async fn list_shifts(&self, store: StoreId, day: Option<i64>) -> Result<Vec<Shift>> {

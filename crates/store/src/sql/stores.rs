@@ -91,10 +91,10 @@ macro_rules! impl_sql_stores {
                 .map_err(classify)?;
                 match updated {
                     Some(row) => row.try_into(),
-                    None => Err(match self.get_store(id).await? {
-                        Some(current) => StoreError::VersionMismatch { entity: "store", current: current.version },
-                        None => StoreError::NotFound { entity: "store" },
-                    }),
+                    None => {
+                        let current = self.get_store(id).await?.map(|s| s.version);
+                        Err(StoreError::stale_or_missing("store", current))
+                    }
                 }
             }
         }

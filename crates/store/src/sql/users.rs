@@ -146,10 +146,8 @@ macro_rules! impl_sql_users {
                 .rows_affected();
                 if affected == 0 {
                     drop(tx);
-                    return Err(match self.get_user(id).await? {
-                        Some(current) => StoreError::VersionMismatch { entity: "user", current: current.version },
-                        None => StoreError::NotFound { entity: "user" },
-                    });
+                    let current = self.get_user(id).await?.map(|u| u.version);
+                    return Err(StoreError::stale_or_missing("user", current));
                 }
                 if let Some(stores) = &patch.store_ids {
                     ::sqlx::query("DELETE FROM user_stores WHERE user_id = $1")
