@@ -18,7 +18,6 @@ use axum::http::StatusCode;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use comanda_domain::catering::{
     CateringError, Contract, ContractStatus, DayStatus, MAX_HORIZON_DAYS, ServiceDay, Statement,
-    Terms,
 };
 use comanda_domain::orders::lines::{LineInput, MAX_QUANTITY};
 use comanda_domain::orders::{Order, OrderKind};
@@ -164,14 +163,15 @@ fn event(contract: &Contract, day: &ServiceDay, kind: &str) -> NewOutboxEvent {
     }
 }
 
-/// Writes `day` (read at `read_version`) with its event and wakes the webhook workers.
+/// Writes `day`, changed since it was read (its `version` is still the one read), with
+/// its event, and wakes the webhook workers.
 async fn save(
     state: &AppState,
     contract: &Contract,
     mut day: ServiceDay,
-    read_version: i64,
     kind: Option<&str>,
 ) -> Result<ServiceDay, ApiError> {
+    let read_version = day.version;
     day.version = read_version + 1;
     let event = kind.map(|k| event(contract, &day, k));
     let day = state
@@ -213,12 +213,9 @@ pub async fn change<C: DayChange>(
         return Err(stale("service_day", day.version));
     }
     let now = kitchen_now(&state, contract.store_id).await?;
-    let read = day.version;
     body.apply(&mut day, &contract, now)
         .map_err(catering_error)?;
-    save(&state, &contract, day, read, Some(C::EVENT))
-        .await
-        .map(Json)
+    save(&state, &contract, day, Some(C::EVENT)).await.map(Json)
 }
 
 /// The client's quantity, before the cut-off (409 after it), within the contract's
@@ -369,8 +366,7 @@ pub async fn cancel_upcoming(
             _ => matches!(day.status, DayStatus::Scheduled | DayStatus::Confirmed),
         };
         if goes && day.cancel().is_ok() {
-            let read = day.version;
-            save(state, contract, day, read, Some(Cancel::EVENT)).await?;
+            save(state, contract, day, Some(Cancel::EVENT)).await?;
         }
     }
     Ok(())
@@ -394,7 +390,7 @@ pub async fn order(
     let contract = contract_for(&state, &auth, Permission::CateringManage, id).await?;
     let store = contract.store_id;
     auth.require_in(&state, Permission::OrderTake, store)?;
-    let day = day_of(&state, &contract, date).await?;
+    let mut day = day_of(&state, &contract, date).await?;
     if let Some(order) = day.order_id {
         return Err(
             ApiError::conflict("order_exists", "the day already has its catering order")
@@ -420,7 +416,7 @@ pub async fn order(
             .await?
             .map_or_else(String::new, |c| c.name);
         let (order, events) =
-            catering_order(&state, &auth, &contract, &day, product, &client).await?;
+            catering_order(&state, &auth, &contract, &day, (order_id, product), &client).await?;
         commit(
             &state,
             Author::of(&auth),
@@ -435,10 +431,8 @@ pub async fn order(
         )
         .await?;
     }
-    let read = day.version;
-    let mut day = day;
     day.order_id = Some(order_id);
-    let day = save(&state, &contract, day, read, None).await?;
+    let day = save(&state, &contract, day, None).await?;
     Ok((StatusCode::CREATED, Json(day)))
 }
 
@@ -447,7 +441,7 @@ async fn catering_order(
     auth: &Auth,
     contract: &Contract,
     day: &ServiceDay,
-    product: comanda_domain::ProductId,
+    (order_id, product): (OrderId, comanda_domain::ProductId),
     client: &str,
 ) -> Result<(Order, Vec<(usize, comanda_domain::orders::commands::Event)>), ApiError> {
     let store = contract.store_id;
@@ -484,7 +478,7 @@ async fn catering_order(
         auth.actor.user_id,
         now,
     );
-    order.id = order_id_of(contract.id, day.date);
+    order.id = order_id;
     order.notes = Some(format!(
         "Catering: {client}, {} ({} meals)",
         day.date, day.expected
@@ -520,9 +514,8 @@ pub async fn statement(
         .and_then(|next| next.pred_opt())
         .ok_or_else(|| bad_date("month", "invalid_month", "out of range"))?;
     let days = state.storage.service_days(contract.id, first, last).await?;
-    let terms: &Terms = &contract.terms;
-    let statement =
-        Statement::of(terms, first.year(), first.month(), days).map_err(catering_error)?;
+    let statement = Statement::of(&contract.terms, first.year(), first.month(), days)
+        .map_err(catering_error)?;
     Ok(Json(StatementView {
         contract_id: contract.id,
         caterer_id: contract.caterer_id,

@@ -4,7 +4,7 @@ use super::new_store;
 use crate::{Delivery, DeliveryStatus, NewOutboxEvent, Replay, Storage, Webhook};
 use chrono::Duration;
 use comanda_domain::webhooks::EventFilter;
-use comanda_domain::{DeliveryId, WebhookId, clock};
+use comanda_domain::{DeliveryId, StoreId, WebhookId, clock};
 use std::sync::Arc;
 
 fn event(kind: &str) -> NewOutboxEvent {
@@ -333,13 +333,7 @@ pub async fn pruning_keeps_what_a_webhook_still_needs(db: Arc<dyn Storage>) {
 
     let cutoff = clock::now() - Duration::days(30);
     assert_eq!(db.prune_outbox(cutoff).await.expect("prune"), (0, 4));
-    let left: Vec<i64> = db
-        .outbox_after(store.id, 0, 10)
-        .await
-        .expect("events")
-        .iter()
-        .map(|e| e.seq)
-        .collect();
+    let left = seqs(&*db, store.id).await;
     assert_eq!(left, [4, 5], "the webhook has not taken 4 and 5 yet");
     assert_eq!(
         db.outbox_after(quiet.id, 0, 10)
@@ -372,13 +366,7 @@ pub async fn pruning_keeps_what_a_webhook_still_needs(db: Arc<dyn Storage>) {
             .expect("finish")
     );
     assert_eq!(db.prune_outbox(cutoff).await.expect("prune"), (1, 1));
-    let left: Vec<i64> = db
-        .outbox_after(store.id, 0, 10)
-        .await
-        .expect("events")
-        .iter()
-        .map(|e| e.seq)
-        .collect();
+    let left = seqs(&*db, store.id).await;
     assert_eq!(left, [5], "a pending delivery keeps its event");
     assert_eq!(
         db.pending_deliveries(hook.id, 10)
@@ -425,4 +413,14 @@ pub async fn leases_go_round_the_webhooks_with_work(db: Arc<dyn Storage>) {
         [first.id, second.id, first.id, second.id],
         "one after the other, never one alone"
     );
+}
+
+/// The numbers of a store's outbox events, oldest first.
+async fn seqs(db: &dyn Storage, store: StoreId) -> Vec<i64> {
+    db.outbox_after(store, 0, 10)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.seq)
+        .collect()
 }
