@@ -38,6 +38,10 @@ pub struct GlobalArgs {
     #[arg(long, env = "COMANDA_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Directory of backups [default: DATA_DIR/backups]
+    #[arg(long, env = "COMANDA_BACKUP_DIR", global = true, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
     /// Log format [default: pretty]
     #[arg(long, env = "COMANDA_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -90,9 +94,129 @@ pub enum Command {
     /// Check the order log (see docs/orders.md)
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Back the database up while the server runs, list backups, or prune old ones
+    /// (see docs/operations.md)
+    Backup(BackupArgs),
+    /// Verify a backup, restore it into a new database, check it, back up the current
+    /// database, then swap the restored one in
+    Restore(RestoreArgs),
+    /// Pre-deploy checks: configuration, secrets, database, migrations, disk, port,
+    /// backups, clock; a PASS/FAIL table, exit 1 on any FAIL
+    Check(CheckArgs),
+    /// Smoke tests against a running server: probes, metrics, sign-in, catalog, a test
+    /// order opened and cancelled; a PASS/FAIL table, exit 1 on any FAIL
+    Smoke(SmokeArgs),
     /// Measure this binary (see docs/performance.md)
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+
+    /// Write the backup here [default: the backup directory]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+
+    /// Never prune this backup
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// List the backups in the backup directory, newest first
+    List,
+    /// Delete backups the retention policy does not keep
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be deleted, delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// How many backups `prune` (and `serve`'s scheduled backups) keep.
+#[derive(Debug, Args, Clone)]
+pub struct RetentionArgs {
+    /// Keep the newest backup of each of the last N days that have one
+    #[arg(
+        long,
+        env = "COMANDA_BACKUP_KEEP_DAILY",
+        value_name = "N",
+        default_value_t = 30
+    )]
+    pub keep_daily: usize,
+
+    /// Keep the newest backup of each of the last N ISO weeks that have one
+    #[arg(
+        long,
+        env = "COMANDA_BACKUP_KEEP_WEEKLY",
+        value_name = "N",
+        default_value_t = 13
+    )]
+    pub keep_weekly: usize,
+
+    /// Keep the newest backup of each of the last N months that have one
+    #[arg(
+        long,
+        env = "COMANDA_BACKUP_KEEP_MONTHLY",
+        value_name = "N",
+        default_value_t = 12
+    )]
+    pub keep_monthly: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file (comanda-...tar), its .sha256 file beside it
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Production rules: secrets must be set and strong, PostgreSQL expected, a backup
+    /// from the last 26 hours required
+    #[arg(long, env = "COMANDA_PRODUCTION")]
+    pub production: bool,
+
+    /// The address `serve` will listen on, checked free [default: 127.0.0.1:8080]
+    #[arg(long, env = "COMANDA_LISTEN", value_name = "IP:PORT")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// The server's base URL, e.g. https://pos.example.com
+    pub url: String,
+
+    /// Only the probes (/live, /health, /ready): for container health checks
+    #[arg(long)]
+    pub probes_only: bool,
+
+    /// The smoke store's code, where the test order is opened and cancelled
+    #[arg(long, env = "COMANDA_SMOKE_STORE", default_value = "smoke")]
+    pub store: String,
+
+    /// A person of the smoke store who may take orders (a manager or waiter, no 2FA)
+    #[arg(long, env = "COMANDA_SMOKE_LOGIN", value_name = "LOGIN")]
+    pub login: Option<String>,
+
+    /// Their password; read only from the environment
+    #[arg(skip = std::env::var("COMANDA_SMOKE_PASSWORD").ok())]
+    pub password: Option<String>,
+
+    /// Seconds each request may take
+    #[arg(long, default_value_t = 10)]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,6 +501,13 @@ pub struct ServeArgs {
     /// Webhook attempts a second while the API is busy; 0: unpaced [default: 500]
     #[arg(long, env = "COMANDA_WEBHOOK_BUSY_RATE", value_name = "N")]
     pub webhook_busy_rate: Option<u32>,
+
+    /// Take a backup this often, then prune by the retention policy, e.g. 24h, 6h, 30m [default: none]
+    #[arg(long, env = "COMANDA_BACKUP_INTERVAL", value_name = "DURATION")]
+    pub backup_interval: Option<String>,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 
     /// Sign-in attempts allowed per client IP [default: 30/60s]
     #[arg(long, env = "COMANDA_LOGIN_RATE_IP", value_name = "N/PERIOD")]

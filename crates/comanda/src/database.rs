@@ -64,3 +64,33 @@ pub async fn store_ids(storage: &dyn Storage, names: &[String]) -> Result<Vec<St
         })
         .collect()
 }
+
+/// Held by `serve` for as long as it runs on an SQLite file, and by `restore` while it
+/// replaces the file: a restore cannot swap a database out from under a running server,
+/// nor can two servers share one file.
+pub struct SqliteLock {
+    _file: std::fs::File,
+}
+
+pub fn lock_sqlite(db: &std::path::Path) -> Result<SqliteLock> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SqliteLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "{} is in use by a running comanda (it holds {}); stop it first",
+            db.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The `comanda` binary: one executable for the server and every operator command.
 
+mod backup;
 mod cli;
 mod commands;
 mod database;
@@ -45,6 +46,10 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         | Command::User(_)
         | Command::Catalog(_)
         | Command::Audit(_)
+        | Command::Backup(_)
+        | Command::Restore(_)
+        | Command::Check(_)
+        | Command::Smoke(_)
         | Command::Bench(
             cli::BenchCommand::Auth(_)
             | cli::BenchCommand::Catalog(_)
@@ -74,6 +79,10 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             (Command::User(command), _) => commands::user::run(&settings, command).await,
             (Command::Catalog(command), _) => commands::catalog::run(&settings, command).await,
             (Command::Audit(command), _) => commands::audit::run(&settings, command).await,
+            (Command::Backup(args), _) => commands::backup::run(&settings, args).await,
+            (Command::Restore(args), _) => commands::backup::restore(&settings, args).await,
+            (Command::Check(args), _) => commands::check::run(&settings, args).await,
+            (Command::Smoke(args), _) => commands::smoke::run(args).await,
             (Command::Bench(cli::BenchCommand::Auth(args)), _) => {
                 commands::bench_auth::run(&settings, args).await
             }

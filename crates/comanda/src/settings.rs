@@ -27,6 +27,7 @@ const SQLITE_FILE: &str = "comanda.db";
 pub struct FileConfig {
     database_url: Option<String>,
     data_dir: Option<PathBuf>,
+    backup_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log: Option<String>,
     db_max_connections: Option<u32>,
@@ -164,6 +165,7 @@ pub struct Settings {
     pub log_filter: String,
     pub db_max_connections: u32,
     pub sqlite_synchronous: Synchronous,
+    pub backup_dir: PathBuf,
 }
 
 impl Settings {
@@ -188,6 +190,11 @@ impl Settings {
         if db_max_connections == 0 {
             bail!("db_max_connections must be at least 1");
         }
+        let backup_dir = cli
+            .backup_dir
+            .clone()
+            .or_else(|| file.backup_dir.clone())
+            .unwrap_or_else(|| data_dir.join("backups"));
         Ok(Self {
             database,
             data_dir,
@@ -203,6 +210,7 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_LOG.to_owned()),
             db_max_connections,
             sqlite_synchronous,
+            backup_dir,
         })
     }
 
@@ -243,6 +251,9 @@ pub struct ServeSettings {
     pub redis_url: Option<Secret>,
     pub stripe: Option<comanda_server::stripe::StripeConfig>,
     pub webhooks: comanda_server::webhooks::WebhookConfig,
+    /// Scheduled backups: how often, and what pruning keeps.
+    pub backup_every: Option<Duration>,
+    pub retention: crate::backup::retention::Policy,
 }
 
 impl ServeSettings {
@@ -276,6 +287,13 @@ impl ServeSettings {
                 .map(Secret::new),
             stripe: stripe_config(args)?,
             webhooks: webhook_config(args)?,
+            backup_every: args
+                .backup_interval
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(parse_interval)
+                .transpose()?,
+            retention: (&args.retention).into(),
         })
     }
 }
@@ -436,6 +454,31 @@ fn bootstrap_plan(args: &BootstrapArgs, file: &FileBootstrap) -> Result<Bootstra
         owner_login,
         owner_password,
     })
+}
+
+/// `30m`, `6h`, `1d`: the interval of scheduled backups; a bare number is minutes.
+fn parse_interval(text: &str) -> Result<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| {
+        anyhow!("COMANDA_BACKUP_INTERVAL {text:?}: expected a number and a unit, e.g. 24h")
+    })?;
+    let seconds = match unit {
+        "s" => n,
+        "m" | "" => n * 60,
+        "h" => n * 3_600,
+        "d" => n * 86_400,
+        other => {
+            bail!("COMANDA_BACKUP_INTERVAL {text:?}: unknown unit {other:?}; use s, m, h or d")
+        }
+    };
+    if seconds == 0 {
+        bail!("COMANDA_BACKUP_INTERVAL must be at least a second");
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 #[cfg(test)]

@@ -4,19 +4,15 @@
 
 mod support;
 
-use comanda_domain::catalog::inputs::ProductInput;
-use comanda_domain::{
-    Currency, DisplayName, Login, NewStore, NewUser, ProductId, Role, Secret, StoreId, UserId,
-};
-use comanda_store::{Bootstrap, Limit, Ops, Storage};
+use comanda_domain::{ProductId, StoreId};
+use comanda_store::Ops;
 use comanda_testkit::TestPostgres;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::orders::{bootstrap_postgres, open, seed, sign_in};
 use support::{Server, comanda, prepared};
-
-const PASSWORD: &str = "waiter passphrase 77";
 
 /// One open-order request as a terminal sent it.
 #[derive(Clone)]
@@ -24,79 +20,6 @@ struct Sent {
     body: Value,
     /// The order id, if the server answered 2xx.
     acknowledged: Option<String>,
-}
-
-async fn sign_in(client: &reqwest::Client, server: &Server) -> String {
-    let r: Value = client
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "login": "garcom", "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    r["access_token"].as_str().expect("token").to_owned()
-}
-
-async fn open(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> Option<(u16, Value)> {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(body)
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    Some((status, response.json().await.ok()?))
-}
-
-/// A waiter and a product in the store; returns (store, product).
-async fn seed(storage: &dyn Storage) -> (StoreId, ProductId) {
-    let store = storage
-        .list_stores(None, None, Limit::new(None))
-        .await
-        .expect("stores")
-        .items[0]
-        .id;
-    storage
-        .create_user(&NewUser {
-            id: UserId::new(),
-            login: Login::parse("login", "garcom").expect("login"),
-            display_name: DisplayName::parse("display_name", "Garçom").expect("name"),
-            password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
-                .await
-                .expect("hash"),
-            role: Role::Waiter,
-            all_stores: false,
-            store_ids: vec![store],
-            must_change_password: false,
-            company_id: None,
-        })
-        .await
-        .expect("waiter");
-    let draft = serde_json::from_value::<ProductInput>(json!({
-        "name": "Chope", "variants": [{ "price": { "amount": 1200, "currency": "BRL" } }],
-    }))
-    .expect("shape")
-    .parse(Currency::Brl)
-    .expect("valid");
-    (
-        store,
-        storage
-            .create_product(store, &draft)
-            .await
-            .expect("product")
-            .id,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,22 +37,7 @@ async fn acknowledged_orders_survive_kill_9_on_postgres() {
     let Some(db) = TestPostgres::create().await else {
         return;
     };
-    let storage = db.open_migrated().await;
-    let main = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("store");
-    let owner = NewUser {
-        id: UserId::new(),
-        login: Login::parse("login", "owner").expect("login"),
-        display_name: DisplayName::parse("display_name", "Dona").expect("name"),
-        password_hash: comanda_server::password::hash(&Secret::new("owner passphrase 1"))
-            .await
-            .expect("hash"),
-        role: Role::Owner,
-        all_stores: true,
-        store_ids: vec![main.id],
-        must_change_password: false,
-        company_id: None,
-    };
-    storage.bootstrap(&main, &owner).await.expect("bootstrap");
+    let storage = bootstrap_postgres(&db).await;
     let (store, product) = seed(&*storage).await;
     storage.close().await;
     let dir = tempfile::tempdir().expect("temp dir");

@@ -2,6 +2,7 @@
 //! database. Connections are made lazily so the server can start, report itself not
 //! ready, and recover on its own while the database is down.
 
+mod backup;
 mod errors;
 mod listen;
 mod ops;
@@ -13,7 +14,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use backup::{ExportedSnapshot, PgAdmin};
 pub use errors::classify;
+pub use ops::known as known_migrations;
 
 #[derive(Clone, Debug)]
 pub struct PgOptions {

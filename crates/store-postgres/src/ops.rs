@@ -22,6 +22,11 @@ pub(crate) fn migrator() -> Migrator {
     migrator
 }
 
+/// The migrations this release carries, for tools that have no database open yet.
+pub fn known() -> Vec<KnownMigration> {
+    known_migrations(&migrator())
+}
+
 #[async_trait]
 impl Ops for PgStorage {
     fn backend(&self) -> Backend {

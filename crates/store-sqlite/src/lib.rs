@@ -7,6 +7,7 @@
 //! not forget the sale, and an fsync costs ~0.3 ms here. `NORMAL` is available for
 //! machines with battery-backed storage.
 
+mod backup;
 mod committer;
 mod errors;
 mod ops;
@@ -19,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use backup::describe_file;
 pub use errors::classify;
+pub use ops::known as known_migrations;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Synchronous {

@@ -5,6 +5,7 @@ use crate::cli::{AuditCommand, AuditVerifyArgs};
 use crate::database;
 use crate::settings::Settings;
 use anyhow::Result;
+use comanda_domain::StoreId;
 use comanda_domain::orders::chain::{ChainBreak, Verifier};
 use comanda_store::Storage;
 use std::process::ExitCode;
@@ -26,7 +27,42 @@ async fn verify(storage: &dyn Storage, args: &AuditVerifyArgs) -> Result<ExitCod
         Some(store) => database::store_ids(storage, std::slice::from_ref(store)).await?,
         None => storage.logged_stores().await?,
     };
+    let reports = check_chains(storage, stores).await?;
     let mut broken = 0;
+    for report in &reports {
+        match &report.problem {
+            None => println!(
+                "store {}: {} events, chain intact",
+                report.store, report.events
+            ),
+            Some(what) => {
+                broken += 1;
+                println!(
+                    "store {}: BROKEN after {} good events: {what}",
+                    report.store, report.events
+                );
+            }
+        }
+    }
+    Ok(if broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{broken} store log(s) failed verification");
+        ExitCode::FAILURE
+    })
+}
+
+/// One store's order log, walked.
+pub struct ChainReport {
+    pub store: StoreId,
+    /// Events checked good, from the first.
+    pub events: i64,
+    pub problem: Option<String>,
+}
+
+/// Walks each store's order log from its first event.
+pub async fn check_chains(storage: &dyn Storage, stores: Vec<StoreId>) -> Result<Vec<ChainReport>> {
+    let mut reports = Vec::new();
     for store in stores {
         let mut verifier = Verifier::default();
         let mut problem: Option<ChainBreak> = None;
@@ -55,29 +91,20 @@ async fn verify(storage: &dyn Storage, args: &AuditVerifyArgs) -> Result<ExitCod
                 found: seq,
             });
         }
-        match problem {
-            None => println!("store {store}: {checked} events, chain intact"),
-            Some(e) => {
-                broken += 1;
-                let what = match e {
-                    ChainBreak::Gap { expected, found } => {
-                        format!("event {expected} is missing (the log goes on to {found}): removed")
-                    }
-                    ChainBreak::Unlinked { seq } => {
-                        format!("event {seq} does not follow the one before: reordered or replaced")
-                    }
-                    ChainBreak::Altered { seq } => {
-                        format!("event {seq} does not match its hash: altered")
-                    }
-                };
-                println!("store {store}: BROKEN after {checked} good events: {what}");
+        let problem = problem.map(|e| match e {
+            ChainBreak::Gap { expected, found } => {
+                format!("event {expected} is missing (the log goes on to {found}): removed")
             }
-        }
+            ChainBreak::Unlinked { seq } => {
+                format!("event {seq} does not follow the one before: reordered or replaced")
+            }
+            ChainBreak::Altered { seq } => format!("event {seq} does not match its hash: altered"),
+        });
+        reports.push(ChainReport {
+            store,
+            events: checked,
+            problem,
+        });
     }
-    Ok(if broken == 0 {
-        ExitCode::SUCCESS
-    } else {
-        eprintln!("{broken} store log(s) failed verification");
-        ExitCode::FAILURE
-    })
+    Ok(reports)
 }

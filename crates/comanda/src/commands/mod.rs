@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_auth;
 pub mod bench_catalog;
@@ -8,6 +9,9 @@ pub mod bench_orders;
 pub mod bench_outbox;
 pub mod bench_zreport;
 pub mod catalog;
+pub mod check;
 pub mod migrate;
 pub mod serve;
+pub mod smoke;
+mod table;
 pub mod user;

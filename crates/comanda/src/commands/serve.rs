@@ -1,5 +1,5 @@
 use crate::database;
-use crate::settings::{ServeSettings, Settings};
+use crate::settings::{DatabaseTarget, ServeSettings, Settings};
 use anyhow::{Context, Result};
 use comanda_server::auth::limiter::Limiter;
 use comanda_server::readiness::Readiness;
@@ -16,6 +16,11 @@ pub async fn run(
     serve: ServeSettings,
     process_started: Instant,
 ) -> Result<ExitCode> {
+    settings.prepare_data_dir()?;
+    let _lock = match &settings.database {
+        DatabaseTarget::Sqlite { path } => Some(database::lock_sqlite(path)?),
+        DatabaseTarget::Postgres { .. } => None,
+    };
     let storage = database::open(settings).await?;
     let listener = TcpListener::bind(serve.listen)
         .await
@@ -48,6 +53,8 @@ pub async fn run(
     let (fatal_tx, fatal_rx) = oneshot::channel::<StartupError>();
     let fatal: Arc<Mutex<Option<StartupError>>> = Arc::default();
     let startup_task = {
+        let (backup_every, retention) = (serve.backup_every, serve.retention);
+        let (target, backup_dir) = (settings.database.clone(), settings.backup_dir.clone());
         let state = state.clone();
         let plan = serve.startup.clone();
         tokio::spawn(async move {
@@ -58,6 +65,9 @@ pub async fn run(
                     tracing::info!(ready_ms, "ready to take orders");
                     comanda_server::idempotency::spawn_purger(state.clone());
                     comanda_server::sales::follow_logs(state.clone());
+                    if let Some(every) = backup_every {
+                        tokio::spawn(scheduled_backups(every, retention, target, backup_dir));
+                    }
                     if let Err(e) = comanda_server::webhooks::start(state.clone()) {
                         tracing::error!(error = %e, "webhook delivery cannot start");
                     }
@@ -127,4 +137,41 @@ fn announce_bootstrap(report: &BootstrapReport) {
         None => eprintln!("  password: as set in COMANDA_BOOTSTRAP_PASSWORD"),
     }
     eprintln!("{rule}");
+}
+
+/// A backup every `every`, each followed by pruning. A failure is logged and retried at
+/// the next turn; `comanda check` reports a backup that is too old.
+async fn scheduled_backups(
+    every: std::time::Duration,
+    retention: crate::backup::retention::Policy,
+    target: DatabaseTarget,
+    dir: std::path::PathBuf,
+) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match crate::backup::create(&target, &dir, &[]).await {
+            Ok(created) => tracing::info!(
+                path = %created.path.display(),
+                bytes = created.archive_bytes,
+                rows = created.manifest.rows(),
+                seconds = created.manifest.seconds,
+                "scheduled backup written"
+            ),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduled backup failed"),
+        }
+        let pruned = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || super::backup::prune_dir(&dir, retention, false))
+                .await
+        };
+        match pruned {
+            Ok(Ok((kept, removed))) => {
+                tracing::info!(kept = kept.len(), removed = removed.len(), "backups pruned")
+            }
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "pruning backups failed"),
+            Err(e) => tracing::error!(error = %e, "pruning backups failed"),
+        }
+    }
 }

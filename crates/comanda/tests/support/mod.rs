@@ -1,6 +1,8 @@
 //! Runs the real `comanda` binary as an operator would, capturing its output.
 #![allow(dead_code)]
 
+pub mod orders;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -196,6 +198,7 @@ pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStor
     use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
     use comanda_store::{Bootstrap, Ops};
     use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
+    std::fs::create_dir_all(dir).expect("data dir");
     let storage = SqliteStorage::open(&SqliteOptions::new(dir.join("comanda.db")))
         .await
         .expect("open");
