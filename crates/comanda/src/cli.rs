@@ -315,6 +315,15 @@ pub enum BenchCommand {
     Zreport(BenchZreportArgs),
     /// Webhook delivery: a backlog of outbox events drained to a local receiver
     Outbox(BenchOutboxArgs),
+    /// Backup and verified restore of a database holding N paid orders
+    Backup(BenchBackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchBackupArgs {
+    /// Paid orders in the database backed up
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
 }
 
 #[derive(Debug, Args)]

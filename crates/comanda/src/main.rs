@@ -56,7 +56,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             | cli::BenchCommand::Orders(_)
             | cli::BenchCommand::Kds(_)
             | cli::BenchCommand::Zreport(_)
-            | cli::BenchCommand::Outbox(_),
+            | cli::BenchCommand::Outbox(_)
+            | cli::BenchCommand::Backup(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -100,6 +101,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Outbox(args)), _) => {
                 commands::bench_outbox::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Backup(args)), _) => {
+                commands::bench_backup::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

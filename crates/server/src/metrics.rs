@@ -178,6 +178,11 @@ impl Metrics {
             webhook_attempts.clone(),
         );
 
+        // At zero from the start, so `rate()` and `increase()` see the first attempt
+        // (a series that appears at 1 has no increase) and dashboards find the metric.
+        for outcome in ["delivered", "failed", "dead"] {
+            let _ = webhook_attempts.get_or_create(&OutcomeLabels { outcome });
+        }
         build_info
             .get_or_create(&BuildLabels {
                 version: build.version.to_owned(),

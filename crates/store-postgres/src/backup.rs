@@ -55,6 +55,16 @@ impl PgStorage {
         Ok(ExportedSnapshot { tx, id })
     }
 
+    /// Fresh planner statistics: `pg_restore` loads rows but leaves the tables unanalysed,
+    /// and without statistics a walk of the order log plans as a scan per page.
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Rows per table of the schema, read in one snapshot.
     pub async fn table_counts(&self) -> Result<BTreeMap<String, i64>> {
         let mut snapshot = self.export_snapshot().await?;

@@ -19,36 +19,6 @@ impl SqliteStorage {
         Ok(())
     }
 
-    /// Rows per table (not SQLite's own nor the migrator's), read in one transaction.
-    pub async fn table_counts(&self) -> Result<BTreeMap<String, i64>> {
-        let mut conn = self.reader.acquire().await.map_err(classify)?;
-        sqlx::query("BEGIN")
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' ORDER BY name",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
-        let mut counts = BTreeMap::new();
-        for table in tables {
-            let quoted = table.replace('"', "\"\"");
-            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{quoted}\""))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(classify)?;
-            counts.insert(table, n);
-        }
-        sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        Ok(counts)
-    }
-
     /// SQLite's own check of every page and index; the problems it found, none when sound.
     pub async fn integrity_problems(&self) -> Result<Vec<String>> {
         let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")

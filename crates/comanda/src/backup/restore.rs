@@ -188,7 +188,11 @@ async fn restore_sqlite(
             );
         }
         step("integrity", "SQLite integrity_check ok");
-        let counts = storage.table_counts().await?;
+        let (counts, _) = {
+            let fresh = fresh.clone();
+            tokio::task::spawn_blocking(move || comanda_store_sqlite::describe_file(&fresh))
+                .await??
+        };
         check(&storage, counts, &manifest).await
     }
     .await;
@@ -270,13 +274,15 @@ async fn restore_postgres(
         .map_err(|e| anyhow!("{e}"))?;
     let built = async {
         {
-            let (fresh, dump) = (fresh.with_database(&fresh_name), dump.clone());
+            let (fresh, dump) = (pg.with_database(&fresh_name), dump.clone());
             tokio::task::spawn_blocking(move || fresh.restore(&dump)).await??;
         }
         step("pg_restore", format_args!("into database {fresh_name}"));
         let storage = PgStorage::connect_lazy(&fresh.secret_url(), &PgOptions::default())
             .map_err(|e| anyhow!("{e}"))?;
         let checked = async {
+            storage.analyze().await?;
+            step("analyze", "planner statistics gathered");
             let counts = storage.table_counts().await?;
             check(&storage, counts, &manifest).await
         }

@@ -19,6 +19,7 @@ pub const PASSWORD: &str = "bench passphrase 2580";
 
 pub struct BenchDb {
     pub storage: Arc<dyn Storage>,
+    pub target: DatabaseTarget,
     /// Holds the scratch SQLite file until the benchmark ends.
     _scratch: tempfile::TempDir,
 }
@@ -39,6 +40,7 @@ pub async fn open(settings: &Settings) -> Result<BenchDb> {
     storage.migrate().await.map_err(|e| anyhow!("{e}"))?;
     Ok(BenchDb {
         storage,
+        target: local.database,
         _scratch: scratch,
     })
 }

@@ -15,8 +15,8 @@ use comanda_domain::orders::lines::{LineStatus, OrderLine};
 use comanda_domain::orders::payments::{TenderInput, TenderKind, Till};
 use comanda_domain::orders::{Order, OrderKind, RateSnapshot};
 use comanda_domain::tax::{Rate, TaxKind, TaxPolicy};
-use comanda_domain::{Currency, OrderLineId, PaymentId, Role, TaxRateId, UserId, clock};
-use comanda_store::{OrderCommit, OrderWrite, StoredResponse};
+use comanda_domain::{Currency, OrderLineId, PaymentId, Role, StoreId, TaxRateId, UserId, clock};
+use comanda_store::{OrderCommit, OrderWrite, Storage, StoredResponse};
 use serde_json::json;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -120,51 +120,6 @@ pub async fn run(settings: &Settings, args: &BenchZreportArgs) -> Result<ExitCod
     let db = bench_env::open(settings).await?;
     let storage = db.storage.clone();
     let (store, login) = bench_env::store_and_person(&*storage, "BRL", Role::Manager).await?;
-    let err = |e: comanda_domain::ValidationError| anyhow!("{e}");
-    let mut categories = Vec::new();
-    for c in 0..CATEGORIES {
-        let draft =
-            serde_json::from_value::<CategoryInput>(json!({ "name": format!("Categoria {c}") }))?
-                .parse()
-                .map_err(err)?;
-        categories.push(
-            storage
-                .create_category(store.id, &draft)
-                .await
-                .map_err(|e| anyhow!("{e}"))?
-                .id,
-        );
-    }
-    let mut items = Vec::with_capacity(PRODUCTS);
-    for p in 0..PRODUCTS {
-        let price = 500 + (p as i64 % 40) * 125;
-        let draft = serde_json::from_value::<ProductInput>(json!({
-            "name": format!("Produto {p}"), "category_id": categories[p % CATEGORIES],
-            "variants": [{ "price": { "amount": price, "currency": "BRL" } }],
-        }))?
-        .parse(Currency::Brl)
-        .map_err(err)?;
-        let product = storage
-            .create_product(store.id, &draft)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-        items.push(Item {
-            product: product.id,
-            variant: product.variants[0].id,
-            category: categories[p % CATEGORIES],
-            name: product.name.as_str().to_owned(),
-            price,
-        });
-    }
-    let rate = RateSnapshot {
-        id: TaxRateId::new(),
-        name: "ISS".into(),
-        kind: TaxKind::Tax,
-        rate: Rate::from_units(50_000).ok_or_else(|| anyhow!("rate"))?,
-        compound: false,
-    };
-    let cashiers: Vec<UserId> = (0..CASHIERS).map(|_| UserId::new()).collect();
-
     let (state, addr) = bench_env::serve(storage.clone()).await?;
     comanda_server::sales::follow_logs(state.clone());
     let client = reqwest::Client::new();
@@ -176,64 +131,9 @@ pub async fn run(settings: &Settings, args: &BenchZreportArgs) -> Result<ExitCod
         PER_COMMIT,
         WRITERS
     );
-
-    let items = Arc::new(items);
-    let cashiers = Arc::new(cashiers);
     let started = Instant::now();
-    let mut writers = Vec::new();
-    for w in 0..WRITERS {
-        let (storage, items, cashiers, rate) = (
-            storage.clone(),
-            items.clone(),
-            cashiers.clone(),
-            rate.clone(),
-        );
-        let total = args.orders;
-        writers.push(tokio::spawn(async move {
-            let mut due: i64 = 0;
-            let mut n = w * PER_COMMIT;
-            while n < total {
-                let mut orders = Vec::with_capacity(PER_COMMIT);
-                let mut events = Vec::new();
-                for k in 0..PER_COMMIT.min(total - n) {
-                    let (order, logged) = paid_order(store.id, &items, &rate, &cashiers, n + k)?;
-                    due += comanda_domain::orders::totals::totals(&order)
-                        .map_err(|e| anyhow!("{e}"))?
-                        .due;
-                    events.extend(logged.into_iter().map(|e| (orders.len(), e)));
-                    orders.push(OrderWrite {
-                        order,
-                        expected_version: None,
-                    });
-                }
-                let commit = OrderCommit {
-                    store: store.id,
-                    orders,
-                    events,
-                    actor: None,
-                    device: None,
-                    idempotency: None,
-                };
-                let respond = Box::new(|_: &[Order]| {
-                    Ok(StoredResponse {
-                        status: 201,
-                        headers: Vec::new(),
-                        body: Vec::new(),
-                    })
-                });
-                storage
-                    .commit_orders(commit, respond)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                n += WRITERS * PER_COMMIT;
-            }
-            Ok::<i64, anyhow::Error>(due)
-        }));
-    }
-    let mut expected_total: i64 = 0;
-    for w in writers {
-        expected_total += w.await??;
-    }
+    let expected_total = write_paid_day(storage.clone(), store.id, args.orders).await?;
+
     let written = started.elapsed();
     println!(
         "written: {} orders in {:.1} s ({:.0} orders/s)",
@@ -314,4 +214,115 @@ pub async fn run(settings: &Settings, args: &BenchZreportArgs) -> Result<ExitCod
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Writes a day of `orders` paid orders into `store` (a 200-product catalog first),
+/// many orders per commit; returns the total due over them all.
+pub async fn write_paid_day(
+    storage: Arc<dyn Storage>,
+    store: StoreId,
+    orders: usize,
+) -> Result<i64> {
+    let err = |e: comanda_domain::ValidationError| anyhow!("{e}");
+    let mut categories = Vec::new();
+    for c in 0..CATEGORIES {
+        let draft =
+            serde_json::from_value::<CategoryInput>(json!({ "name": format!("Categoria {c}") }))?
+                .parse()
+                .map_err(err)?;
+        categories.push(
+            storage
+                .create_category(store, &draft)
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+                .id,
+        );
+    }
+    let mut items = Vec::with_capacity(PRODUCTS);
+    for p in 0..PRODUCTS {
+        let price = 500 + (p as i64 % 40) * 125;
+        let draft = serde_json::from_value::<ProductInput>(json!({
+            "name": format!("Produto {p}"), "category_id": categories[p % CATEGORIES],
+            "variants": [{ "price": { "amount": price, "currency": "BRL" } }],
+        }))?
+        .parse(Currency::Brl)
+        .map_err(err)?;
+        let product = storage
+            .create_product(store, &draft)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        items.push(Item {
+            product: product.id,
+            variant: product.variants[0].id,
+            category: categories[p % CATEGORIES],
+            name: product.name.as_str().to_owned(),
+            price,
+        });
+    }
+    let rate = RateSnapshot {
+        id: TaxRateId::new(),
+        name: "ISS".into(),
+        kind: TaxKind::Tax,
+        rate: Rate::from_units(50_000).ok_or_else(|| anyhow!("rate"))?,
+        compound: false,
+    };
+    let cashiers: Vec<UserId> = (0..CASHIERS).map(|_| UserId::new()).collect();
+
+    let items = Arc::new(items);
+    let cashiers = Arc::new(cashiers);
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (storage, items, cashiers, rate) = (
+            storage.clone(),
+            items.clone(),
+            cashiers.clone(),
+            rate.clone(),
+        );
+        let total = orders;
+        writers.push(tokio::spawn(async move {
+            let mut due: i64 = 0;
+            let mut n = w * PER_COMMIT;
+            while n < total {
+                let mut orders = Vec::with_capacity(PER_COMMIT);
+                let mut events = Vec::new();
+                for k in 0..PER_COMMIT.min(total - n) {
+                    let (order, logged) = paid_order(store, &items, &rate, &cashiers, n + k)?;
+                    due += comanda_domain::orders::totals::totals(&order)
+                        .map_err(|e| anyhow!("{e}"))?
+                        .due;
+                    events.extend(logged.into_iter().map(|e| (orders.len(), e)));
+                    orders.push(OrderWrite {
+                        order,
+                        expected_version: None,
+                    });
+                }
+                let commit = OrderCommit {
+                    store,
+                    orders,
+                    events,
+                    actor: None,
+                    device: None,
+                    idempotency: None,
+                };
+                let respond = Box::new(|_: &[Order]| {
+                    Ok(StoredResponse {
+                        status: 201,
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                    })
+                });
+                storage
+                    .commit_orders(commit, respond)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                n += WRITERS * PER_COMMIT;
+            }
+            Ok::<i64, anyhow::Error>(due)
+        }));
+    }
+    let mut expected_total: i64 = 0;
+    for w in writers {
+        expected_total += w.await??;
+    }
+    Ok(expected_total)
 }

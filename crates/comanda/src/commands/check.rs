@@ -87,7 +87,7 @@ fn secrets(table: &mut Table, settings: &Settings, production: bool) {
         problems.push("production runs on PostgreSQL (set COMANDA_DATABASE_URL)".into());
     }
     if problems.is_empty() {
-        table.pass("secrets", "set and strong");
+        table.pass("secrets", "none weak or missing");
     } else {
         table.add("secrets", strict, problems.join("; "));
     }

@@ -2,6 +2,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod bench_auth;
+pub mod bench_backup;
 pub mod bench_catalog;
 pub mod bench_env;
 pub mod bench_kds;

@@ -192,17 +192,9 @@ fn find_url(line: &str) -> Option<String> {
     Some(rest[..end].to_owned())
 }
 
-/// A migrated SQLite database in `dir` with a store `main` (BRL) and an owner.
-#[allow(dead_code)]
-pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStorage {
+/// The store `main` (BRL) and its owner, as the tests' databases start.
+pub async fn main_store_and_owner() -> (comanda_domain::NewStore, comanda_domain::NewUser) {
     use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
-    use comanda_store::{Bootstrap, Ops};
-    use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
-    std::fs::create_dir_all(dir).expect("data dir");
-    let storage = SqliteStorage::open(&SqliteOptions::new(dir.join("comanda.db")))
-        .await
-        .expect("open");
-    storage.migrate().await.expect("migrate");
     let store = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("valid");
     let owner = NewUser {
         id: UserId::new(),
@@ -217,6 +209,20 @@ pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStor
         must_change_password: false,
         company_id: None,
     };
+    (store, owner)
+}
+
+/// A migrated SQLite database in `dir` with a store `main` (BRL) and an owner.
+#[allow(dead_code)]
+pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStorage {
+    use comanda_store::{Bootstrap, Ops};
+    use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
+    std::fs::create_dir_all(dir).expect("data dir");
+    let storage = SqliteStorage::open(&SqliteOptions::new(dir.join("comanda.db")))
+        .await
+        .expect("open");
+    storage.migrate().await.expect("migrate");
+    let (store, owner) = main_store_and_owner().await;
     storage.bootstrap(&store, &owner).await.expect("bootstrap");
     storage
 }

@@ -4,7 +4,7 @@
 use super::Server;
 use comanda_domain::catalog::inputs::ProductInput;
 use comanda_domain::{
-    Currency, DisplayName, Login, NewStore, NewUser, ProductId, Role, Secret, StoreId, UserId,
+    Currency, DisplayName, Login, NewUser, ProductId, Role, Secret, StoreId, UserId,
 };
 use comanda_store::{Bootstrap, Limit, Storage};
 use comanda_testkit::TestPostgres;
@@ -18,20 +18,7 @@ pub const PASSWORD: &str = "waiter passphrase 77";
 /// A migrated PostgreSQL database with a store `main` (BRL) and an owner.
 pub async fn bootstrap_postgres(db: &TestPostgres) -> Arc<comanda_store_postgres::PgStorage> {
     let storage = db.open_migrated().await;
-    let main = NewStore::parse("main", "Centro", "BRL", "UTC", "pt-BR").expect("store");
-    let owner = NewUser {
-        id: UserId::new(),
-        login: Login::parse("login", "owner").expect("login"),
-        display_name: DisplayName::parse("display_name", "Dona").expect("name"),
-        password_hash: comanda_server::password::hash(&Secret::new("owner passphrase 1"))
-            .await
-            .expect("hash"),
-        role: Role::Owner,
-        all_stores: true,
-        store_ids: vec![main.id],
-        must_change_password: false,
-        company_id: None,
-    };
+    let (main, owner) = super::main_store_and_owner().await;
     storage.bootstrap(&main, &owner).await.expect("bootstrap");
     storage
 }
