@@ -176,3 +176,53 @@ async fn serve_takes_scheduled_backups_and_prunes_them() {
     let out = run(comanda(dir.path()).args(["backup", "list"]));
     assert!(out.stdout.contains(&kept[0]), "{}", out.stdout);
 }
+
+/// A rollback, or the old pods of a rolling update: this binary against a schema a newer
+/// release has expanded (a column and a migration it does not know) keeps serving orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn this_release_keeps_serving_after_a_newer_release_expanded_the_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = prepared(dir.path()).await;
+    let (store, product) = seed(&storage).await;
+    storage.close().await;
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("comanda.db").display()
+    ))
+    .await
+    .expect("connect");
+    for statement in [
+        "ALTER TABLE orders ADD COLUMN loyalty_card TEXT",
+        "CREATE TABLE loyalty_cards (id TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0)",
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (29991231000001, 'loyalty cards', 1, x'00', 0)",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    sqlx::Connection::close(conn).await.expect("close");
+
+    let status = run(comanda(dir.path()).args(["migrate", "--status"]));
+    assert!(
+        status.stdout.contains("29991231000001"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("newer"), "{}", status.stdout);
+    let server = Server::start(comanda(dir.path())).await;
+    server.wait_ready(Duration::from_secs(20)).await;
+    let client = reqwest::Client::new();
+    let token = support::orders::sign_in(&client, &server).await;
+    let body = serde_json::json!({ "kind": "counter", "lines": [{ "product_id": product, "quantity": 2 }] });
+    let opened = support::orders::open(
+        &client,
+        &server.url(&format!("/api/v1/stores/{store}/orders")),
+        &token,
+        "after-expand",
+        &body,
+    )
+    .await;
+    assert!(matches!(opened, Some((201, _))), "{opened:?}");
+}
