@@ -81,17 +81,13 @@ pub async fn create(target: &DatabaseTarget, dir: &Path, tags: &[&str]) -> Resul
         backend: backend.to_owned(),
         schema_version: snapshot.schema_version,
         created_at,
-        seconds: 0.0,
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         tables: snapshot.tables,
         payload: Payload {
             name: snapshot.payload_name.to_owned(),
             bytes,
             sha256,
         },
-    };
-    let manifest = Manifest {
-        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
-        ..manifest
     };
     {
         let (dest, manifest, payload) = (dest.clone(), manifest.clone(), snapshot.payload);

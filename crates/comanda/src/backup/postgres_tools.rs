@@ -16,11 +16,11 @@ pub struct PgTarget {
 impl PgTarget {
     pub fn parse(url: &str) -> Result<Self> {
         let mut url = Url::parse(url).context("invalid PostgreSQL URL")?;
+        // The URL keeps it percent-encoded; the tools want it as typed ('+' stays '+').
         let password = url.password().map(|p| {
-            url::form_urlencoded::parse(format!("p={p}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
         });
         let _ = url.set_password(None);
         Ok(Self { url, password })
@@ -89,4 +89,25 @@ fn run(mut cmd: Command, name: &str) -> Result<()> {
         bail!("{name} failed ({}): {}", output.status, stderr.trim());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PgTarget;
+
+    #[test]
+    fn the_password_leaves_the_url_decoded_as_typed() {
+        let target = PgTarget::parse("postgres://app:p%40ss+w%2Frd@db:5432/pos?sslmode=require")
+            .expect("valid");
+        assert_eq!(target.password.as_deref(), Some("p@ss+w/rd"));
+        assert_eq!(
+            target.url.as_str(),
+            "postgres://app@db:5432/pos?sslmode=require"
+        );
+        assert_eq!(target.database(), "pos");
+        assert_eq!(
+            target.with_database("pos_new").secret_url(),
+            "postgres://app:p%40ss+w%2Frd@db:5432/pos_new?sslmode=require"
+        );
+    }
 }
