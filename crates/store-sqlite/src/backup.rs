@@ -33,11 +33,17 @@ impl SqliteStorage {
     pub async fn close_settled(&self) -> Result<()> {
         self.reader.close().await;
         self.writer.close().await;
-        let path = self.options.path.clone();
-        tokio::task::spawn_blocking(move || leave_wal(&path))
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+        settle_file(&self.options.path).await
     }
+}
+
+/// Leaves WAL mode on a database file no server has open, so the file alone is the whole
+/// database and can be renamed.
+pub async fn settle_file(path: &Path) -> Result<()> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || leave_wal(&path))
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?
 }
 
 fn file_error(path: &Path, e: rusqlite::Error) -> StoreError {

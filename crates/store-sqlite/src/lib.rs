@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use backup::describe_file;
+pub use backup::{describe_file, settle_file};
 pub use errors::classify;
 pub use ops::known as known_migrations;
 

@@ -7,6 +7,7 @@ use std::process::Command;
 use url::Url;
 
 /// A PostgreSQL URL split for the client tools.
+#[derive(Clone)]
 pub struct PgTarget {
     /// The URL without its password.
     pub url: Url,

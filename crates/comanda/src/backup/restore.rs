@@ -205,10 +205,9 @@ async fn restore_sqlite(
             .context("the backup of the current database failed; nothing was replaced")?;
         step("pre-restore backup", taken.path.display());
         // The current file must stand alone (no WAL) before another takes its name.
-        let current = SqliteStorage::open(&SqliteOptions::new(db))
+        comanda_store_sqlite::settle_file(db)
             .await
             .map_err(|e| anyhow!("{e}"))?;
-        current.close_settled().await.map_err(|e| anyhow!("{e}"))?;
         Some(taken.path)
     } else {
         None
@@ -274,7 +273,7 @@ async fn restore_postgres(
         .map_err(|e| anyhow!("{e}"))?;
     let built = async {
         {
-            let (fresh, dump) = (pg.with_database(&fresh_name), dump.clone());
+            let (fresh, dump) = (fresh.clone(), dump.clone());
             tokio::task::spawn_blocking(move || fresh.restore(&dump)).await??;
         }
         step("pg_restore", format_args!("into database {fresh_name}"));
