@@ -30,10 +30,15 @@ impl SqliteStorage {
 
     /// Folds the WAL into the database file, leaves WAL mode and closes, so the file
     /// alone is the whole database and can be renamed; the next open turns WAL back on.
-    pub async fn close_settled(&self) -> Result<()> {
+    /// Takes the storage by value: sqlx's `close` can miss a connection whose return to
+    /// the pool was under way when it began, and that connection lives until the pool is
+    /// dropped, so the pools go before the file is settled.
+    pub async fn close_settled(self) -> Result<()> {
         self.reader.close().await;
         self.writer.close().await;
-        settle_file(&self.options.path).await
+        let path = self.options.path.clone();
+        drop(self);
+        settle_file(&path).await
     }
 }
 

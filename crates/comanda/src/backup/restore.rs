@@ -287,6 +287,9 @@ async fn restore_postgres(
         }
         .await;
         storage.close().await;
+        // Dropped as well as closed: a connection sqlx's close missed would keep a
+        // session on the database, and the rename below would refuse.
+        drop(storage);
         checked
     }
     .await;
@@ -308,6 +311,7 @@ async fn restore_postgres(
             .map_err(|e| anyhow!("{e}"))?
             .is_empty();
         current.close().await;
+        drop(current);
         if empty {
             // An empty database made for the restore: nothing in it to keep.
             admin.drop(&name).await.map_err(|e| anyhow!("{e}"))?;
