@@ -11,7 +11,7 @@
 //! again; writes that must not run twice even then (orders) keep their answer in their
 //! own transaction.
 
-use crate::auth::extract::{authenticate, bearer};
+use crate::auth::extract::{authenticate, credential};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::{Body, to_bytes};
@@ -164,7 +164,7 @@ async fn caller_scope(state: &AppState, token: &str) -> Option<String> {
 }
 
 fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    bearer(headers).map(str::to_owned)
+    credential(headers).map(str::to_owned)
 }
 
 fn request_hash(method: &Method, target: &str, body: &[u8]) -> Vec<u8> {

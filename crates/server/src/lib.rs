@@ -28,6 +28,7 @@ pub mod signature;
 pub mod startup;
 mod state;
 pub mod stripe;
+pub mod web;
 pub mod webhooks;
 
 pub use routes::{API_PREFIX, RouteSpec, api_routes, router};

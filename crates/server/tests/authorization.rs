@@ -381,6 +381,12 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/stores/{store_id}/floor/stream",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
+        "GET",
         "/api/v1/stores/{store_id}/order-settings",
         "owner admin manager cashier waiter kitchen key",
         "store",

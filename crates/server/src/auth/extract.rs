@@ -175,10 +175,21 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Arc<Actor
     Ok(actor)
 }
 
+/// The caller's bearer token, or else a browser session's cookie: what a request is
+/// authenticated by.
+pub fn credential(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers).or_else(|| crate::web::session::access_token(headers))
+}
+
 async fn actor_of(parts: &Parts, state: &AppState) -> Result<Arc<Actor>, ApiError> {
-    let token = bearer(&parts.headers)
+    if let Some(token) = bearer(&parts.headers) {
+        return authenticate(state, token).await;
+    }
+    let token = crate::web::session::access_token(&parts.headers)
         .ok_or_else(|| unauthenticated("unauthenticated", "sign in first"))?;
-    authenticate(state, token).await
+    let actor = authenticate(state, token).await?;
+    crate::web::session::check_csrf(state, &parts.method, &parts.headers, &actor)?;
+    Ok(actor)
 }
 
 /// An authenticated caller with nothing left to settle.

@@ -59,6 +59,16 @@ impl SigningKey {
         format!("{signing_input}.{signature}")
     }
 
+    /// The anti-forgery token of a browser session: pages carry it and scripts send it
+    /// back in a header, which another site's page can neither read nor forge. Bound to
+    /// the session, so it outlives access-token refreshes and dies with the session.
+    pub fn csrf_token(&self, session: uuid::Uuid) -> String {
+        let mut mac = self.mac();
+        mac.update(b"csrf:");
+        mac.update(session.as_bytes());
+        BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+    }
+
     pub fn verify(&self, token: &str, now_unix: i64) -> Result<AccessClaims, TokenError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =

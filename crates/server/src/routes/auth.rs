@@ -211,6 +211,12 @@ pub struct RefreshBody {
     refresh_token: String,
 }
 
+impl RefreshBody {
+    pub fn new(refresh_token: String) -> Self {
+        Self { refresh_token }
+    }
+}
+
 pub async fn refresh(
     State(state): State<AppState>,
     meta: RequestMeta,

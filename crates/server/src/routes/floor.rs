@@ -2,12 +2,14 @@
 
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, PageView};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use comanda_domain::orders::OrderStatus;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::response::sse::Event as SseEvent;
+use comanda_domain::orders::{Order, OrderStatus};
 use comanda_domain::{OrderId, Permission, ServiceAreaId, StoreId, TableId, ValidationError};
 use comanda_store::{DiningTable, Limit, OrderFilter, ServiceArea, TableDraft};
 use serde::{Deserialize, Serialize};
@@ -110,6 +112,16 @@ pub struct TableView {
     #[serde(flatten)]
     table: DiningTable,
     open_orders: Vec<OrderId>,
+    /// The same tabs with what a floor plan shows of them.
+    orders: Vec<TabView>,
+}
+
+#[derive(Debug, Serialize)]
+struct TabView {
+    id: OrderId,
+    number: i64,
+    status: OrderStatus,
+    version: i64,
 }
 
 pub async fn list_tables(
@@ -132,14 +144,25 @@ pub async fn list_tables(
         .await?;
     let items = tables
         .into_iter()
-        .map(|table| TableView {
-            open_orders: open
+        .map(|table| {
+            let tabs: Vec<&Order> = open
                 .items
                 .iter()
                 .filter(|o| o.table_id == Some(table.id))
-                .map(|o| o.id)
-                .collect(),
-            table,
+                .collect();
+            TableView {
+                open_orders: tabs.iter().map(|o| o.id).collect(),
+                orders: tabs
+                    .iter()
+                    .map(|o| TabView {
+                        id: o.id,
+                        number: o.number,
+                        status: o.status,
+                        version: o.version,
+                    })
+                    .collect(),
+                table,
+            }
         })
         .collect();
     Ok(Json(PageView { items, next: None }))
@@ -175,4 +198,38 @@ pub async fn update_table(
         .update_table(store, id, version, &body.draft()?)
         .await?;
     Ok(Json(table))
+}
+
+/// `GET /stores/{store_id}/floor/stream`: Server-Sent Events for the floor: one
+/// `order` message per change to any order of the store (its id, what happened, and
+/// `ready` when the change left the whole order made, by the pass or by the last
+/// station's bump), so table maps and "order ready" notices stay current. Resumes from
+/// `Last-Event-ID` as the kitchen streams do.
+pub async fn stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<super::kds::StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    super::kds::log_stream(&state, store, query.after, &headers, |event| {
+        let ready = event.kind == "ready"
+            || (event.kind == "bumped"
+                && serde_json::from_str::<serde_json::Value>(&event.payload)
+                    .is_ok_and(|p| p["order_ready"] == true));
+        let data = serde_json::json!({
+            "order_id": event.order_id,
+            "kind": event.kind,
+            "ready": ready,
+            "seq": event.seq,
+        });
+        Some(
+            SseEvent::default()
+                .id(event.seq.to_string())
+                .event("order")
+                .data(data.to_string()),
+        )
+    })
+    .await
 }

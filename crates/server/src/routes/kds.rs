@@ -248,7 +248,7 @@ impl Tally {
 pub struct StreamQuery {
     /// Where to start when the client has no `Last-Event-ID` (the snapshot's `seq`).
     #[serde(default)]
-    after: Option<i64>,
+    pub(super) after: Option<i64>,
 }
 
 /// `GET /stores/{store_id}/kds/{station}/stream`: Server-Sent Events.
@@ -261,6 +261,22 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::OrderRead, store)?;
     let screen = station(&screen)?;
+    let messages = state.clone();
+    log_stream(&state, store, query.after, &headers, move |event| {
+        messages.kitchen_messages.render(event, &screen)
+    })
+    .await
+}
+
+/// A stream of what `render` makes of the store's log, from the client's
+/// `Last-Event-ID`, else from `after`, else from now.
+pub(super) async fn log_stream(
+    state: &AppState,
+    store: StoreId,
+    after: Option<i64>,
+    headers: &HeaderMap,
+    render: impl Fn(&LoggedEvent) -> Option<SseEvent> + Send + 'static,
+) -> Result<Response, ApiError> {
     let resume = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -276,7 +292,7 @@ pub async fn stream(
                     )
                 })?,
         ),
-        None => query.after,
+        None => after,
     };
     let after = match resume {
         Some(after) => after,
@@ -287,7 +303,7 @@ pub async fn stream(
             .map_or(0, |(seq, _)| seq),
     };
     let (tx, rx) = mpsc::channel::<SseEvent>(64);
-    tokio::spawn(follow(state, store, screen, after, tx));
+    tokio::spawn(follow(state.clone(), store, after, tx, render));
     let events = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
     });
@@ -296,14 +312,14 @@ pub async fn stream(
         .into_response())
 }
 
-/// Follows the store's log from `after`, sending what `screen` shows, until the client
-/// goes away.
+/// Follows the store's log from `after`, sending what `render` makes of each event,
+/// until the client goes away.
 async fn follow(
     state: AppState,
     store: StoreId,
-    screen: String,
     mut after: i64,
     tx: mpsc::Sender<SseEvent>,
+    render: impl Fn(&LoggedEvent) -> Option<SseEvent>,
 ) {
     let tail = state.storage.log_tail().store(store);
     let mut moved = tail.watch();
@@ -319,7 +335,7 @@ async fn follow(
             None => match state.storage.log_after(store, after, BATCH as i64).await {
                 Ok(events) => events.into_iter().map(Arc::new).collect(),
                 Err(e) => {
-                    tracing::warn!(error = %e, "kitchen stream cannot read the log");
+                    tracing::warn!(error = %e, "log stream cannot read the log");
                     tokio::time::sleep(POLL_EVERY).await;
                     continue;
                 }
@@ -338,7 +354,7 @@ async fn follow(
         let mut unsent = None;
         for event in &batch {
             after = event.seq;
-            match state.kitchen_messages.render(event, &screen) {
+            match render(event) {
                 Some(message) => {
                     if tx.send(message).await.is_err() {
                         return;
@@ -348,7 +364,7 @@ async fn follow(
                 None => unsent = Some(event.seq),
             }
         }
-        // Events this screen does not show still move its place in the log, so a
+        // Events this client does not show still move its place in the log, so a
         // reconnect does not read them again.
         if let Some(seq) = unsent
             && tx

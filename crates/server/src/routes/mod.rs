@@ -273,6 +273,7 @@ fn api() -> Api {
         .get("/stores/{store_id}/tables", floor::list_tables)
         .post("/stores/{store_id}/tables", floor::create_table)
         .put("/stores/{store_id}/tables/{table_id}", floor::update_table)
+        .get("/stores/{store_id}/floor/stream", floor::stream)
         // Orders.
         .get("/stores/{store_id}/order-settings", orders::get_settings)
         .put("/stores/{store_id}/order-settings", orders::put_settings)
@@ -500,6 +501,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::endpoint))
         .nest(API_PREFIX, api)
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))

@@ -254,6 +254,8 @@ pub struct ZSummary {
     closed_by: Option<UserId>,
     from_seq: i64,
     to_seq: i64,
+    /// The day's sales as the report states them, so a list needs no report each.
+    sales: serde_json::Value,
 }
 
 /// `GET .../reports/z`: the closed days, newest first.
@@ -272,6 +274,9 @@ pub async fn z_list(
     let items: Vec<ZSummary> = reports
         .into_iter()
         .map(|z| ZSummary {
+            sales: serde_json::from_str::<serde_json::Value>(&z.document)
+                .map(|d| d["sales"].clone())
+                .unwrap_or(serde_json::Value::Null),
             number: z.number,
             opened_at: z.opened_at,
             closed_at: z.closed_at,

@@ -1,0 +1,493 @@
+//! The web apps end to end in headless Chromium, driven by `e2e/flow.mjs`
+//! (playwright-core) against the real binary: a waiter's table order with a modifier
+//! and a note reaches the kitchen screen within a second, the cook bumps it from the
+//! keyboard, the waiter is told it is ready, the cashier takes cash with change, and the
+//! Z report shows the sale; in English (picked on the sign-in page) and in the store's
+//! Portuguese. Also the POS page's weight and time to interactive.
+//!
+//! Needs Node and Chromium (`.ci/run` installs both); elsewhere the test says SKIPPED,
+//! except under `CI=true`, where it fails. `COMANDA_SCREENSHOTS=docs/screenshots` makes
+//! it write the screenshots the README links.
+
+mod support;
+
+use comanda_domain::{
+    Currency, DisplayName, Locale, Login, Money, NewUser, Role, Secret, StoreId, UserId,
+};
+use comanda_server::web::i18n;
+use comanda_store::{Limit, Ops, UserRepo};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::Server;
+
+const PASSWORD: &str = "evening passphrase 42";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    path.exists().then_some(path)
+}
+
+/// playwright-core in `e2e/node_modules`, installed from the lock file if npm is here.
+fn playwright_ready(e2e: &Path) -> bool {
+    if e2e.join("node_modules/playwright-core").exists() {
+        return true;
+    }
+    let installed = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(e2e)
+        .status()
+        .is_ok_and(|s| s.success());
+    installed && e2e.join("node_modules/playwright-core").exists()
+}
+
+fn skip_or_fail(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("the browser tests cannot run under CI: {why}");
+    }
+    eprintln!("SKIPPED web_e2e: {why}");
+}
+
+struct Api<'a> {
+    client: reqwest::Client,
+    server: &'a Server,
+    token: String,
+    store: StoreId,
+}
+
+impl Api<'_> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = self
+            .server
+            .url(&format!("/api/v1/stores/{}{path}", self.store));
+        let mut request = self.client.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+async fn staff(storage: &comanda_store_sqlite::SqliteStorage, store: StoreId) {
+    let hash = comanda_server::password::hash(&Secret::new(PASSWORD))
+        .await
+        .expect("hash");
+    for (login, name, role) in [
+        ("garcom", "Ana", Role::Waiter),
+        ("cozinha", "Beto", Role::Kitchen),
+        ("caixa", "Carla", Role::Cashier),
+        ("gerente", "Davi", Role::Manager),
+    ] {
+        storage
+            .create_user(&NewUser {
+                id: UserId::new(),
+                login: Login::parse("login", login).expect("login"),
+                display_name: DisplayName::parse("display_name", name).expect("name"),
+                password_hash: hash.clone(),
+                role,
+                all_stores: false,
+                store_ids: vec![store],
+                must_change_password: false,
+                company_id: None,
+            })
+            .await
+            .expect("user");
+    }
+}
+
+/// A server on a fresh SQLite database whose store has its staff.
+async fn staffed_server() -> (tempfile::TempDir, Server, StoreId) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = support::prepared(dir.path()).await;
+    let store = comanda_store::StoreRepo::list_stores(&storage, None, None, Limit::new(None))
+        .await
+        .expect("stores")
+        .items[0]
+        .id;
+    staff(&storage, store).await;
+    storage.close().await;
+    let server = Server::start(support::comanda(dir.path())).await;
+    server.wait_ready(std::time::Duration::from_secs(20)).await;
+    (dir, server, store)
+}
+
+/// The bar, a caipirinha with extras, and two tables (taxes are the owner's, who
+/// signs in with a second factor; prices here are tax-free).
+async fn menu(api: &Api<'_>) {
+    let extras = api
+        .post(
+            "/catalog/modifier-groups",
+            json!({ "name": "Extras", "min_choices": 0, "max_choices": 3, "options": [
+                { "name": "Limão extra", "price_delta": { "amount": 200, "currency": "BRL" } },
+                { "name": "Dose dupla", "price_delta": { "amount": 900, "currency": "BRL" } },
+            ] }),
+        )
+        .await;
+    api.post(
+        "/catalog/products",
+        json!({ "name": "Caipirinha", "station": "bar", "modifier_group_ids": [extras["id"]],
+            "variants": [{ "price": { "amount": 1800, "currency": "BRL" } }] }),
+    )
+    .await;
+    api.post(
+        "/catalog/products",
+        json!({ "name": "Pão de queijo", "station": "kitchen",
+            "variants": [{ "price": { "amount": 900, "currency": "BRL" } }] }),
+    )
+    .await;
+    for name in ["Mesa 1", "Mesa 2"] {
+        api.post("/tables", json!({ "name": name })).await;
+    }
+}
+
+struct Run {
+    lang: Locale,
+    table: &'static str,
+    option: &'static str,
+    note: &'static str,
+    cash: &'static str,
+    cash_minor: i64,
+}
+
+fn run_flow(server: &Server, store: StoreId, run: &Run, e2e: &Path) -> Value {
+    let mut cmd = Command::new("node");
+    cmd.arg("flow.mjs")
+        .current_dir(e2e)
+        .env("COMANDA_URL", &server.url)
+        .env("COMANDA_STORE", store.to_string())
+        .env("COMANDA_LANG", run.lang.tag())
+        .env("COMANDA_TABLE", run.table)
+        .env("COMANDA_PRODUCT", "Caipirinha")
+        .env("COMANDA_OPTION", run.option)
+        .env("COMANDA_NOTE", run.note)
+        .env("COMANDA_CASH", run.cash)
+        .env("COMANDA_PASSWORD", PASSWORD);
+    if let Some(dir) = std::env::var_os("COMANDA_SCREENSHOTS") {
+        cmd.env("COMANDA_SCREENSHOTS", repo_root().join(dir));
+        if run.lang != Locale::EnUs {
+            cmd.env("COMANDA_SCREENSHOT_SUFFIX", format!("-{}", run.lang.tag()));
+        }
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node");
+    let pid = child.id();
+    // A browser flow that hangs fails the test instead of holding CI.
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(180));
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().expect("node");
+    drop(watchdog);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the browser flow in {} failed:\n{stdout}\n{}\nserver:\n{}",
+        run.lang,
+        String::from_utf8_lossy(&out.stderr),
+        server.stderr()
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evening_in_the_browser_in_english_and_portuguese() {
+    let e2e = repo_root().join("e2e");
+    let Some(_) = chromium() else {
+        return skip_or_fail("no Chromium at /usr/bin/chromium (apt install chromium)");
+    };
+    if Command::new("node").arg("--version").output().is_err() {
+        return skip_or_fail("no Node.js");
+    }
+    if !playwright_ready(&e2e) {
+        return skip_or_fail("playwright-core is not installed (npm ci in e2e/)");
+    }
+
+    let (_dir, server, store) = staffed_server().await;
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "login": "gerente", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let api = Api {
+        client,
+        server: &server,
+        token: login["access_token"].as_str().expect("token").to_owned(),
+        store,
+    };
+    menu(&api).await;
+
+    let runs = [
+        Run {
+            lang: Locale::EnUs,
+            table: "Mesa 1",
+            option: "Limão extra",
+            note: "no ice",
+            cash: "50.00",
+            cash_minor: 5000,
+        },
+        Run {
+            lang: Locale::PtBr,
+            table: "Mesa 2",
+            option: "Dose dupla",
+            note: "sem gelo",
+            cash: "100,00",
+            cash_minor: 10_000,
+        },
+    ];
+    for run in &runs {
+        let seen = run_flow(&server, store, run, &e2e);
+        eprintln!("{}: {seen}", run.lang);
+
+        let orders = api
+            .call(reqwest::Method::GET, "/orders?status=closed", None)
+            .await;
+        let tables = api.call(reqwest::Method::GET, "/tables", None).await;
+        let table_id = tables["items"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .find(|t| t["name"] == run.table)
+            .expect("table")["id"]
+            .clone();
+        let order = orders["items"]
+            .as_array()
+            .expect("orders")
+            .iter()
+            .find(|o| o["table_id"] == table_id)
+            .expect("the order was closed")
+            .clone();
+        let due = order["totals"]["due"].as_i64().expect("due");
+        let brl = |minor: i64| Money::new(minor, Currency::Brl).format(run.lang);
+
+        assert_eq!(seen["lang_attribute"], run.lang.tag());
+        let latency = seen["kitchen_latency_ms"].as_i64().expect("latency");
+        assert!(
+            latency < 1000,
+            "the ticket took {latency} ms to reach the kitchen"
+        );
+        let ticket = seen["ticket_text"].as_str().expect("ticket");
+        for part in ["Caipirinha", run.option, run.note] {
+            assert!(
+                ticket.contains(part),
+                "{part:?} not on the ticket: {ticket}"
+            );
+        }
+        let ready = i18n::t_with(
+            run.lang,
+            "toast-ready",
+            &[
+                ("number", order["number"].as_i64().expect("number").into()),
+                ("table", run.table.into()),
+            ],
+        );
+        assert_eq!(seen["ready_text"], ready.as_str());
+        assert_eq!(seen["due_text"], brl(due).as_str());
+        assert_eq!(seen["change_text"], brl(run.cash_minor - due).as_str());
+        assert_eq!(order["balance"]["change"], run.cash_minor - due);
+        let receipt = seen["receipt_text"].as_str().expect("receipt");
+        assert!(receipt.contains("Caipirinha"), "{receipt}");
+        assert_eq!(
+            seen["z_total_text"],
+            brl(due).as_str(),
+            "the Z holds this sale"
+        );
+        assert!(
+            seen["x_after_text"]
+                .as_str()
+                .is_some_and(|x| x.contains(&brl(0).replace('\u{a0}', " "))),
+            "a new day starts at zero: {seen}"
+        );
+
+        let bytes = seen["pos_bytes"].as_i64().expect("bytes");
+        assert!(bytes < 300 * 1024, "the POS page weighs {bytes} bytes");
+        let interactive = seen["pos_interactive_ms"].as_i64().expect("ms");
+        assert!(interactive < 1000, "the POS page took {interactive} ms");
+    }
+}
+
+/// Browser sessions without a browser: cookies the page's scripts cannot read, changes
+/// refused without the session's anti-forgery token (and nothing written), sign-in
+/// refused from another site, pages that send the signed-out to sign in, and the
+/// security headers on every page.
+#[tokio::test]
+async fn browser_sessions_are_cookies_guarded_against_forgery() {
+    let (_dir, server, store) = staffed_server().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let page = client
+        .get(server.url(&format!("/app/stores/{store}/pos")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 303);
+    let to = page.headers()["location"].to_str().expect("location");
+    assert!(to.starts_with("/app/login?next=/app/stores/"), "{to}");
+
+    let login = client
+        .get(server.url("/app/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csp = login.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(login.headers()["x-content-type-options"], "nosniff");
+    let html = login.text().await.expect("html");
+    assert!(
+        !html.contains("<script>"),
+        "no inline script runs on our pages"
+    );
+
+    let forged = client
+        .post(server.url("/app/session"))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "login": "garcom", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("forged sign-in");
+    assert_eq!(forged.status(), 403);
+    assert!(forged.headers().get("set-cookie").is_none());
+
+    let signed = client
+        .post(server.url("/app/session"))
+        .header("origin", server.url.as_str())
+        .json(&json!({ "login": "garcom", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(signed.status(), 200);
+    let cookies: Vec<String> = signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("cookie").to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for cookie in &cookies {
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        assert!(
+            !cookie.contains("Secure"),
+            "plain http on a LAN must still work: {cookie}"
+        );
+    }
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("comanda_refresh=") && c.contains("Path=/app/session"))
+    );
+    let csrf = signed.json::<Value>().await.expect("json")["csrf"]
+        .as_str()
+        .expect("csrf")
+        .to_owned();
+    let jar: String = cookies
+        .iter()
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+
+    let orders = server.url(&format!("/api/v1/stores/{store}/orders"));
+    let counter = json!({ "kind": "counter" });
+    let without = client
+        .post(&orders)
+        .header("cookie", &jar)
+        .json(&counter)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(without.status(), 403);
+    assert_eq!(
+        without.json::<Value>().await.expect("json")["error"]["code"],
+        "csrf_failed"
+    );
+    let wrong = client
+        .post(&orders)
+        .header("cookie", &jar)
+        .header("x-csrf-token", "AAAA")
+        .json(&counter)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), 403);
+    let listed: Value = client
+        .get(&orders)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"], json!([]), "a refused change wrote nothing");
+
+    let made = client
+        .post(&orders)
+        .header("cookie", &jar)
+        .header("x-csrf-token", &csrf)
+        .header("idempotency-key", "web-1")
+        .json(&counter)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(made.status(), 201);
+    let pos = client
+        .get(server.url(&format!("/app/stores/{store}/pos")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("pos");
+    assert_eq!(pos.status(), 200);
+    assert_eq!(pos.headers()["cache-control"], "no-store");
+    assert!(
+        pos.text().await.expect("html").contains(&csrf),
+        "the page carries its token"
+    );
+
+    let out = client
+        .post(server.url("/app/session/logout"))
+        .header("cookie", &jar)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 204);
+    let after = client
+        .get(&orders)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(after.status(), 401, "the session ended with the sign-out");
+}

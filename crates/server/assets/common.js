@@ -1,0 +1,215 @@
+// What every comanda page shares: its configuration and words (rendered into the page
+// by the server), money in the store's format, calls to the API with the session's
+// anti-forgery token and idempotency keys, notices, and the live connection.
+'use strict';
+
+const C = JSON.parse(document.getElementById('comanda-config').textContent || '{}');
+const M = JSON.parse(document.getElementById('comanda-messages').textContent || '{}');
+
+/** A message in the reader's language, arguments filled in. */
+function t(id, args) {
+  let text = Object.prototype.hasOwnProperty.call(M, id) ? M[id] : id;
+  if (args) {
+    for (const [name, value] of Object.entries(args)) {
+      text = text.split('{' + name + '}').join(String(value));
+    }
+  }
+  return text;
+}
+
+/** Minor units as the store's readers write money: "R$ 1.234,50", "$1,234.50". */
+function money(minor) {
+  const f = C.money;
+  const places = f.places;
+  const negative = minor < 0;
+  const abs = Math.abs(minor);
+  const scale = 10 ** places;
+  const whole = String(Math.floor(abs / scale));
+  let grouped = '';
+  for (let i = 0; i < whole.length; i++) {
+    if (i > 0 && (whole.length - i) % 3 === 0) grouped += f.group;
+    grouped += whole[i];
+  }
+  if (places > 0) grouped += f.decimal + String(abs % scale).padStart(places, '0');
+  return (negative ? '-' : '') + f.symbol + f.space + grouped;
+}
+
+/** What a person typed as an amount ("50", "50,5", "1.234,50") in minor units, or null. */
+function parseMoney(text) {
+  const f = C.money;
+  let s = String(text).trim().replace(/\s/g, '');
+  if (s.startsWith(f.symbol)) s = s.slice(f.symbol.length);
+  s = s.split(f.group).join('');
+  if (f.decimal !== '.') s = s.replace(f.decimal, '.');
+  if (!/^\d+(\.\d*)?$/.test(s)) return null;
+  const [whole, fraction = ''] = s.split('.');
+  if (fraction.length > f.places) return null;
+  return Number(whole) * 10 ** f.places + Number((fraction + '0'.repeat(f.places)).slice(0, f.places) || 0);
+}
+
+/** The amount as typed into a field: "50,00" for "R$ 50,00". */
+function moneyInput(minor) {
+  const f = C.money;
+  const scale = 10 ** f.places;
+  const whole = String(Math.floor(minor / scale));
+  return f.places > 0 ? whole + f.decimal + String(minor % scale).padStart(f.places, '0') : whole;
+}
+
+/** An element with attributes and children; text is never parsed as HTML. */
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function toast(text, kind) {
+  const box = document.getElementById('toasts');
+  if (!box) return;
+  const note = el('div', { class: 'toast ' + (kind || 'info'), role: kind === 'error' ? 'alert' : null }, text);
+  box.append(note);
+  setTimeout(() => note.remove(), kind === 'ready' ? 15000 : 5000);
+  note.addEventListener('click', () => note.remove());
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || 'HTTP ' + status);
+    this.status = status;
+    this.code = body && body.error && body.error.code;
+    this.body = body;
+  }
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Renews the session's access cookie from its refresh cookie; false when signed out. */
+async function refreshSession() {
+  try {
+    const r = await fetch('/app/session/refresh', { method: 'POST', credentials: 'same-origin' });
+    if (!r.ok) return false;
+    const body = await r.json();
+    if (body.csrf) C.csrf = body.csrf;
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+function toLogin() {
+  location.assign('/app/login?next=' + encodeURIComponent(location.pathname + location.search));
+}
+
+/**
+ * Calls the store's API (`path` under /api/v1/stores/{id}, or absolute when it starts
+ * with /api/). A change carries one idempotency key through every retry, so a request
+ * that reached the server before the network dropped is answered, not repeated.
+ */
+async function api(method, path, body) {
+  const url = path.startsWith('/api/') ? path : C.api + path;
+  const key = method === 'GET' ? null : newKey();
+  let refreshed = false;
+  for (let attempt = 0; ; attempt++) {
+    const headers = { 'X-CSRF-Token': C.csrf || '' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (key) headers['Idempotency-Key'] = key;
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      if (attempt >= 4) throw new ApiError(0, { error: { code: 'network', message: t('error-network') } });
+      if (attempt === 0) toast(t('error-network'), 'error');
+      await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
+      continue;
+    }
+    if (response.status === 401 && !refreshed) {
+      refreshed = true;
+      if (await refreshSession()) continue;
+      toLogin();
+    }
+    if ((response.status === 503 || response.status === 502) && attempt < 4) {
+      await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
+      continue;
+    }
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+}
+
+function showError(e) {
+  toast(t('error-generic', { message: e.message }), 'error');
+}
+
+/**
+ * Follows a Server-Sent Events stream, resuming where it left off after a drop (the
+ * browser sends Last-Event-ID; a stream reopened after signing in again says `after`).
+ */
+function follow(path, handlers, onState) {
+  let lastId = null;
+  let source = null;
+  const open = () => {
+    const url = C.api + path + (lastId !== null ? (path.includes('?') ? '&' : '?') + 'after=' + lastId : '');
+    source = new EventSource(url, { withCredentials: true });
+    source.onopen = () => onState('online');
+    source.onerror = async () => {
+      onState('offline');
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (an expired session, a restart): renew and reopen from where we were.
+        await refreshSession();
+        setTimeout(open, 1000);
+      }
+    };
+    for (const [name, handle] of Object.entries(handlers)) {
+      source.addEventListener(name, (event) => {
+        if (event.lastEventId) lastId = event.lastEventId;
+        handle(JSON.parse(event.data), event);
+      });
+    }
+    source.onmessage = (event) => {
+      if (event.lastEventId) lastId = event.lastEventId;
+    };
+  };
+  open();
+  return { reopen: () => { if (source) source.close(); open(); } };
+}
+
+function liveIndicator(state) {
+  const live = document.getElementById('live');
+  if (!live) return;
+  live.dataset.state = state;
+  live.textContent = t(state === 'online' ? 'live-online' : state === 'offline' ? 'live-offline' : 'live-connecting');
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const out = document.getElementById('sign-out');
+  if (out) {
+    out.addEventListener('click', async () => {
+      try {
+        await fetch('/app/session/logout', { method: 'POST', headers: { 'X-CSRF-Token': C.csrf || '' }, credentials: 'same-origin' });
+      } finally {
+        location.assign('/app/login');
+      }
+    });
+  }
+  const name = document.getElementById('store-name');
+  if (name && C.store) name.textContent = C.store.name;
+});

@@ -1,0 +1,534 @@
+// The POS terminal: the floor (tables coloured by what their tabs are doing, kept
+// current by the store's floor stream), the order screen (menu, modifiers, notes,
+// seats and courses, send to kitchen, discount, split) and payment (cash with change,
+// card, several tenders), then the receipt. Prices are the server's: lines not yet sent
+// show the menu's price as an estimate, the totals are always the order's own.
+'use strict';
+
+const S = {
+  menu: null,
+  tables: [],
+  category: null,
+  order: null, // the server's order, once it exists
+  draft: null, // { kind, table_id } before it does
+  pending: [], // lines added here, not yet on the order
+  tender: 'cash',
+  dialogProduct: null,
+};
+
+function view(name) {
+  for (const section of document.querySelectorAll('main > .view')) {
+    section.hidden = section.id !== name;
+  }
+  document.body.dataset.view = name;
+}
+
+function tableName(id) {
+  const table = S.tables.find((tb) => tb.id === id);
+  return table ? table.name : t('counter');
+}
+
+// ---- the floor ---------------------------------------------------------------------
+
+/** What a table shows: the state of its liveliest tab. */
+function tableState(table) {
+  const statuses = (table.orders || []).map((o) => o.status);
+  for (const state of ['ready', 'sent', 'open', 'served']) {
+    if (statuses.includes(state)) return state;
+  }
+  return statuses.length ? 'open' : 'free';
+}
+
+async function loadTables() {
+  const page = await api('GET', '/tables');
+  S.tables = page.items;
+  const box = document.getElementById('tables');
+  box.replaceChildren(
+    ...S.tables.map((table) => {
+      const state = tableState(table);
+      const tab = (table.orders || [])[0];
+      return el(
+        'button',
+        {
+          type: 'button',
+          class: 'table state-' + state,
+          dataset: { tableId: table.id, state, test: 'table' },
+          onclick: () => openTable(table),
+        },
+        el('strong', {}, table.name),
+        el('span', { class: 'table-state' }, state === 'free' ? t('table-free') : t('status-' + state)),
+        tab ? el('span', { class: 'table-order' }, '#' + tab.number) : null,
+      );
+    }),
+  );
+}
+
+let tablesDue = null;
+function reloadTablesSoon() {
+  clearTimeout(tablesDue);
+  tablesDue = setTimeout(() => loadTables().catch(showError), 80);
+}
+
+async function onOrderEvent(message) {
+  reloadTablesSoon();
+  if (message.ready) {
+    try {
+      const order = await api('GET', '/orders/' + message.order_id);
+      const where = order.table_id ? tableName(order.table_id) : t('counter');
+      toast(t('toast-ready', { number: order.number, table: where }), 'ready');
+    } catch (e) {
+      showError(e);
+    }
+  }
+  if (S.order && S.order.id === message.order_id && document.body.dataset.view === 'order') {
+    S.order = await api('GET', '/orders/' + S.order.id);
+    renderTicket();
+  }
+}
+
+async function openTable(table) {
+  S.pending = [];
+  const tab = (table.orders || [])[0];
+  if (tab) {
+    S.order = await api('GET', '/orders/' + tab.id);
+    S.draft = null;
+  } else {
+    S.order = null;
+    S.draft = { kind: 'dine_in', table_id: table.id };
+  }
+  showOrder();
+}
+
+function counterOrder() {
+  S.pending = [];
+  S.order = null;
+  S.draft = { kind: 'counter' };
+  showOrder();
+}
+
+// ---- the menu ----------------------------------------------------------------------
+
+async function loadMenu() {
+  S.menu = await api('GET', '/catalog/menu');
+  const box = document.getElementById('categories');
+  const tab = (id, label) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        'aria-selected': String(S.category === id),
+        onclick: () => {
+          S.category = id;
+          renderMenu();
+        },
+      },
+      label,
+    );
+  box.replaceChildren(tab(null, t('pos-all')), ...S.menu.categories.map((c, i) => tab(i, c.name)));
+}
+
+function renderMenu() {
+  for (const [i, button] of document.querySelectorAll('#categories button').entries()) {
+    button.setAttribute('aria-selected', String((i === 0 ? null : i - 1) === S.category));
+  }
+  const query = document.getElementById('search').value.trim().toLowerCase();
+  const products = S.menu.products.filter(
+    (p) =>
+      (S.category === null || p.category === S.category) &&
+      (!query || p.name.toLowerCase().includes(query)),
+  );
+  const box = document.getElementById('products');
+  if (!products.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, t('pos-no-products')));
+    return;
+  }
+  box.replaceChildren(
+    ...products.map((p) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'product',
+          disabled: !p.available,
+          dataset: { productId: p.id, test: 'product' },
+          onclick: () => chooseProduct(p),
+        },
+        el('span', { class: 'name' }, p.name),
+        el('span', { class: 'price' }, p.available ? money(p.variants[0].price) : t('pos-sold-out')),
+      ),
+    ),
+  );
+}
+
+function chooseProduct(product) {
+  if (product.variants.length > 1 || (product.modifier_groups || []).length) {
+    openModifiers(product);
+  } else {
+    addPending(product, product.variants[0], [], 1, {});
+  }
+}
+
+function onBarcode(event) {
+  if (event.key !== 'Enter') return;
+  const code = event.target.value.trim();
+  event.target.value = '';
+  if (!code) return;
+  for (const product of S.menu.products) {
+    const variant = product.variants.find((v) => v.barcode === code || v.sku === code);
+    if (variant) {
+      if ((product.modifier_groups || []).length) openModifiers(product, variant);
+      else addPending(product, variant, [], 1, {});
+      return;
+    }
+  }
+  toast(t('pos-barcode-unknown', { code }), 'error');
+}
+
+// ---- the modifiers dialog ----------------------------------------------------------
+
+function openModifiers(product, variant) {
+  S.dialogProduct = product;
+  document.getElementById('modifiers-title').textContent = product.name;
+  document.getElementById('modifiers-error').textContent = '';
+  document.getElementById('line-quantity').value = 1;
+  document.getElementById('line-seat').value = '';
+  document.getElementById('line-course').value = '';
+  document.getElementById('line-notes').value = '';
+  const variants = document.getElementById('variant-choice');
+  variants.replaceChildren();
+  if (product.variants.length > 1) {
+    variants.append(
+      el(
+        'fieldset',
+        {},
+        el('legend', {}, t('line-choose', { name: product.name })),
+        ...product.variants.map((v, i) =>
+          el(
+            'label',
+            { class: 'option' },
+            el('input', {
+              type: 'radio',
+              name: 'variant',
+              value: v.id,
+              checked: variant ? v.id === variant.id : i === 0,
+            }),
+            (v.name || product.name) + ' · ' + money(v.price),
+          ),
+        ),
+      ),
+    );
+  }
+  const groups = document.getElementById('groups');
+  groups.replaceChildren(
+    ...(product.modifier_groups || []).map((gi) => {
+      const group = S.menu.modifier_groups[gi];
+      const single = group.max === 1;
+      return el(
+        'fieldset',
+        { dataset: { group: gi } },
+        el('legend', {}, group.name),
+        ...group.options.map((o) =>
+          el(
+            'label',
+            { class: 'option' },
+            el('input', {
+              type: single ? 'radio' : 'checkbox',
+              name: 'group-' + gi,
+              value: o.id,
+              checked: !!o.default,
+              dataset: { test: 'option' },
+            }),
+            o.name + (o.price ? ' +' + money(o.price) : ''),
+          ),
+        ),
+      );
+    }),
+  );
+  document.getElementById('modifiers').showModal();
+}
+
+function onModifiersClose() {
+  const dialog = document.getElementById('modifiers');
+  const product = S.dialogProduct;
+  if (dialog.returnValue !== 'add' || !product) return;
+  const chosenVariant = document.querySelector('#variant-choice input:checked');
+  const variant = chosenVariant
+    ? product.variants.find((v) => v.id === chosenVariant.value)
+    : product.variants[0];
+  const options = [];
+  for (const gi of product.modifier_groups || []) {
+    const group = S.menu.modifier_groups[gi];
+    const picked = [...document.querySelectorAll(`#groups fieldset[data-group="${gi}"] input:checked`)].map((i) => i.value);
+    if (picked.length < group.min) {
+      document.getElementById('modifiers-error').textContent = t('line-choose-at-least', { min: group.min, name: group.name });
+      dialog.showModal();
+      return;
+    }
+    options.push(...picked);
+  }
+  const quantity = Math.max(1, Number(document.getElementById('line-quantity').value) || 1);
+  const seat = Number(document.getElementById('line-seat').value) || null;
+  const course = Number(document.getElementById('line-course').value) || null;
+  const notes = document.getElementById('line-notes').value.trim() || null;
+  addPending(product, variant, options, quantity, { seat, course, notes });
+}
+
+function optionOf(id) {
+  for (const group of S.menu.modifier_groups) {
+    const option = group.options.find((o) => o.id === id);
+    if (option) return option;
+  }
+  return null;
+}
+
+function addPending(product, variant, options, quantity, extra) {
+  const estimate = variant.price + options.reduce((sum, id) => sum + ((optionOf(id) || {}).price || 0), 0);
+  S.pending.push({
+    product_id: product.id,
+    variant_id: variant.id,
+    quantity,
+    options,
+    notes: extra.notes || null,
+    seat: extra.seat || null,
+    course: extra.course || null,
+    name: product.name + (variant.name ? ' ' + variant.name : ''),
+    estimate: estimate * quantity,
+  });
+  renderTicket();
+}
+
+// ---- the ticket --------------------------------------------------------------------
+
+function orderTitle() {
+  if (S.order) {
+    return S.order.table_id
+      ? t('order-title-table', { number: S.order.number, table: tableName(S.order.table_id) })
+      : t('order-title-counter', { number: S.order.number });
+  }
+  return S.draft.table_id ? t('order-title-new', { table: tableName(S.draft.table_id) }) : t('order-new-counter');
+}
+
+function renderTicket() {
+  document.getElementById('order-title').textContent = orderTitle();
+  const lines = [];
+  for (const line of (S.order && S.order.lines) || []) {
+    const modifiers = (line.options || []).map((o) => o.name).join(', ');
+    lines.push(
+      el(
+        'li',
+        { class: 'line status-' + line.status, dataset: { test: 'line' } },
+        el('span', { class: 'qty' }, line.quantity + '×'),
+        el('span', { class: 'name' }, line.name, modifiers ? el('small', {}, modifiers) : null, line.notes ? el('small', { class: 'note' }, line.notes) : null),
+        el('span', { class: 'status' }, t('line-status-' + line.status)),
+        el('span', { class: 'amount' }, money(line.total !== undefined ? line.total : line.unit_price * line.quantity)),
+      ),
+    );
+  }
+  S.pending.forEach((line, index) => {
+    const modifiers = line.options.map((id) => (optionOf(id) || {}).name).filter(Boolean).join(', ');
+    lines.push(
+      el(
+        'li',
+        { class: 'line pending', dataset: { test: 'pending-line' } },
+        el('span', { class: 'qty' }, line.quantity + '×'),
+        el('span', { class: 'name' }, line.name, modifiers ? el('small', {}, modifiers) : null, line.notes ? el('small', { class: 'note' }, line.notes) : null),
+        el('span', { class: 'status' }, t('line-status-pending')),
+        el('span', { class: 'amount' }, money(line.estimate)),
+        el('button', { type: 'button', class: 'remove', 'aria-label': t('pos-remove'), onclick: () => { S.pending.splice(index, 1); renderTicket(); } }, '×'),
+      ),
+    );
+  });
+  document.getElementById('lines').replaceChildren(...lines);
+  const totals = document.getElementById('totals');
+  const rows = [];
+  if (S.order) {
+    const tt = S.order.totals;
+    rows.push(['totals-subtotal', tt.subtotal]);
+    if (tt.discounts) rows.push(['totals-discounts', -tt.discounts]);
+    if (tt.service) rows.push(['totals-service', tt.service]);
+    rows.push(['totals-tax', tt.tax]);
+    rows.push(['totals-total', tt.total]);
+  } else {
+    rows.push(['totals-subtotal', S.pending.reduce((sum, l) => sum + l.estimate, 0)]);
+  }
+  totals.replaceChildren(...rows.flatMap(([id, amount]) => [el('dt', {}, t(id)), el('dd', { dataset: { total: id } }, money(amount))]));
+  const canPay = S.order && !['paid', 'closed', 'cancelled'].includes(S.order.status);
+  document.getElementById('pay').disabled = !canPay;
+  document.getElementById('discount').disabled = !canPay;
+  document.getElementById('split').disabled = !canPay;
+}
+
+function showOrder() {
+  view('order');
+  renderMenu();
+  renderTicket();
+}
+
+function lineInput(line) {
+  const input = { product_id: line.product_id, variant_id: line.variant_id, quantity: line.quantity, options: line.options };
+  for (const field of ['notes', 'seat', 'course']) if (line[field]) input[field] = line[field];
+  return input;
+}
+
+async function send() {
+  const unsent = S.order && S.order.lines.some((l) => l.status === 'open');
+  if (!S.pending.length && !unsent) {
+    toast(t('pos-nothing-to-send'), 'info');
+    return;
+  }
+  const button = document.getElementById('send');
+  button.disabled = true;
+  try {
+    if (S.pending.length) {
+      const lines = S.pending.map(lineInput);
+      if (S.order) {
+        S.order = await api('POST', `/orders/${S.order.id}/lines`, { version: S.order.version, lines });
+      } else {
+        S.order = await api('POST', '/orders', { ...S.draft, lines });
+        S.draft = null;
+      }
+      S.pending = [];
+    }
+    S.order = await api('POST', `/orders/${S.order.id}/send`, { version: S.order.version });
+    toast(t('pos-sent'), 'ok');
+    renderTicket();
+    await loadTables();
+    view('floor');
+  } catch (e) {
+    showError(e);
+    renderTicket();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function discount(dialog) {
+  if (dialog.returnValue !== 'apply' || !S.order) return;
+  const percent = document.getElementById('discount-percent').value.trim().replace(',', '.');
+  const reason = document.getElementById('discount-reason').value.trim();
+  try {
+    S.order = await api('POST', `/orders/${S.order.id}/discount`, { version: S.order.version, discount: { percent, reason } });
+    toast(t('discount-done'), 'ok');
+    renderTicket();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function split(dialog) {
+  if (dialog.returnValue !== 'apply' || !S.order) return;
+  const parts = Number(document.getElementById('split-parts').value);
+  try {
+    await api('POST', `/orders/${S.order.id}/split`, { version: S.order.version, parts });
+    toast(t('split-done', { count: parts }), 'ok');
+    await loadTables();
+    view('floor');
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- payment -----------------------------------------------------------------------
+
+function renderPayment() {
+  const o = S.order;
+  document.getElementById('pay-due').textContent = money(o.totals.due);
+  document.getElementById('pay-paid').textContent = money(o.balance.paid);
+  document.getElementById('pay-remaining').textContent = money(o.balance.remaining);
+  document.getElementById('pay-change').textContent = money(o.balance.change);
+  const amount = document.getElementById('pay-amount');
+  amount.value = o.balance.remaining ? moneyInput(o.balance.remaining) : '';
+  const quick = document.getElementById('quick-cash');
+  const scale = 10 ** C.money.places;
+  const steps = [o.balance.remaining];
+  for (const note of [5, 10, 20, 50, 100]) {
+    const up = Math.ceil(o.balance.remaining / (note * scale)) * note * scale;
+    if (up > o.balance.remaining && !steps.includes(up) && steps.length < 4) steps.push(up);
+  }
+  quick.replaceChildren(
+    ...(S.tender === 'cash' && o.balance.remaining
+      ? steps.map((v) => el('button', { type: 'button', onclick: () => { amount.value = moneyInput(v); } }, money(v)))
+      : []),
+  );
+  const paid = o.balance.remaining === 0;
+  document.getElementById('take-payment').disabled = paid;
+  document.getElementById('close-order').disabled = !paid || o.status === 'closed';
+}
+
+async function showPayment() {
+  S.order = await api('GET', '/orders/' + S.order.id);
+  view('payment');
+  renderPayment();
+  document.getElementById('pay-amount').focus();
+}
+
+async function takePayment() {
+  const amount = parseMoney(document.getElementById('pay-amount').value);
+  if (amount === null || amount <= 0) {
+    document.getElementById('pay-amount').focus();
+    return;
+  }
+  const button = document.getElementById('take-payment');
+  button.disabled = true;
+  try {
+    S.order = await api('POST', `/orders/${S.order.id}/payments`, {
+      version: S.order.version,
+      kind: S.tender,
+      amount: { amount, currency: C.money.currency },
+    });
+    renderPayment();
+    toast(t('pay-taken', { amount: money(S.order.balance.change) }), 'ok');
+  } catch (e) {
+    showError(e);
+    button.disabled = false;
+  }
+}
+
+async function closeOrder() {
+  try {
+    S.order = await api('POST', `/orders/${S.order.id}/close`, { version: S.order.version });
+    toast(t('pay-closed'), 'ok');
+    document.getElementById('receipt-frame').src = `${C.api}/orders/${S.order.id}/receipt.html`;
+    view('receipt');
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- start -------------------------------------------------------------------------
+
+document.addEventListener('DOMContentLoaded', async () => {
+  document.getElementById('to-floor').addEventListener('click', () => { loadTables().catch(showError); view('floor'); });
+  document.getElementById('counter-order').addEventListener('click', counterOrder);
+  document.getElementById('search').addEventListener('input', renderMenu);
+  document.getElementById('barcode').addEventListener('keydown', onBarcode);
+  document.getElementById('modifiers').addEventListener('close', onModifiersClose);
+  document.getElementById('send').addEventListener('click', send);
+  document.getElementById('pay').addEventListener('click', () => showPayment().catch(showError));
+  document.getElementById('pay-back').addEventListener('click', showOrder);
+  document.getElementById('take-payment').addEventListener('click', takePayment);
+  document.getElementById('close-order').addEventListener('click', closeOrder);
+  document.getElementById('receipt-done').addEventListener('click', () => { loadTables().catch(showError); view('floor'); });
+  const discountDialog = document.getElementById('discount-dialog');
+  document.getElementById('discount').addEventListener('click', () => discountDialog.showModal());
+  discountDialog.addEventListener('close', () => discount(discountDialog));
+  const splitDialog = document.getElementById('split-dialog');
+  document.getElementById('split').addEventListener('click', () => splitDialog.showModal());
+  splitDialog.addEventListener('close', () => split(splitDialog));
+  for (const button of document.querySelectorAll('.tender-kind')) {
+    button.addEventListener('click', () => {
+      S.tender = button.dataset.kind;
+      for (const b of document.querySelectorAll('.tender-kind')) b.setAttribute('aria-pressed', String(b === button));
+      renderPayment();
+    });
+  }
+  view('floor');
+  try {
+    await Promise.all([loadMenu(), loadTables()]);
+  } catch (e) {
+    showError(e);
+  }
+  follow('/floor/stream', { order: (m) => onOrderEvent(m).catch(showError) }, liveIndicator);
+  document.body.dataset.ready = 'true';
+});
