@@ -61,11 +61,34 @@ struct Api<'a> {
     store: StoreId,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    /// The store's manager, signed in.
+    async fn as_manager(server: &'a Server, store: StoreId) -> Self {
+        let client = reqwest::Client::new();
+        let login: Value = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "login": "gerente", "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        Self {
+            client,
+            server,
+            token: login["access_token"].as_str().expect("token").to_owned(),
+            store,
+        }
+    }
+
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = self
-            .server
-            .url(&format!("/api/v1/stores/{}{path}", self.store));
+        let url = if path.starts_with("/api/") {
+            self.server.url(path)
+        } else {
+            self.server
+                .url(&format!("/api/v1/stores/{}{path}", self.store))
+        };
         let mut request = self.client.request(method, url).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
@@ -164,23 +187,39 @@ struct Run {
 }
 
 fn run_flow(server: &Server, store: StoreId, run: &Run, e2e: &Path) -> Value {
+    let mut env = vec![
+        ("COMANDA_LANG", run.lang.tag().to_owned()),
+        ("COMANDA_TABLE", run.table.to_owned()),
+        ("COMANDA_PRODUCT", "Caipirinha".to_owned()),
+        ("COMANDA_OPTION", run.option.to_owned()),
+        ("COMANDA_NOTE", run.note.to_owned()),
+        ("COMANDA_CASH", run.cash.to_owned()),
+        ("COMANDA_PASSWORD", PASSWORD.to_owned()),
+    ];
+    if run.lang != Locale::EnUs {
+        env.push(("COMANDA_SCREENSHOT_SUFFIX", format!("-{}", run.lang.tag())));
+    }
+    node(e2e, "flow.mjs", server, store, &env)
+}
+
+/// Runs a browser script against `server`; what it printed last, as JSON.
+fn node(
+    e2e: &Path,
+    script: &str,
+    server: &Server,
+    store: StoreId,
+    env: &[(&str, String)],
+) -> Value {
     let mut cmd = Command::new("node");
-    cmd.arg("flow.mjs")
+    cmd.arg(script)
         .current_dir(e2e)
         .env("COMANDA_URL", &server.url)
-        .env("COMANDA_STORE", store.to_string())
-        .env("COMANDA_LANG", run.lang.tag())
-        .env("COMANDA_TABLE", run.table)
-        .env("COMANDA_PRODUCT", "Caipirinha")
-        .env("COMANDA_OPTION", run.option)
-        .env("COMANDA_NOTE", run.note)
-        .env("COMANDA_CASH", run.cash)
-        .env("COMANDA_PASSWORD", PASSWORD);
+        .env("COMANDA_STORE", store.to_string());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
     if let Some(dir) = std::env::var_os("COMANDA_SCREENSHOTS") {
         cmd.env("COMANDA_SCREENSHOTS", repo_root().join(dir));
-        if run.lang != Locale::EnUs {
-            cmd.env("COMANDA_SCREENSHOT_SUFFIX", format!("-{}", run.lang.tag()));
-        }
     }
     let child = cmd
         .stdout(std::process::Stdio::piped())
@@ -198,8 +237,7 @@ fn run_flow(server: &Server, store: StoreId, run: &Run, e2e: &Path) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "the browser flow in {} failed:\n{stdout}\n{}\nserver:\n{}",
-        run.lang,
+        "{script} failed:\n{stdout}\n{}\nserver:\n{}",
         String::from_utf8_lossy(&out.stderr),
         server.stderr()
     );
@@ -207,36 +245,32 @@ fn run_flow(server: &Server, store: StoreId, run: &Run, e2e: &Path) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// Whether the browser tests can run here; says why not (and fails under CI) if not.
+fn browser_ready(e2e: &Path) -> bool {
+    if chromium().is_none() {
+        skip_or_fail("no Chromium at /usr/bin/chromium (apt install chromium)");
+        return false;
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        skip_or_fail("no Node.js");
+        return false;
+    }
+    if !playwright_ready(e2e) {
+        skip_or_fail("playwright-core is not installed (npm ci in e2e/)");
+        return false;
+    }
+    true
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evening_in_the_browser_in_english_and_portuguese() {
     let e2e = repo_root().join("e2e");
-    let Some(_) = chromium() else {
-        return skip_or_fail("no Chromium at /usr/bin/chromium (apt install chromium)");
-    };
-    if Command::new("node").arg("--version").output().is_err() {
-        return skip_or_fail("no Node.js");
-    }
-    if !playwright_ready(&e2e) {
-        return skip_or_fail("playwright-core is not installed (npm ci in e2e/)");
+    if !browser_ready(&e2e) {
+        return;
     }
 
     let (_dir, server, store) = staffed_server().await;
-    let client = reqwest::Client::new();
-    let login: Value = client
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "login": "gerente", "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let api = Api {
-        client,
-        server: &server,
-        token: login["access_token"].as_str().expect("token").to_owned(),
-        store,
-    };
+    let api = Api::as_manager(&server, store).await;
     menu(&api).await;
 
     let runs = [
@@ -490,4 +524,84 @@ async fn browser_sessions_are_cookies_guarded_against_forgery() {
         .await
         .expect("list");
     assert_eq!(after.status(), 401, "the session ended with the sign-out");
+}
+
+/// The owner's back office: two-factor set-up forced before anything else, recovery
+/// codes, a product, a tax, a person and a station added through the pages (and there in
+/// the API), a product marked sold out, the dashboard and the security log read, and a
+/// second sign-in with a recovery code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_runs_the_back_office_in_the_browser() {
+    let e2e = repo_root().join("e2e");
+    if !browser_ready(&e2e) {
+        return;
+    }
+    let (_dir, server, store) = staffed_server().await;
+    let seen = node(
+        &e2e,
+        "office.mjs",
+        &server,
+        store,
+        &[
+            ("COMANDA_OWNER", "owner".to_owned()),
+            ("COMANDA_OWNER_PASSWORD", "owner passphrase 1".to_owned()),
+            ("COMANDA_LANG", "en-US".to_owned()),
+        ],
+    );
+    eprintln!("{seen}");
+    assert!(
+        seen["blocked"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/app/account")),
+        "the office waits for the second factor: {seen}"
+    );
+    assert_eq!(seen["recovery_codes"], 10);
+    assert!(
+        seen["product_row"]
+            .as_str()
+            .is_some_and(|r| r.contains("R$12.50") && r.contains("bar")),
+        "{seen}"
+    );
+    assert_eq!(seen["people"], 6, "the owner, four staff and Eva: {seen}");
+    assert!(
+        seen["chart_bars"].as_i64().is_some_and(|n| n == 48),
+        "24 hours, two series: {seen}"
+    );
+    assert_eq!(seen["webhooks_error"], "", "{seen}");
+    assert!(
+        seen["audit_text"]
+            .as_str()
+            .is_some_and(|a| a.contains("totp_enrolled")),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["totp_prompt"],
+        i18n::t(Locale::EnUs, "login-totp-needed").as_str()
+    );
+    assert!(
+        seen["after_recovery"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/app/stores/"))
+    );
+
+    // What the pages did is in the API.
+    let api = Api::as_manager(&server, store).await;
+    let menu = api.call(reqwest::Method::GET, "/catalog/menu", None).await;
+    let acai = menu["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["name"] == "Açaí")
+        .expect("the product is on the menu")
+        .clone();
+    assert_eq!(acai["variants"][0]["price"], 1250);
+    assert_eq!(acai["available"], false, "marked sold out in the office");
+    let stations = api.call(reqwest::Method::GET, "/kds/stations", None).await;
+    assert_eq!(stations["items"][0]["name"], "Bar");
+    let rates = api
+        .call(reqwest::Method::GET, "/catalog/tax-rates", None)
+        .await;
+    assert!(rates.to_string().contains("ISS"), "{rates}");
+    let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
+    assert!(people.to_string().contains("\"eva\""), "{people}");
 }

@@ -13,12 +13,6 @@ document.addEventListener('DOMContentLoaded', async () => {
     location.reload();
   });
 
-  // A session whose access cookie merely expired goes straight back.
-  if (await refreshSession()) {
-    location.replace(next);
-    return;
-  }
-
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
@@ -42,7 +36,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       const data = await r.json().catch(() => ({}));
       if (r.ok) {
         if ((data.requires || []).length) {
-          error.textContent = t('login-totp-setup');
+          location.replace('/app/account');
           return;
         }
         location.replace(next);
@@ -64,4 +58,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       button.disabled = false;
     }
   });
+
+  // A session whose access cookie merely expired goes straight back.
+  if (await refreshSession()) location.replace(next);
 });

@@ -1,6 +1,11 @@
-// The back office's reports: today so far (X), closing the business day (Z) and the Z
-// reports issued, each printable as issued.
+// The back office: reports (X, close the day, Z reports), the sales dashboard (today
+// against the same day last week, by hour, top products), the catalog (products with
+// price, station and sold-out switch, new products, CSV import, taxes), people and
+// roles, kitchen stations, webhooks with their deliveries, and the security log. Each
+// tab loads when opened; what the reader's role may not see says so.
 'use strict';
+
+const zRows = [];
 
 function reportRows(report) {
   const sales = report.sales || {};
@@ -14,20 +19,28 @@ function reportRows(report) {
   return rows.flatMap(([id, value]) => [el('dt', {}, t(id)), el('dd', { dataset: { report: id } }, value)]);
 }
 
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString(C.locale) : '';
+}
+
+// ---- reports -----------------------------------------------------------------------
+
 async function loadX() {
   const x = await api('GET', '/reports/x');
   document.getElementById('x-report').replaceChildren(...reportRows(x));
+  return x;
 }
 
 async function loadZ() {
   const list = await api('GET', '/reports/z');
+  zRows.splice(0, zRows.length, ...list.items);
   document.getElementById('z-list').replaceChildren(
     ...list.items.map((z) =>
       el(
         'tr',
         { dataset: { test: 'z-row' } },
         el('td', {}, String(z.number)),
-        el('td', {}, z.closed_at ? new Date(z.closed_at).toLocaleString(C.locale) : ''),
+        el('td', {}, when(z.closed_at)),
         el('td', {}, String((z.sales || {}).orders ?? '')),
         el('td', { dataset: { test: 'z-total' } }, money((z.sales || {}).total ?? 0)),
         el('td', {}, el('a', { href: `${C.api}/reports/z/${z.number}?format=html`, target: '_blank', rel: 'noopener' }, t('report-print'))),
@@ -49,13 +62,318 @@ async function closeDay() {
   }
 }
 
-document.addEventListener('DOMContentLoaded', async () => {
-  document.getElementById('refresh-x').addEventListener('click', () => loadX().catch(showError));
-  document.getElementById('close-day').addEventListener('click', closeDay);
+// ---- sales dashboard ---------------------------------------------------------------
+
+/** The Z report of the business day that was open a week ago, if there is one. */
+async function lastWeek() {
+  if (!zRows.length) await loadZ();
+  const then = Date.now() - 7 * 24 * 3600 * 1000;
+  const z = zRows.find((r) => new Date(r.opened_at).getTime() <= then && then <= new Date(r.closed_at).getTime());
+  return z ? api('GET', `/reports/z/${z.number}`) : null;
+}
+
+function chart(today, previous) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const hours = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+  const amount = (report, hour) => {
+    const row = report && (report.by_hour || []).find((b) => b.key.padStart(2, '0') === hour);
+    return row ? row.amount : 0;
+  };
+  const max = Math.max(1, ...hours.flatMap((h) => [amount(today, h), amount(previous, h)]));
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 480 180');
+  svg.setAttribute('class', 'bars');
+  hours.forEach((hour, i) => {
+    for (const [report, dx, cls] of [[previous, 2, 'last'], [today, 10, 'today']]) {
+      const value = amount(report, hour);
+      const height = Math.round((value / max) * 150);
+      const bar = document.createElementNS(NS, 'rect');
+      bar.setAttribute('x', String(i * 20 + dx));
+      bar.setAttribute('y', String(160 - height));
+      bar.setAttribute('width', '8');
+      bar.setAttribute('height', String(height));
+      bar.setAttribute('class', 'bar-' + cls);
+      const title = document.createElementNS(NS, 'title');
+      title.textContent = `${hour}h ${money(value)}`;
+      bar.append(title);
+      svg.append(bar);
+    }
+    if (i % 3 === 0) {
+      const label = document.createElementNS(NS, 'text');
+      label.setAttribute('x', String(i * 20 + 2));
+      label.setAttribute('y', '176');
+      label.textContent = hour;
+      svg.append(label);
+    }
+  });
+  document.getElementById('sales-chart').replaceChildren(svg);
+}
+
+async function loadSales() {
+  const [today, previous] = await Promise.all([api('GET', '/reports/x'), lastWeek()]);
+  const total = (r) => (r && r.sales ? r.sales.total : 0);
+  const rows = [
+    ['sales-today', money(total(today))],
+    ['sales-last-week', previous ? money(total(previous)) : t('sales-no-data')],
+  ];
+  document.getElementById('sales-compare').replaceChildren(...rows.flatMap(([id, v]) => [el('dt', {}, t(id)), el('dd', { dataset: { test: id } }, v)]));
+  chart(today, previous);
+  const top = [...(today.by_product || [])].sort((a, b) => b.amount - a.amount).slice(0, 10);
+  document.getElementById('top-products').replaceChildren(
+    ...top.map((p) => el('tr', { dataset: { test: 'top-product' } }, el('td', {}, p.name), el('td', {}, String(p.quantity)), el('td', {}, money(p.amount)))),
+  );
+}
+
+// ---- catalog -----------------------------------------------------------------------
+
+async function loadCatalog() {
+  const [products, taxes] = await Promise.all([api('GET', '/catalog/products?limit=500'), api('GET', '/catalog/tax-rates')]);
+  document.getElementById('products-list').replaceChildren(
+    ...products.items.map((p) => {
+      const toggle = el('input', { type: 'checkbox', checked: p.available !== false, 'aria-label': t('catalog-available') + ' ' + p.name });
+      toggle.addEventListener('change', async () => {
+        try {
+          await api('PUT', `/catalog/products/${p.id}/availability`, { available: toggle.checked });
+        } catch (e) {
+          toggle.checked = !toggle.checked;
+          showError(e);
+        }
+      });
+      const price = p.variants && p.variants[0] ? money(p.variants[0].price.amount) : '';
+      return el('tr', { dataset: { test: 'product-row' } }, el('td', {}, p.name), el('td', {}, price), el('td', {}, p.station || ''), el('td', {}, toggle));
+    }),
+  );
+  const items = Array.isArray(taxes) ? taxes : taxes.items;
+  document.getElementById('taxes-list').replaceChildren(
+    ...items.map((r) => el('tr', {}, el('td', {}, r.name), el('td', {}, r.rate + ' %'), el('td', {}, r.default ? '✓' : ''))),
+  );
+}
+
+async function addProduct(event) {
+  event.preventDefault();
+  const amount = parseMoney(document.getElementById('product-price').value);
+  if (amount === null) return document.getElementById('product-price').focus();
+  const body = { name: document.getElementById('product-name').value.trim(), variants: [{ price: { amount, currency: C.money.currency } }] };
+  const station = document.getElementById('product-station').value.trim();
+  if (station) body.station = station;
   try {
-    await Promise.all([loadX(), loadZ()]);
+    await api('POST', '/catalog/products', body);
+    event.target.reset();
+    toast(t('catalog-saved'), 'ok');
+    await loadCatalog();
   } catch (e) {
     showError(e);
   }
+}
+
+async function importCsv(event) {
+  event.preventDefault();
+  const file = document.getElementById('import-file').files[0];
+  if (!file) return;
+  const out = document.getElementById('import-result');
+  try {
+    const response = await fetch(`${C.api}/catalog/import`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/csv', 'X-CSRF-Token': C.csrf, 'Idempotency-Key': newKey() },
+      credentials: 'same-origin',
+      body: await file.text(),
+    });
+    const body = await response.json();
+    out.textContent = response.ok ? t('catalog-imported') : (body.error && body.error.message) || response.status;
+    if (response.ok) await loadCatalog();
+  } catch (e) {
+    out.textContent = t('error-network');
+  }
+}
+
+async function addTax(event) {
+  event.preventDefault();
+  try {
+    await api('POST', '/catalog/tax-rates', {
+      name: document.getElementById('tax-name').value.trim(),
+      rate: document.getElementById('tax-rate').value.trim().replace(',', '.'),
+      default: document.getElementById('tax-default').checked,
+    });
+    event.target.reset();
+    await loadCatalog();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- people ------------------------------------------------------------------------
+
+async function loadPeople() {
+  const users = await api('GET', '/api/v1/users?limit=500');
+  document.getElementById('people-list').replaceChildren(
+    ...users.items.map((u) => {
+      const action = u.disabled ? 'enable' : 'disable';
+      return el(
+        'tr',
+        { dataset: { test: 'person-row' } },
+        el('td', {}, u.display_name),
+        el('td', {}, u.login),
+        el('td', {}, t('role-' + u.role)),
+        el('td', {}, u.disabled ? t('people-disabled') : t('people-active')),
+        el('td', {}, el('button', { type: 'button', onclick: () => changePerson(u.id, action) }, t('people-' + action))),
+      );
+    }),
+  );
+}
+
+async function changePerson(id, action) {
+  try {
+    await api('POST', `/api/v1/users/${id}/${action}`, {});
+    await loadPeople();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function addPerson(event) {
+  event.preventDefault();
+  try {
+    await api('POST', '/api/v1/users', {
+      login: document.getElementById('person-login').value.trim(),
+      display_name: document.getElementById('person-name').value.trim(),
+      role: document.getElementById('person-role').value,
+      password: document.getElementById('person-password').value,
+      store_ids: [C.store.id],
+    });
+    event.target.reset();
+    toast(t('people-saved'), 'ok');
+    await loadPeople();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- stations ----------------------------------------------------------------------
+
+async function loadStations() {
+  const stations = await api('GET', '/kds/stations');
+  document.getElementById('stations-list').replaceChildren(
+    ...stations.items.map((s) => el('tr', {}, el('td', {}, s.code), el('td', {}, s.name), el('td', {}, Math.round(s.warn_after_s / 60) + ' min'), el('td', {}, Math.round(s.late_after_s / 60) + ' min'))),
+  );
+  return stations.items;
+}
+
+async function saveStation(event) {
+  event.preventDefault();
+  const code = document.getElementById('station-code').value.trim();
+  try {
+    const known = (await loadStations()).find((s) => s.code === code);
+    await api('PUT', `/kds/stations/${encodeURIComponent(code)}`, {
+      version: known ? known.version : 0,
+      name: document.getElementById('station-name').value.trim(),
+      warn_after_s: Number(document.getElementById('station-warn').value) * 60,
+      late_after_s: Number(document.getElementById('station-late').value) * 60,
+    });
+    event.target.reset();
+    await loadStations();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- webhooks ----------------------------------------------------------------------
+
+let shownWebhook = null;
+
+async function loadWebhooks() {
+  const hooks = await api('GET', '/webhooks');
+  document.getElementById('webhooks-list').replaceChildren(
+    ...hooks.items.map((w) =>
+      el('tr', {}, el('td', {}, w.url), el('td', {}, (w.events || []).join(', ')), el('td', {}, el('button', { type: 'button', onclick: () => loadDeliveries(w.id) }, t('webhooks-deliveries')))),
+    ),
+  );
+}
+
+async function loadDeliveries(id) {
+  shownWebhook = id;
+  const list = await api('GET', `/webhooks/${id}/deliveries`);
+  document.getElementById('deliveries-card').hidden = false;
+  document.getElementById('deliveries-list').replaceChildren(
+    ...list.items.map((d) => el('tr', {}, el('td', {}, String(d.seq)), el('td', {}, d.kind), el('td', {}, d.status), el('td', {}, String(d.attempts)), el('td', {}, when(d.updated_at)))),
+  );
+}
+
+async function addWebhook(event) {
+  event.preventDefault();
+  try {
+    const created = await api('POST', '/webhooks', {
+      url: document.getElementById('webhook-url').value.trim(),
+      events: document.getElementById('webhook-events').value.split(',').map((s) => s.trim()).filter(Boolean),
+    });
+    document.getElementById('webhook-secret').textContent = t('webhooks-secret', { secret: created.secret || '' });
+    await loadWebhooks();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function replayDead() {
+  if (!shownWebhook) return;
+  try {
+    await api('POST', `/webhooks/${shownWebhook}/replay`, {});
+    await loadDeliveries(shownWebhook);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- security log ------------------------------------------------------------------
+
+async function loadAudit() {
+  const events = await api('GET', '/api/v1/audit/security-events?limit=200');
+  document.getElementById('audit-list').replaceChildren(
+    ...events.items.map((e) => el('tr', { dataset: { test: 'audit-row' } }, el('td', {}, when(e.at)), el('td', {}, e.kind), el('td', {}, e.login || ''), el('td', {}, e.ip || ''))),
+  );
+}
+
+// ---- tabs --------------------------------------------------------------------------
+
+const LOADERS = {
+  reports: () => Promise.all([loadX(), loadZ()]),
+  sales: loadSales,
+  catalog: loadCatalog,
+  people: loadPeople,
+  stations: loadStations,
+  webhooks: loadWebhooks,
+  audit: loadAudit,
+};
+
+async function openTab(name) {
+  if (!LOADERS[name]) name = 'reports';
+  for (const button of document.querySelectorAll('[data-tab]')) button.setAttribute('aria-selected', String(button.dataset.tab === name));
+  for (const panel of document.querySelectorAll('.tab-panel')) panel.hidden = panel.id !== 'tab-' + name;
+  const error = document.getElementById('office-error');
+  error.textContent = '';
+  document.body.dataset.ready = 'false';
+  try {
+    await LOADERS[name]();
+  } catch (e) {
+    error.textContent = e.status === 403 ? t('office-not-allowed') : e.message;
+  }
+  document.body.dataset.tab = name;
   document.body.dataset.ready = 'true';
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('refresh-x').addEventListener('click', () => loadX().catch(showError));
+  document.getElementById('close-day').addEventListener('click', closeDay);
+  document.getElementById('product-form').addEventListener('submit', addProduct);
+  document.getElementById('import-form').addEventListener('submit', importCsv);
+  document.getElementById('tax-form').addEventListener('submit', addTax);
+  document.getElementById('person-form').addEventListener('submit', addPerson);
+  document.getElementById('station-form').addEventListener('submit', saveStation);
+  document.getElementById('webhook-form').addEventListener('submit', addWebhook);
+  document.getElementById('replay-dead').addEventListener('click', replayDead);
+  for (const button of document.querySelectorAll('[data-tab]')) {
+    button.addEventListener('click', () => {
+      location.hash = button.dataset.tab;
+    });
+  }
+  window.addEventListener('hashchange', () => openTab(location.hash.slice(1)));
+  openTab(location.hash.slice(1));
 });

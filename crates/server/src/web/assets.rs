@@ -24,8 +24,9 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 6] = [
+const FILES: [Asset; 7] = [
     asset!("app.css"),
+    asset!("account.js"),
     asset!("common.js"),
     asset!("login.js"),
     asset!("pos.js"),
@@ -35,18 +36,20 @@ const FILES: [Asset; 6] = [
 
 /// The files that look messages up, for the test that every message they use exists.
 #[cfg(test)]
-pub const USES_MESSAGES: [(&str, &str); 11] = [
-    ("common.js", FILES[1].body),
-    ("login.js", FILES[2].body),
-    ("pos.js", FILES[3].body),
-    ("kds.js", FILES[4].body),
-    ("office.js", FILES[5].body),
+pub const USES_MESSAGES: [(&str, &str); 13] = [
+    ("account.js", FILES[1].body),
+    ("common.js", FILES[2].body),
+    ("login.js", FILES[3].body),
+    ("pos.js", FILES[4].body),
+    ("kds.js", FILES[5].body),
+    ("office.js", FILES[6].body),
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("pos.html", include_str!("../../templates/pos.html")),
     ("kds.html", include_str!("../../templates/kds.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("office.html", include_str!("../../templates/office.html")),
+    ("account.html", include_str!("../../templates/account.html")),
 ];
 
 /// Each file's name as pages link it: `pos.3f2a9c1b.js`.

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/app") }))
         .route("/app", get(pages::home))
         .route("/app/login", get(pages::login))
+        .route("/app/account", get(pages::account))
         .route("/app/session", post(session::sign_in))
         .route("/app/session/refresh", post(session::refresh))
         .route("/app/session/logout", post(session::sign_out))

@@ -7,7 +7,8 @@ use super::assets;
 use super::i18n;
 use super::session::{self, LANG_COOKIE};
 use crate::auth::extract::Auth;
-use crate::auth::principal::Actor;
+use crate::auth::extract::AuthAny;
+use crate::auth::principal::{Actor, Restriction};
 use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
@@ -109,6 +110,12 @@ struct HomePage {
 }
 
 #[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+}
+
+#[derive(Template)]
 #[template(path = "pos.html")]
 struct PosPage {
     shell: Shell,
@@ -189,6 +196,10 @@ impl FromRequestParts<AppState> for Reader {
         let auth = match Auth::from_request_parts(parts, state).await {
             Ok(auth) => auth,
             Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(to_login(&parts.uri)),
+            // A new password or a second factor comes first.
+            Err(e) if RESTRICTIONS.contains(&e.code) => {
+                return Err(Redirect::to("/app/account").into_response());
+            }
             Err(e) => return Err(e.into_response()),
         };
         let csrf = match (auth.actor.session_id, state.signing_key()) {
@@ -202,6 +213,11 @@ impl FromRequestParts<AppState> for Reader {
         })
     }
 }
+
+const RESTRICTIONS: [&str; 2] = [
+    Restriction::PasswordChangeRequired.code(),
+    Restriction::TotpRequired.code(),
+];
 
 /// Enough escaping for a path and query put into a query parameter.
 fn url_escape(text: &str) -> String {
@@ -284,6 +300,26 @@ pub async fn login(headers: HeaderMap, Query(query): Query<LoginQuery>) -> Respo
         .unwrap_or_else(|| "/app".to_owned());
     let shell = Shell::new(locale, "login", "login-title", json!({ "next": next }));
     render(&LoginPage { shell })
+}
+
+/// `GET /app/account`: one's password and second factor; open to a session that must
+/// change the one or set up the other before anything else.
+pub async fn account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Result<AuthAny, ApiError>,
+) -> Response {
+    let to_login = || Redirect::to("/app/login?next=/app/account").into_response();
+    let (Some(_), Ok(auth)) = (session::access_token(&headers), auth) else {
+        return to_login();
+    };
+    let csrf = match (auth.actor.session_id, state.signing_key()) {
+        (Some(session), Ok(key)) => key.csrf_token(session.as_uuid()),
+        _ => return to_login(),
+    };
+    let locale = locale_of(&headers, None);
+    let shell = Shell::new(locale, "account", "account-title", json!({ "csrf": csrf }));
+    render(&AccountPage { shell })
 }
 
 /// `GET /app`: straight to the reader's app when there is one store, else a choice.
