@@ -111,8 +111,9 @@ try {
   await waiter.click('#send');
   const seenAt = await cook.evaluate(() => window.__ticketSeen);
   if (seenAt === null) {
-    const notes = await waiter.locator('#toasts').innerText();
-    throw new Error(`no ticket reached the kitchen screen within 10 s; the POS said: ${notes}`);
+    const pos = await waiter.locator('#lines').innerText();
+    const live = await cook.locator('#live').getAttribute('data-state');
+    throw new Error(`no ticket reached the kitchen screen within 10 s; the ticket on the POS: ${pos}; the kitchen screen's stream: ${live}`);
   }
   result.kitchen_latency_ms = seenAt - sentAt;
   const ticket = cook.locator('[data-test=ticket]').first();

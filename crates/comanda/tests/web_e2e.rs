@@ -245,6 +245,20 @@ fn node(
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// One browser test at a time: each runs a server and a Chromium, and on two cores two
+/// of them at once measure each other rather than the apps.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The `e2e/` directory and this test's turn at the browser, if browser tests can run
+/// here.
+async fn browser_test() -> Option<(PathBuf, tokio::sync::MutexGuard<'static, ()>)> {
+    let e2e = repo_root().join("e2e");
+    if !browser_ready(&e2e) {
+        return None;
+    }
+    Some((e2e, ONE_BROWSER.lock().await))
+}
+
 /// Whether the browser tests can run here; says why not (and fails under CI) if not.
 fn browser_ready(e2e: &Path) -> bool {
     if chromium().is_none() {
@@ -264,10 +278,9 @@ fn browser_ready(e2e: &Path) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evening_in_the_browser_in_english_and_portuguese() {
-    let e2e = repo_root().join("e2e");
-    if !browser_ready(&e2e) {
+    let Some((e2e, _one)) = browser_test().await else {
         return;
-    }
+    };
 
     let (_dir, server, store) = staffed_server().await;
     let api = Api::as_manager(&server, store).await;
@@ -532,10 +545,9 @@ async fn browser_sessions_are_cookies_guarded_against_forgery() {
 /// second sign-in with a recovery code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_runs_the_back_office_in_the_browser() {
-    let e2e = repo_root().join("e2e");
-    if !browser_ready(&e2e) {
+    let Some((e2e, _one)) = browser_test().await else {
         return;
-    }
+    };
     let (_dir, server, store) = staffed_server().await;
     let seen = node(
         &e2e,
@@ -604,4 +616,63 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
     assert!(rates.to_string().contains("ISS"), "{rates}");
     let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
     assert!(people.to_string().contains("\"eva\""), "{people}");
+}
+
+/// A browser registered as a terminal: PIN sign-in on it, the drawer's shift opened with
+/// a float, a counter sale for cash, the shift closed with the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
+    let cashier = people["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["login"] == "caixa")
+        .expect("cashier")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/api/v1/users/{cashier}/pin");
+    let url = server.url(&path);
+    let set = api
+        .client
+        .put(url)
+        .bearer_auth(&api.token)
+        .json(&json!({ "pin": "2580" }))
+        .send()
+        .await
+        .expect("pin");
+    assert_eq!(set.status(), 204);
+
+    let seen = node(
+        &e2e,
+        "terminal.mjs",
+        &server,
+        store,
+        &[
+            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
+            ("COMANDA_PIN", "2580".to_owned()),
+        ],
+    );
+    eprintln!("{seen}");
+    assert!(seen["staff"].to_string().contains("Carla"), "{seen}");
+    assert!(
+        !seen["staff"].to_string().contains("Davi"),
+        "only staff with a PIN: {seen}"
+    );
+    assert_eq!(seen["shift_button"], "Close shift #1");
+    assert_eq!(seen["change"], "R$11.00");
+    assert_eq!(seen["expected"], "Expected in the drawer: R$109.00");
+    assert_eq!(seen["closed_toast"], "Shift #1 closed. Difference: R$0.00");
+
+    let x = api.call(reqwest::Method::GET, "/reports/x", None).await;
+    assert_eq!(x["sales"]["total"], 900, "{x}");
+    let devices = api.call(reqwest::Method::GET, "/devices", None).await;
+    assert_eq!(devices[0]["name"], "Caixa 1", "{devices}");
 }

@@ -118,7 +118,7 @@ function toLogin() {
  * that reached the server before the network dropped is answered, not repeated.
  */
 async function api(method, path, body) {
-  const url = path.startsWith('/api/') ? path : C.api + path;
+  const url = path.startsWith('/api/') || path.startsWith('/app/') ? path : C.api + path;
   const key = method === 'GET' ? null : newKey();
   let refreshed = false;
   for (let attempt = 0; ; attempt++) {

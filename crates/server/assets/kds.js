@@ -201,6 +201,12 @@ document.addEventListener('DOMContentLoaded', async () => {
     },
   );
   setInterval(tick, 1000);
+  // The stream is the fast path; a slow read of the tickets now and then is the safety
+  // net, as is one whenever the screen comes back into view.
+  setInterval(reloadSoon, 15000);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) reloadSoon();
+  });
   tick();
   document.body.dataset.ready = 'true';
 });

@@ -394,7 +394,8 @@ async function send() {
     toast(t('pos-sent'), 'ok');
     renderTicket();
     await loadTables();
-    view('floor');
+    // A table's tab waits on the floor; a counter order is paid now.
+    if (S.order.table_id) view('floor');
   } catch (e) {
     showError(e);
     renderTicket();
@@ -496,6 +497,73 @@ async function closeOrder() {
   }
 }
 
+// ---- the terminal's shift and registration ------------------------------------------
+
+/** This terminal's open shift, if any (only a terminal session has a drawer). */
+async function loadShift() {
+  const button = document.getElementById('shift');
+  if (!C.device) {
+    button.hidden = true;
+    return;
+  }
+  const open = await api('GET', '/shifts');
+  S.shift = open.find((shift) => shift.device_id === C.device && shift.status === 'open') || null;
+  button.hidden = false;
+  button.textContent = S.shift ? t('shift-close', { number: S.shift.number }) : t('shift-open');
+  button.dataset.state = S.shift ? 'open' : 'closed';
+}
+
+async function onShiftDialog(dialog) {
+  if (dialog.returnValue !== 'apply') return;
+  const amount = parseMoney(document.getElementById('shift-amount').value);
+  if (amount === null) return;
+  try {
+    if (S.shift) {
+      const closed = await api('POST', `/shifts/${S.shift.id}/close`, {
+        version: S.shift.version,
+        total: { amount, currency: C.money.currency },
+      });
+      const difference = closed.closing ? closed.closing.difference : 0;
+      toast(t('shift-closed', { number: closed.number, amount: money(difference) }), 'ok');
+    } else {
+      const opened = await api('POST', '/shifts', { float: { amount, currency: C.money.currency } });
+      toast(t('shift-opened', { number: opened.number }), 'ok');
+    }
+    await loadShift();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function openShiftDialog() {
+  const dialog = document.getElementById('shift-dialog');
+  document.getElementById('shift-amount').value = '';
+  document.getElementById('shift-expected').textContent = '';
+  if (S.shift) {
+    const now = await api('GET', `/shifts/${S.shift.id}`);
+    document.getElementById('shift-title').textContent = t('shift-close', { number: S.shift.number });
+    document.getElementById('shift-amount-label').textContent = t('shift-counted');
+    document.getElementById("shift-expected").textContent = t("shift-expected", { amount: money(now.expected) });
+  } else {
+    document.getElementById('shift-title').textContent = t('shift-open');
+    document.getElementById('shift-amount-label').textContent = t('shift-float');
+  }
+  dialog.showModal();
+}
+
+async function onTerminalDialog(dialog) {
+  if (dialog.returnValue !== 'apply') return;
+  const name = document.getElementById('terminal-name-input').value.trim();
+  if (!name) return;
+  try {
+    await api('POST', `/app/stores/${C.store.id}/terminal`, { name });
+    toast(t('terminal-registered', { name }), 'ok');
+    document.getElementById('register-terminal').hidden = true;
+  } catch (e) {
+    showError(e);
+  }
+}
+
 // ---- start -------------------------------------------------------------------------
 
 document.addEventListener('DOMContentLoaded', async () => {
@@ -523,9 +591,17 @@ document.addEventListener('DOMContentLoaded', async () => {
       renderPayment();
     });
   }
+  const shiftDialog = document.getElementById('shift-dialog');
+  document.getElementById('shift').addEventListener('click', () => openShiftDialog().catch(showError));
+  shiftDialog.addEventListener('close', () => onShiftDialog(shiftDialog));
+  const terminalDialog = document.getElementById('terminal-dialog');
+  const register = document.getElementById('register-terminal');
+  register.hidden = !(C.user.manager && !C.device);
+  register.addEventListener('click', () => terminalDialog.showModal());
+  terminalDialog.addEventListener('close', () => onTerminalDialog(terminalDialog));
   view('floor');
   try {
-    await Promise.all([loadMenu(), loadTables()]);
+    await Promise.all([loadMenu(), loadTables(), loadShift()]);
   } catch (e) {
     showError(e);
   }

@@ -306,10 +306,14 @@ impl FromRequestParts<AppState> for Terminal {
             )
             .with_details(json!({ "header": DEVICE_TOKEN }))
         };
+        // A browser registered as a terminal keeps its token in a cookie.
         let token = parts
             .headers
             .get(DEVICE_TOKEN)
             .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                crate::web::session::cookie(&parts.headers, crate::web::session::DEVICE_COOKIE)
+            })
             .ok_or_else(invalid)?;
         let (id, secret_hash) = OpaqueToken::parse(TokenKind::Device, token).ok_or_else(invalid)?;
         let device = state

@@ -23,9 +23,9 @@ pub struct NewDeviceBody {
 
 #[derive(Serialize)]
 pub struct RegisteredDevice {
-    device: DeviceView,
+    pub(crate) device: DeviceView,
     /// Configure the terminal with this (`X-Device-Token`); it is shown once.
-    token: String,
+    pub(crate) token: String,
 }
 
 pub async fn register(

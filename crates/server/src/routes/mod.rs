@@ -8,7 +8,7 @@ mod catalog;
 mod catalog_io;
 mod catalog_share;
 mod catering;
-mod devices;
+pub(crate) mod devices;
 mod floor;
 mod kds;
 mod me;

@@ -24,7 +24,7 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 7] = [
+const FILES: [Asset; 8] = [
     asset!("app.css"),
     asset!("account.js"),
     asset!("common.js"),
@@ -32,17 +32,20 @@ const FILES: [Asset; 7] = [
     asset!("pos.js"),
     asset!("kds.js"),
     asset!("office.js"),
+    asset!("pin.js"),
 ];
 
 /// The files that look messages up, for the test that every message they use exists.
 #[cfg(test)]
-pub const USES_MESSAGES: [(&str, &str); 13] = [
+pub const USES_MESSAGES: [(&str, &str); 15] = [
     ("account.js", FILES[1].body),
     ("common.js", FILES[2].body),
     ("login.js", FILES[3].body),
     ("pos.js", FILES[4].body),
     ("kds.js", FILES[5].body),
     ("office.js", FILES[6].body),
+    ("pin.js", FILES[7].body),
+    ("pin.html", include_str!("../../templates/pin.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("pos.html", include_str!("../../templates/pos.html")),

@@ -54,6 +54,12 @@ pub fn router() -> Router<AppState> {
         .route("/app/session", post(session::sign_in))
         .route("/app/session/refresh", post(session::refresh))
         .route("/app/session/logout", post(session::sign_out))
+        .route("/app/session/pin", post(session::pin_sign_in))
+        .route("/app/pin", get(pages::pin))
+        .route(
+            "/app/stores/{store_id}/terminal",
+            post(session::register_terminal),
+        )
         .route("/app/stores/{store_id}/pos", get(pages::pos))
         .route("/app/stores/{store_id}/kds", get(pages::kds_default))
         .route("/app/stores/{store_id}/kds/{station}", get(pages::kds))

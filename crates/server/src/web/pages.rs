@@ -7,7 +7,7 @@ use super::assets;
 use super::i18n;
 use super::session::{self, LANG_COOKIE};
 use crate::auth::extract::Auth;
-use crate::auth::extract::AuthAny;
+use crate::auth::extract::{AuthAny, Terminal};
 use crate::auth::principal::{Actor, Restriction};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -98,6 +98,8 @@ fn language_name(locale: Locale) -> &'static str {
 #[template(path = "login.html")]
 struct LoginPage {
     shell: Shell,
+    /// This browser is a registered terminal: staff may sign in with their PIN.
+    terminal: bool,
 }
 
 #[derive(Template)]
@@ -112,6 +114,12 @@ struct HomePage {
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
+    shell: Shell,
+}
+
+#[derive(Template)]
+#[template(path = "pin.html")]
+struct PinPage {
     shell: Shell,
 }
 
@@ -276,7 +284,9 @@ fn config(store: &Store, locale: Locale, reader: &Reader, extra: Value) -> Value
         "user": {
             "id": reader.actor.user_id,
             "role": reader.actor.role,
+            "manager": reader.actor.may(Permission::DeviceManage),
         },
+        "device": reader.actor.device_id,
         "csrf": reader.csrf,
     });
     if let (Some(fields), Value::Object(more)) = (config.as_object_mut(), extra) {
@@ -298,8 +308,23 @@ pub async fn login(headers: HeaderMap, Query(query): Query<LoginQuery>) -> Respo
         .next
         .filter(|n| n.starts_with("/app") && !n.starts_with("//"))
         .unwrap_or_else(|| "/app".to_owned());
+    let terminal = session::cookie(&headers, session::DEVICE_COOKIE).is_some();
     let shell = Shell::new(locale, "login", "login-title", json!({ "next": next }));
-    render(&LoginPage { shell })
+    render(&LoginPage { shell, terminal })
+}
+
+/// `GET /app/pin`: staff sign in with their PIN on a registered terminal; a browser that
+/// is not one signs in with a password instead.
+pub async fn pin(headers: HeaderMap, terminal: Result<Terminal, ApiError>) -> Response {
+    let Ok(terminal) = terminal else {
+        return Redirect::to("/app/login").into_response();
+    };
+    let locale = locale_of(&headers, None);
+    let config =
+        json!({ "store": { "id": terminal.device.store_id }, "terminal": terminal.device.name });
+    render(&PinPage {
+        shell: Shell::new(locale, "pin", "pin-title", config),
+    })
 }
 
 /// `GET /app/account`: one's password and second factor; open to a session that must

@@ -4,24 +4,29 @@
 //! changes anything must also carry the session's anti-forgery token in
 //! `X-CSRF-Token`; requests with a bearer token never look at cookies.
 
-use crate::auth::extract::{AuthAny, RequestMeta};
+use crate::auth::extract::{Auth, AuthAny, RequestMeta, Terminal};
 use crate::auth::principal::Actor;
 use crate::auth::session::TokenResponse;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
-use crate::routes::auth::{self, LoginBody, RefreshBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::auth::{self, LoginBody, PinBody, RefreshBody};
+use crate::routes::devices::{self, NewDeviceBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use comanda_domain::clock;
+use comanda_domain::{StoreId, clock};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 pub const ACCESS_COOKIE: &str = "comanda_access";
 pub const REFRESH_COOKIE: &str = "comanda_refresh";
 pub const LANG_COOKIE: &str = "comanda_lang";
+/// A browser registered as a store's terminal: where staff sign in with their PIN.
+pub const DEVICE_COOKIE: &str = "comanda_device";
+/// A terminal stays registered until a manager revokes it.
+const DEVICE_COOKIE_SECONDS: i64 = 5 * 365 * 24 * 3600;
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The refresh token goes only to the endpoint that uses it.
 const REFRESH_PATH: &str = "/app/session";
@@ -210,4 +215,39 @@ pub async fn sign_out(
     same_origin(&headers)?;
     let status = auth::logout(State(state), auth).await?;
     Ok(cleared(status.into_response(), &headers))
+}
+
+/// `POST /app/session/pin`: a member of staff signs in with their PIN on this browser,
+/// which must be a registered terminal, exactly as `POST /api/v1/auth/pin` does.
+pub async fn pin_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    terminal: Terminal,
+    body: ApiJson<PinBody>,
+) -> Result<Response, ApiError> {
+    same_origin(&headers)?;
+    let Json(tokens) = auth::pin_login(State(state.clone()), terminal, body).await?;
+    Ok(signed_in(&state, &headers, &tokens))
+}
+
+/// `POST /app/stores/{store_id}/terminal`: a manager registers this browser as one of
+/// the store's terminals; its token goes into a cookie no script can read.
+pub async fn register_terminal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Auth,
+    path: ApiPath<StoreId>,
+    body: ApiJson<NewDeviceBody>,
+) -> Result<Response, ApiError> {
+    let (status, Json(registered)) = devices::register(State(state), auth, path, body).await?;
+    let cookie = format!(
+        "{DEVICE_COOKIE}={}; Path=/; Max-Age={DEVICE_COOKIE_SECONDS}; HttpOnly; SameSite=Strict{}",
+        registered.token,
+        if over_https(&headers) { "; Secure" } else { "" }
+    );
+    let mut response = (status, Json(json!({ "device": registered.device }))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }

@@ -1,0 +1,85 @@
+// A browser becomes a terminal: the manager registers it, a cashier signs in on it by
+// tapping her name and typing her PIN on the keypad, opens the drawer's shift with a
+// float, sells at the counter for cash, and closes the shift with the count. Prints
+// one JSON line of what it saw.
+//
+// Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
+// COMANDA_PIN (the cashier's), COMANDA_SCREENSHOTS (optional), CHROMIUM.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const base = process.env.COMANDA_URL;
+const shots = process.env.COMANDA_SCREENSHOTS;
+if (shots) mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+const result = {};
+const shot = async (page, name) => {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
+};
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`page error: ${e.message}`);
+  });
+  await page.goto(`${base}/app/login`);
+  await page.fill('#login', 'gerente');
+  await page.fill('#password', process.env.COMANDA_PASSWORD);
+  await Promise.all([page.waitForURL(/\/pos$/), page.click('#login-submit')]);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.click('#register-terminal');
+  await page.fill('#terminal-name-input', 'Caixa 1');
+  await page.click('#terminal-dialog button[value=apply]');
+  await page.waitForSelector('#register-terminal[hidden]');
+  await page.click('#sign-out');
+  await page.waitForURL(/\/app\/login/);
+
+  // Staff sign-in with the PIN.
+  await page.click('#pin-link');
+  await page.waitForSelector('body[data-ready="true"]');
+  await shot(page, 'pin-staff');
+  result.staff = await page.locator('[data-test=staff]').allInnerTexts();
+  await page.locator('[data-test=staff]', { hasText: 'Carla' }).click();
+  for (const digit of process.env.COMANDA_PIN) await page.locator('#keypad button', { hasText: digit }).click();
+  await Promise.all([page.waitForURL(/\/pos$/), page.click('#pin-submit')]);
+  await page.waitForSelector('body[data-ready="true"]');
+
+  // The drawer's shift.
+  await page.waitForSelector('#shift:not([hidden])');
+  await page.click('#shift');
+  await page.fill('#shift-amount', '100.00');
+  await page.click('#shift-dialog button[value=apply]');
+  await page.waitForSelector('#shift[data-state="open"]');
+  result.shift_button = await page.locator('#shift').innerText();
+
+  // A counter sale for cash.
+  await page.click('#counter-order');
+  await page.locator('[data-test=product]', { hasText: 'Pão de queijo' }).click();
+  await page.click('#send');
+  await page.waitForSelector('#pay:not([disabled])');
+  await page.click('#pay');
+  await page.fill('#pay-amount', '20.00');
+  await page.click('#take-payment');
+  await page.waitForSelector('#close-order:not([disabled])');
+  result.change = (await page.locator('#pay-change').innerText()).trim();
+  await page.click('#close-order');
+  await page.waitForSelector('#receipt:not([hidden])');
+
+  // Closing the shift with the count.
+  await page.click('#shift');
+  await page.waitForFunction(() => document.getElementById('shift-expected').textContent !== '');
+  result.expected = (await page.locator('#shift-expected').innerText()).trim();
+  await shot(page, 'pos-shift-close');
+  await page.fill('#shift-amount', '109.00');
+  await page.click('#shift-dialog button[value=apply]');
+  await page.waitForSelector('#shift[data-state="closed"]');
+  result.closed_toast = await page.locator('.toast.ok').last().innerText();
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+}
