@@ -8,9 +8,7 @@
 // sign-in page), COMANDA_TABLE, COMANDA_PRODUCT, COMANDA_OPTION, COMANDA_NOTE,
 // COMANDA_CASH (what the customer hands over, as typed), COMANDA_PASSWORD (everyone's),
 // COMANDA_SCREENSHOTS (a directory; none taken without it), CHROMIUM.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { launch, shooter } from './browser.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -21,19 +19,13 @@ const base = env('COMANDA_URL');
 const store = env('COMANDA_STORE');
 const lang = env('COMANDA_LANG');
 const password = env('COMANDA_PASSWORD');
-const shots = process.env.COMANDA_SCREENSHOTS;
-const suffix = process.env.COMANDA_SCREENSHOT_SUFFIX || '';
-if (shots) mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
+const browser = await launch();
 const result = { lang };
+// Requests that failed or were refused, with who made them: when a step times out, the
+// reason is usually here.
+const troubles = [];
 
-async function shot(page, name) {
-  if (shots) await page.screenshot({ path: join(shots, `${name}${suffix}.png`), fullPage: false });
-}
+const shot = shooter();
 
 /** A person signed in through the sign-in page, in the language chosen there. */
 async function person(login, viewport) {
@@ -42,6 +34,12 @@ async function person(login, viewport) {
   page.on('pageerror', (e) => {
     throw new Error(`${login}: page error: ${e.message}`);
   });
+  page.on('response', async (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/app/session/refresh')) {
+      troubles.push(`${login}: ${r.request().method()} ${r.url()} -> ${r.status()} ${await r.text().catch(() => '')}`);
+    }
+  });
+  page.on('requestfailed', (r) => troubles.push(`${login}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
   await page.goto(`${base}/app/login`);
   if ((await page.locator('#language').inputValue()) !== lang) {
     await Promise.all([page.waitForEvent('load'), page.selectOption('#language', lang)]);
@@ -113,7 +111,8 @@ try {
   if (seenAt === null) {
     const pos = await waiter.locator('#lines').innerText();
     const live = await cook.locator('#live').getAttribute('data-state');
-    throw new Error(`no ticket reached the kitchen screen within 10 s; the ticket on the POS: ${pos}; the kitchen screen's stream: ${live}`);
+    const notices = await waiter.locator('.toast').allInnerTexts();
+    throw new Error(`no ticket reached the kitchen screen within 10 s; the ticket on the POS: ${pos}; the kitchen screen's stream: ${live}; notices: ${notices}; requests: ${troubles.join(' | ')}`);
   }
   result.kitchen_latency_ms = seenAt - sentAt;
   const ticket = cook.locator('[data-test=ticket]').first();

@@ -6,16 +6,12 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_OWNER, COMANDA_OWNER_PASSWORD,
 // COMANDA_LANG, COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { launch, shooter } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const store = process.env.COMANDA_STORE;
 const lang = process.env.COMANDA_LANG || 'en-US';
-const shots = process.env.COMANDA_SCREENSHOTS;
-if (shots) mkdirSync(shots, { recursive: true });
 
 function base32(text) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -38,16 +34,9 @@ function totp(secret) {
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
+const browser = await launch();
 const result = {};
-const shot = async (page, name) => {
-  if (!shots) return;
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-};
+const shot = shooter();
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang });
@@ -90,6 +79,11 @@ try {
   result.product_row = (await row.innerText()).replace(/\s+/g, ' ');
   await row.locator('input[type=checkbox]').uncheck();
   await page.waitForTimeout(300);
+  await row.locator('[data-test=edit-product]').click();
+  await page.fill('#edit-price-0', process.env.COMANDA_NEW_PRICE || '13.90');
+  await page.click('#product-dialog button[value=apply]');
+  await page.locator('[data-test=product-row]', { hasText: '13.90' }).waitFor();
+  result.edited_row = (await row.innerText()).replace(/\s+/g, ' ');
   await page.fill('#tax-name', 'ISS');
   await page.fill('#tax-rate', '5');
   await page.click('#tax-form button[type=submit]');
@@ -135,6 +129,17 @@ try {
   await page.fill('#totp', codes[0]);
   await Promise.all([page.waitForURL(/\/app\/stores\//), page.click('#login-submit')]);
   result.after_recovery = new URL(page.url()).pathname;
+
+  // Her own language, saved on her account: it beats what this browser last chose.
+  await page.goto(`${base}/app/account`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await Promise.all([page.waitForEvent('load'), page.selectOption('#my-language', 'id-ID')]);
+  await page.context().addCookies([{ name: 'comanda_lang', value: 'en-US', url: base }]);
+  await page.goto(`${base}${result.after_recovery.replace(/\/[a-z]+$/, '/office')}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  result.own_language = await page.getAttribute('html', 'lang');
+  result.own_language_title = await page.title();
+  result.saved_language = await page.evaluate(async () => (await api('GET', '/api/v1/me')).locale);
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

@@ -5,21 +5,12 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_PIN (the cashier's), COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { launch, shooter, signIn } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
-const shots = process.env.COMANDA_SCREENSHOTS;
-if (shots) mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
+const browser = await launch();
 const result = {};
-const shot = async (page, name) => {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
-};
+const shot = shooter();
 
 try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
@@ -27,15 +18,11 @@ try {
   page.on('pageerror', (e) => {
     throw new Error(`page error: ${e.message}`);
   });
-  await page.goto(`${base}/app/login`);
-  await page.fill('#login', 'gerente');
-  await page.fill('#password', process.env.COMANDA_PASSWORD);
-  await Promise.all([page.waitForURL(/\/pos$/), page.click('#login-submit')]);
-  await page.waitForSelector('body[data-ready="true"]');
+  await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
   await page.click('#register-terminal');
   await page.fill('#terminal-name-input', 'Caixa 1');
   await page.click('#terminal-dialog button[value=apply]');
-  await page.waitForSelector('#register-terminal[hidden]');
+  await page.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
   await page.click('#sign-out');
   await page.waitForURL(/\/app\/login/);
 

@@ -325,3 +325,75 @@ async fn json_logs_carry_the_request_id_on_every_line() {
     server.signal("INT");
     assert!(server.wait_exit(Duration::from_secs(10)).await.success());
 }
+
+/// A client that hangs up mid-request (a tablet losing Wi-Fi, a page navigated away)
+/// must not leave its database transaction open: on SQLite that would hold the write
+/// lock, and every write after it would wait and fail as "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_hanging_up_mid_request_leave_no_transaction_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = support::prepared(dir.path()).await;
+    let store = support::first_store(&storage).await;
+    let password = "manager passphrase 1";
+    let manager = ("gerente", "Davi", comanda_domain::Role::Manager);
+    support::add_staff(&storage, store, manager, password).await;
+    comanda_store::Ops::close(&storage).await;
+    let server = Server::start(comanda(dir.path())).await;
+    server.wait_ready(Duration::from_secs(10)).await;
+    let client = reqwest::Client::new();
+    let token = support::sign_in_as(&client, &server, "gerente", password).await;
+    let url = server.url(&format!("/api/v1/stores/{store}/catalog/products"));
+    let product = |name: String| serde_json::json!({ "name": name, "variants": [{ "price": { "amount": 500, "currency": "BRL" } }] });
+    let started = Instant::now();
+    let first = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&product("first".into()))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(first.status(), 201);
+    let whole = started.elapsed().max(Duration::from_millis(2));
+
+    // Hang-ups spread over the whole of a write, four at a time.
+    let tries = 120u32;
+    let mut hangups = tokio::task::JoinSet::new();
+    for i in 0..tries {
+        let request = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&product(format!("gone {i}")))
+            .timeout(whole * (i % 40) / 40);
+        hangups.spawn(async move {
+            let _ = request.send().await;
+        });
+        if hangups.len() >= 4 {
+            hangups.join_next().await;
+        }
+    }
+    while hangups.join_next().await.is_some() {}
+
+    for i in 0..5 {
+        let started = Instant::now();
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&product(format!("after {i}")))
+            .send()
+            .await
+            .expect("create");
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "{body}\n{}", server.stdout());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a write waited {:?} for the database",
+            started.elapsed()
+        );
+    }
+    let log = server.stdout();
+    assert!(
+        !log.contains("transaction depth") && !log.contains("database is locked"),
+        "{log}"
+    );
+}

@@ -11,11 +11,9 @@
 
 mod support;
 
-use comanda_domain::{
-    Currency, DisplayName, Locale, Login, Money, NewUser, Role, Secret, StoreId, UserId,
-};
+use comanda_domain::{Currency, Locale, Money, Role, StoreId};
 use comanda_server::web::i18n;
-use comanda_store::{Limit, Ops, UserRepo};
+use comanda_store::Ops;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,19 +63,11 @@ impl<'a> Api<'a> {
     /// The store's manager, signed in.
     async fn as_manager(server: &'a Server, store: StoreId) -> Self {
         let client = reqwest::Client::new();
-        let login: Value = client
-            .post(server.url("/api/v1/auth/login"))
-            .json(&json!({ "login": "gerente", "password": PASSWORD }))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
+        let token = support::sign_in_as(&client, server, "gerente", PASSWORD).await;
         Self {
             client,
             server,
-            token: login["access_token"].as_str().expect("token").to_owned(),
+            token,
             store,
         }
     }
@@ -106,29 +96,13 @@ impl<'a> Api<'a> {
 }
 
 async fn staff(storage: &comanda_store_sqlite::SqliteStorage, store: StoreId) {
-    let hash = comanda_server::password::hash(&Secret::new(PASSWORD))
-        .await
-        .expect("hash");
-    for (login, name, role) in [
+    for person in [
         ("garcom", "Ana", Role::Waiter),
         ("cozinha", "Beto", Role::Kitchen),
         ("caixa", "Carla", Role::Cashier),
         ("gerente", "Davi", Role::Manager),
     ] {
-        storage
-            .create_user(&NewUser {
-                id: UserId::new(),
-                login: Login::parse("login", login).expect("login"),
-                display_name: DisplayName::parse("display_name", name).expect("name"),
-                password_hash: hash.clone(),
-                role,
-                all_stores: false,
-                store_ids: vec![store],
-                must_change_password: false,
-                company_id: None,
-            })
-            .await
-            .expect("user");
+        support::add_staff(storage, store, person, PASSWORD).await;
     }
 }
 
@@ -136,11 +110,7 @@ async fn staff(storage: &comanda_store_sqlite::SqliteStorage, store: StoreId) {
 async fn staffed_server() -> (tempfile::TempDir, Server, StoreId) {
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = support::prepared(dir.path()).await;
-    let store = comanda_store::StoreRepo::list_stores(&storage, None, None, Limit::new(None))
-        .await
-        .expect("stores")
-        .items[0]
-        .id;
+    let store = support::first_store(&storage).await;
     staff(&storage, store).await;
     storage.close().await;
     let server = Server::start(support::comanda(dir.path())).await;
@@ -235,11 +205,19 @@ fn node(
     let out = child.wait_with_output().expect("node");
     drop(watchdog);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let server_said = || {
+        let log = server.stdout();
+        let troubles: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .collect();
+        format!("{}\n{}", troubles.join("\n"), server.stderr())
+    };
     assert!(
         out.status.success(),
         "{script} failed:\n{stdout}\n{}\nserver:\n{}",
         String::from_utf8_lossy(&out.stderr),
-        server.stderr()
+        server_said()
     );
     let line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
@@ -596,6 +574,16 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
             .is_some_and(|p| p.starts_with("/app/stores/"))
     );
 
+    assert_eq!(seen["own_language"], "id-ID", "{seen}");
+    assert_eq!(seen["saved_language"], "id-ID", "on her account: {seen}");
+    assert_eq!(
+        seen["own_language_title"]
+            .as_str()
+            .map(|t| t.starts_with(&i18n::t(Locale::IdId, "office-title"))),
+        Some(true),
+        "{seen}"
+    );
+
     // What the pages did is in the API.
     let api = Api::as_manager(&server, store).await;
     let menu = api.call(reqwest::Method::GET, "/catalog/menu", None).await;
@@ -606,8 +594,14 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
         .find(|p| p["name"] == "Açaí")
         .expect("the product is on the menu")
         .clone();
-    assert_eq!(acai["variants"][0]["price"], 1250);
-    assert_eq!(acai["available"], false, "marked sold out in the office");
+    assert_eq!(
+        acai["variants"][0]["price"], 1390,
+        "the price changed in the office"
+    );
+    assert_eq!(
+        acai["available"], false,
+        "marked sold out in the office, and kept so by the price change"
+    );
     let stations = api.call(reqwest::Method::GET, "/kds/stations", None).await;
     assert_eq!(stations["items"][0]["name"], "Bar");
     let rates = api
@@ -675,4 +669,76 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     assert_eq!(x["sales"]["total"], 900, "{x}");
     let devices = api.call(reqwest::Method::GET, "/devices", None).await;
     assert_eq!(devices[0]["name"], "Caixa 1", "{devices}");
+}
+
+/// Bills split at the POS: by seat (the table then holds two bills to choose from),
+/// into equal shares paid one at a time, and chosen items of a counter order onto a new
+/// bill that waits among the open orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_splits_bills_by_seat_by_share_and_by_item() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+
+    let seen = node(
+        &e2e,
+        "split.mjs",
+        &server,
+        store,
+        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
+    );
+    eprintln!("{seen}");
+    let bills = seen["bills"].as_array().expect("bills");
+    assert_eq!(bills.len(), 2, "{seen}");
+    for bill in bills {
+        assert!(
+            bill.as_str()
+                .is_some_and(|b| b.ends_with("In the kitchen · R$18.00")),
+            "{seen}"
+        );
+    }
+    assert_eq!(seen["first_share"], "Share 1 of 2: R$9.00");
+    assert_eq!(seen["first_amount"], "9.00");
+    assert_eq!(seen["second_share"], "Share 2 of 2: R$9.00");
+    assert_eq!(seen["left_on_order"], 2);
+    let open = seen["open_orders"].to_string();
+    assert!(
+        open.contains("R$9.00") && open.contains("R$27.00"),
+        "{seen}"
+    );
+    let targets = seen["move_targets"].to_string();
+    assert!(
+        targets.contains("Mesa 2 (free)") && targets.contains(" at Mesa 1"),
+        "{seen}"
+    );
+    assert!(
+        seen["joined_title"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("· Mesa 1")),
+        "{seen}"
+    );
+    assert_eq!(seen["joined_total"], "R$45.00", "R$18.00 and R$27.00");
+
+    let orders = api
+        .call(reqwest::Method::GET, "/orders?status=closed", None)
+        .await;
+    let closed = orders["items"].as_array().expect("orders");
+    assert_eq!(closed.len(), 1, "{orders}");
+    assert_eq!(closed[0]["totals"]["total"], 1800);
+    assert_eq!(
+        closed[0]["payments"].as_array().map(Vec::len),
+        Some(2),
+        "{orders}"
+    );
+    let at_table = api
+        .call(reqwest::Method::GET, "/orders?status=sent", None)
+        .await;
+    assert_eq!(
+        at_table["items"].as_array().map(Vec::len),
+        Some(2),
+        "the other guest's bill, joined by the counter order, and the bill split off it: {at_table}"
+    );
 }

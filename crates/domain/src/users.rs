@@ -1,6 +1,7 @@
 //! People who sign in. Authentication itself (password policy, tokens, 2FA) lives in the
 //! Identity work; here are the validated pieces every layer shares.
 
+use crate::Locale;
 use crate::ids::{CompanyId, StoreId, UserId};
 use crate::role::Role;
 use crate::secret::Secret;
@@ -110,6 +111,8 @@ pub struct User {
     /// The last TOTP time step accepted: a code is never accepted twice.
     pub totp_last_step: Option<i64>,
     pub pin_hash: Option<PasswordHash>,
+    /// The language the apps speak to this person; none means the store's.
+    pub locale: Option<Locale>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -14,7 +14,23 @@ async function loadMe() {
   return me;
 }
 
+/** One's own language, saved on the account so that it follows one to any terminal. */
+async function saveLanguage(event) {
+  const locale = event.target.value || null;
+  try {
+    await api('PUT', '/api/v1/me/locale', { locale });
+    // This browser's sign-in page speaks it too.
+    if (locale) document.cookie = `comanda_lang=${locale}; Path=/; Max-Age=31536000; SameSite=Strict`;
+    location.reload();
+  } catch (e) {
+    showError(e);
+  }
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
+  const language = document.getElementById('my-language');
+  language.value = C.locale || '';
+  language.addEventListener('change', saveLanguage);
   document.getElementById('password-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const error = document.getElementById('password-error');

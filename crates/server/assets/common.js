@@ -77,6 +77,9 @@ function toast(text, kind) {
   if (!box) return;
   const note = el('div', { class: 'toast ' + (kind || 'info'), role: kind === 'error' ? 'alert' : null }, text);
   box.append(note);
+  // A busy terminal keeps its last three notices; the older ones would cover the ticket.
+  const old = [...box.children].filter((n) => !n.classList.contains('ready'));
+  for (const n of old.slice(0, -3)) n.remove();
   setTimeout(() => note.remove(), kind === 'ready' ? 15000 : 5000);
   note.addEventListener('click', () => note.remove());
 }

@@ -139,14 +139,57 @@ async function loadCatalog() {
           showError(e);
         }
       });
-      const price = p.variants && p.variants[0] ? money(p.variants[0].price.amount) : '';
-      return el('tr', { dataset: { test: 'product-row' } }, el('td', {}, p.name), el('td', {}, price), el('td', {}, p.station || ''), el('td', {}, toggle));
+      const price = (p.variants || []).map((v) => money(v.price.amount)).join(' / ');
+      const change = el('button', { type: 'button', dataset: { test: 'edit-product' }, onclick: () => editProduct(p.id).catch(showError) }, t('catalog-edit'));
+      return el('tr', { dataset: { test: 'product-row' } }, el('td', {}, p.name), el('td', {}, price), el('td', {}, p.station || ''), el('td', {}, toggle), el('td', {}, change));
     }),
   );
   const items = Array.isArray(taxes) ? taxes : taxes.items;
   document.getElementById('taxes-list').replaceChildren(
     ...items.map((r) => el('tr', {}, el('td', {}, r.name), el('td', {}, r.rate + ' %'), el('td', {}, r.default ? '✓' : ''))),
   );
+}
+
+let editing = null;
+
+/** Opens a product for its name, station and prices; the rest is written back as it is. */
+async function editProduct(id) {
+  editing = await api('GET', `/catalog/products/${id}`);
+  document.getElementById('edit-name').value = editing.name;
+  document.getElementById('edit-station').value = editing.station || '';
+  document.getElementById('edit-prices').replaceChildren(
+    ...editing.variants.flatMap((v, i) => [
+      el('label', { for: 'edit-price-' + i }, v.name ? `${t('catalog-price')} · ${v.name}` : t('catalog-price')),
+      el('input', { id: 'edit-price-' + i, inputmode: 'decimal', required: true, value: moneyInput(v.price.amount) }),
+    ]),
+  );
+  document.getElementById('product-dialog').showModal();
+}
+
+const PRODUCT_FIELDS = ['version', 'category_id', 'name', 'description', 'image_url', 'station', 'age_restricted', 'track_stock', 'sell_when_out', 'available', 'status', 'position', 'tax_rate_ids', 'modifier_group_ids'];
+
+async function saveProduct(dialog) {
+  if (dialog.returnValue !== 'apply' || !editing) return;
+  const prices = editing.variants.map((_, i) => parseMoney(document.getElementById('edit-price-' + i).value));
+  if (prices.includes(null)) return toast(t('catalog-bad-price'), 'error');
+  const body = {};
+  for (const field of PRODUCT_FIELDS) if (editing[field] !== null && editing[field] !== undefined) body[field] = editing[field];
+  body.name = document.getElementById('edit-name').value.trim();
+  const station = document.getElementById('edit-station').value.trim();
+  if (station) body.station = station;
+  else delete body.station;
+  body.variants = editing.variants.map((v, i) => {
+    const variant = { id: v.id, price: { amount: prices[i], currency: v.price.currency } };
+    for (const field of ['name', 'sku', 'barcode']) if (v[field]) variant[field] = v[field];
+    return variant;
+  });
+  try {
+    await api('PUT', `/catalog/products/${editing.id}`, body);
+    toast(t('catalog-saved'), 'ok');
+    await loadCatalog();
+  } catch (e) {
+    showError(e);
+  }
 }
 
 async function addProduct(event) {
@@ -364,6 +407,8 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('close-day').addEventListener('click', closeDay);
   document.getElementById('product-form').addEventListener('submit', addProduct);
   document.getElementById('import-form').addEventListener('submit', importCsv);
+  const productDialog = document.getElementById('product-dialog');
+  productDialog.addEventListener('close', () => saveProduct(productDialog));
   document.getElementById('tax-form').addEventListener('submit', addTax);
   document.getElementById('person-form').addEventListener('submit', addPerson);
   document.getElementById('station-form').addEventListener('submit', saveStation);

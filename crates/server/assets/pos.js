@@ -46,7 +46,7 @@ async function loadTables() {
   box.replaceChildren(
     ...S.tables.map((table) => {
       const state = tableState(table);
-      const tab = (table.orders || [])[0];
+      const tabs = table.orders || [];
       return el(
         'button',
         {
@@ -57,9 +57,33 @@ async function loadTables() {
         },
         el('strong', {}, table.name),
         el('span', { class: 'table-state' }, state === 'free' ? t('table-free') : t('status-' + state)),
-        tab ? el('span', { class: 'table-order' }, '#' + tab.number) : null,
+        tabs.length ? el('span', { class: 'table-order' }, tabs.map((o) => '#' + o.number).join(' · ')) : null,
       );
     }),
+  );
+  await loadOpenOrders();
+}
+
+/** Orders at no table (counter, delivery, bills split off them) that are not paid yet. */
+async function loadOpenOrders() {
+  const page = await api('GET', '/orders?status=open,sent,ready,served&limit=100');
+  const orders = page.items.filter((o) => !o.table_id);
+  document.getElementById('open-orders-box').hidden = !orders.length;
+  document.getElementById('open-orders').replaceChildren(
+    ...orders.map((o) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'table state-' + o.status,
+          dataset: { test: 'open-order', orderId: o.id },
+          onclick: () => openOrder(o.id).catch(showError),
+        },
+        el('strong', {}, '#' + o.number),
+        el('span', { class: 'table-state' }, t('status-' + o.status)),
+        el('span', { class: 'table-order' }, money(o.totals.total)),
+      ),
+    ),
   );
 }
 
@@ -81,22 +105,59 @@ async function onOrderEvent(message) {
     }
   }
   if (S.order && S.order.id === message.order_id && document.body.dataset.view === 'order') {
-    S.order = await api('GET', '/orders/' + S.order.id);
-    renderTicket();
+    const fresh = await api('GET', '/orders/' + message.order_id);
+    // Another order may be on screen by now (a merge, a tap on the floor), or a newer
+    // answer of this one: an older read must not replace it.
+    if (S.order && S.order.id === fresh.id && fresh.version >= S.order.version) {
+      S.order = fresh;
+      renderTicket();
+    }
   }
 }
 
-async function openTable(table) {
+async function openOrder(id) {
   S.pending = [];
-  const tab = (table.orders || [])[0];
-  if (tab) {
-    S.order = await api('GET', '/orders/' + tab.id);
-    S.draft = null;
-  } else {
-    S.order = null;
-    S.draft = { kind: 'dine_in', table_id: table.id };
-  }
+  S.order = await api('GET', '/orders/' + id);
+  S.draft = null;
   showOrder();
+}
+
+function newTableOrder(table) {
+  S.pending = [];
+  S.order = null;
+  S.draft = { kind: 'dine_in', table_id: table.id };
+  showOrder();
+}
+
+/** A table with one tab opens it; with several (a split bill), the waiter picks one. */
+async function openTable(table) {
+  const tabs = table.orders || [];
+  if (!tabs.length) return newTableOrder(table);
+  if (tabs.length === 1) return openOrder(tabs[0].id);
+  const orders = await Promise.all(tabs.map((tab) => api('GET', '/orders/' + tab.id)));
+  const dialog = document.getElementById('bills-dialog');
+  document.getElementById('bills').replaceChildren(
+    ...orders.map((o) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'bill state-' + o.status,
+          dataset: { test: 'bill' },
+          onclick: () => {
+            dialog.close('cancel');
+            openOrder(o.id).catch(showError);
+          },
+        },
+        t('bill-summary', { number: o.number, status: t('status-' + o.status), amount: money(o.totals.total) }),
+      ),
+    ),
+  );
+  dialog.onclose = () => {
+    if (dialog.returnValue === 'new') newTableOrder(table);
+  };
+  dialog.returnValue = '';
+  dialog.showModal();
 }
 
 function counterOrder() {
@@ -357,6 +418,7 @@ function renderTicket() {
   document.getElementById('pay').disabled = !canPay;
   document.getElementById('discount').disabled = !canPay;
   document.getElementById('split').disabled = !canPay;
+  document.getElementById('move').disabled = !canPay;
 }
 
 function showOrder() {
@@ -372,7 +434,7 @@ function lineInput(line) {
 }
 
 async function send() {
-  const unsent = S.order && S.order.lines.some((l) => l.status === 'open');
+  const unsent = S.order && S.order.lines.some((l) => l.status === 'pending');
   if (!S.pending.length && !unsent) {
     toast(t('pos-nothing-to-send'), 'info');
     return;
@@ -417,17 +479,113 @@ async function discount(dialog) {
   }
 }
 
+function splitWay() {
+  return document.querySelector('input[name="split-way"]:checked').value;
+}
+
+function showSplitWay() {
+  document.getElementById('split-parts-box').hidden = splitWay() !== 'parts';
+  document.getElementById('split-lines-box').hidden = splitWay() !== 'lines';
+}
+
+function seatsOf(order) {
+  return new Set(order.lines.filter((l) => l.status !== 'voided' && l.seat).map((l) => l.seat));
+}
+
+function openSplit() {
+  const lines = S.order.lines.filter((l) => l.status !== 'voided');
+  document.getElementById('split-lines').replaceChildren(
+    ...lines.map((line) =>
+      el(
+        'label',
+        { class: 'option' },
+        el('input', { type: 'checkbox', value: line.id, dataset: { test: 'split-line' } }),
+        line.quantity + '× ' + line.name + (line.seat ? ' · ' + t('line-seat-short', { seat: line.seat }) : ''),
+      ),
+    ),
+  );
+  const bySeat = document.getElementById('split-way-seat');
+  bySeat.disabled = seatsOf(S.order).size < 2;
+  if (bySeat.disabled && bySeat.checked) document.querySelector('input[name="split-way"][value="parts"]').checked = true;
+  showSplitWay();
+  document.getElementById('split-dialog').showModal();
+}
+
 async function split(dialog) {
   if (dialog.returnValue !== 'apply' || !S.order) return;
-  const parts = Number(document.getElementById('split-parts').value);
+  const path = `/orders/${S.order.id}/split`;
+  const version = S.order.version;
   try {
-    await api('POST', `/orders/${S.order.id}/split`, { version: S.order.version, parts });
-    toast(t('split-done', { count: parts }), 'ok');
-    await loadTables();
-    view('floor');
+    switch (splitWay()) {
+      case 'parts': {
+        const parts = Number(document.getElementById('split-parts').value);
+        S.order = await api('POST', path, { version, parts });
+        toast(t('split-parts-done', { count: parts }), 'ok');
+        await showPayment();
+        return;
+      }
+      case 'seat': {
+        const seats = seatsOf(S.order).size;
+        await api('POST', path, { version, by_seat: true });
+        toast(t('split-done', { count: seats }), 'ok');
+        await loadTables();
+        view('floor');
+        return;
+      }
+      default: {
+        const boxes = [...document.querySelectorAll('#split-lines input')];
+        const ids = boxes.filter((b) => b.checked).map((b) => b.value);
+        if (!ids.length || ids.length === boxes.length) {
+          toast(t('split-choose-lines'), 'error');
+          return;
+        }
+        S.order = await api('POST', path, { version, line_ids: ids });
+        toast(t('split-done', { count: 2 }), 'ok');
+        renderTicket();
+        await loadTables();
+      }
+    }
   } catch (e) {
     showError(e);
   }
+}
+
+/**
+ * Moving a tab: to a free table it moves; to a table with a tab it joins that tab (the
+ * merge keeps every line and its kitchen state).
+ */
+async function openMove() {
+  await loadTables();
+  const dialog = document.getElementById('move-dialog');
+  const go = (action) => async () => {
+    dialog.close('cancel');
+    try {
+      await action();
+      renderTicket();
+      await loadTables();
+    } catch (e) {
+      showError(e);
+    }
+  };
+  const targets = [];
+  for (const table of S.tables) {
+    if (table.id === S.order.table_id) continue;
+    const tabs = (table.orders || []).filter((o) => o.id !== S.order.id);
+    if (!tabs.length) {
+      targets.push(el('button', { type: 'button', class: 'bill state-free', dataset: { test: 'move-target' }, onclick: go(async () => {
+        S.order = await api('POST', `/orders/${S.order.id}/move`, { version: S.order.version, table_id: table.id });
+        toast(t('move-done', { table: table.name }), 'ok');
+      }) }, t('move-here', { table: table.name })));
+    }
+    for (const tab of tabs) {
+      targets.push(el('button', { type: 'button', class: 'bill state-' + tab.status, dataset: { test: 'join-target' }, onclick: go(async () => {
+        S.order = await api('POST', `/orders/${tab.id}/merge`, { version: tab.version, from_order_id: S.order.id, from_version: S.order.version });
+        toast(t('merge-done', { number: tab.number }), 'ok');
+      }) }, t('move-join', { number: tab.number, table: table.name })));
+    }
+  }
+  document.getElementById('move-targets').replaceChildren(...targets);
+  dialog.showModal();
 }
 
 // ---- payment -----------------------------------------------------------------------
@@ -438,23 +596,40 @@ function renderPayment() {
   document.getElementById('pay-paid').textContent = money(o.balance.paid);
   document.getElementById('pay-remaining').textContent = money(o.balance.remaining);
   document.getElementById('pay-change').textContent = money(o.balance.change);
+  const target = Math.min(o.balance.remaining, nextShare(o));
   const amount = document.getElementById('pay-amount');
-  amount.value = o.balance.remaining ? moneyInput(o.balance.remaining) : '';
+  amount.value = target ? moneyInput(target) : '';
   const quick = document.getElementById('quick-cash');
   const scale = 10 ** C.money.places;
-  const steps = [o.balance.remaining];
+  const steps = [target];
   for (const note of [5, 10, 20, 50, 100]) {
-    const up = Math.ceil(o.balance.remaining / (note * scale)) * note * scale;
-    if (up > o.balance.remaining && !steps.includes(up) && steps.length < 4) steps.push(up);
+    const up = Math.ceil(target / (note * scale)) * note * scale;
+    if (up > target && !steps.includes(up) && steps.length < 4) steps.push(up);
   }
   quick.replaceChildren(
-    ...(S.tender === 'cash' && o.balance.remaining
+    ...(S.tender === 'cash' && target
       ? steps.map((v) => el('button', { type: 'button', onclick: () => { amount.value = moneyInput(v); } }, money(v)))
       : []),
   );
   const paid = o.balance.remaining === 0;
   document.getElementById('take-payment').disabled = paid;
   document.getElementById('close-order').disabled = !paid || o.status === 'closed';
+}
+
+/**
+ * On a bill split into equal parts, the share to take next (the first not yet covered by
+ * what has been paid) is shown and offered; otherwise everything left is.
+ */
+function nextShare(o) {
+  const share = document.getElementById('pay-share');
+  const parts = o.parts || [];
+  const covered = o.totals.due - o.balance.remaining;
+  let sum = 0;
+  const index = parts.findIndex((part) => (sum += part) > covered);
+  share.hidden = index < 0;
+  if (index < 0) return o.balance.remaining;
+  share.textContent = t('pay-share', { index: index + 1, count: parts.length, amount: money(parts[index]) });
+  return sum - covered;
 }
 
 async function showPayment() {
@@ -581,9 +756,11 @@ document.addEventListener('DOMContentLoaded', async () => {
   const discountDialog = document.getElementById('discount-dialog');
   document.getElementById('discount').addEventListener('click', () => discountDialog.showModal());
   discountDialog.addEventListener('close', () => discount(discountDialog));
+  document.getElementById('move').addEventListener('click', () => openMove().catch(showError));
   const splitDialog = document.getElementById('split-dialog');
-  document.getElementById('split').addEventListener('click', () => splitDialog.showModal());
+  document.getElementById('split').addEventListener('click', openSplit);
   splitDialog.addEventListener('close', () => split(splitDialog));
+  for (const radio of document.querySelectorAll('input[name="split-way"]')) radio.addEventListener('change', showSplitWay);
   for (const button of document.querySelectorAll('.tender-kind')) {
     button.addEventListener('click', () => {
       S.tender = button.dataset.kind;

@@ -24,6 +24,7 @@ on_both_backends!(
     disabling_a_person_ends_their_sessions_at_once,
     people_created_by_others_must_choose_a_password,
     security_events_are_logged,
+    a_person_keeps_their_own_language,
 );
 
 async fn admins_can_do_nothing_but_enrol_until_they_have_a_second_factor(db: TestDb) {
@@ -516,6 +517,52 @@ async fn failed_sign_ins_are_throttled_then_recover(db: TestDb) {
         let r = reply(client.post(server.url("/api/v1/auth/login")).json(&body)).await;
         assert_eq!(r.status, expected);
     }
+}
+
+async fn a_person_keeps_their_own_language(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let token = Some(org.waiter.token.as_str());
+    let me = org.call(Method::GET, "/api/v1/me", token, None).await;
+    assert_eq!(me.body["locale"], json!(null), "the store's until chosen");
+
+    let chosen = org
+        .call(
+            Method::PUT,
+            "/api/v1/me/locale",
+            token,
+            Some(json!({ "locale": "id-ID" })),
+        )
+        .await;
+    assert_eq!(chosen.status, 204);
+    let me = org.call(Method::GET, "/api/v1/me", token, None).await;
+    assert_eq!(me.body["locale"], "id-ID");
+
+    let unknown = org
+        .call(
+            Method::PUT,
+            "/api/v1/me/locale",
+            token,
+            Some(json!({ "locale": "xx-YY" })),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (422, "validation_failed"));
+    let me = org.call(Method::GET, "/api/v1/me", token, None).await;
+    assert_eq!(
+        me.body["locale"], "id-ID",
+        "a refused choice changes nothing"
+    );
+
+    let cleared = org
+        .call(
+            Method::PUT,
+            "/api/v1/me/locale",
+            token,
+            Some(json!({ "locale": null })),
+        )
+        .await;
+    assert_eq!(cleared.status, 204);
+    let me = org.call(Method::GET, "/api/v1/me", token, None).await;
+    assert_eq!(me.body["locale"], json!(null));
 }
 
 async fn sessions_can_be_listed_and_ended(db: TestDb) {

@@ -596,6 +596,23 @@ pub async fn user_credentials_change_and_unknown_users_are_not_found(db: Arc<dyn
     let got = db.get_user(user.id).await.expect("get").expect("exists");
     assert!(!got.disabled && got.pin_hash.is_none());
 
+    assert_eq!(got.locale, None, "the store's language until one is chosen");
+    db.set_locale(user.id, Some(Locale::IdId))
+        .await
+        .expect("locale");
+    let chosen = db.get_user(user.id).await.expect("get").expect("exists");
+    assert_eq!(chosen.locale, Some(Locale::IdId));
+    assert_eq!(chosen.version, got.version, "a preference is not an edit");
+    let by_login = db
+        .find_user_by_login(&chosen.login)
+        .await
+        .expect("find")
+        .expect("exists");
+    assert_eq!(by_login.locale, Some(Locale::IdId));
+    db.set_locale(user.id, None).await.expect("clear locale");
+    let cleared = db.get_user(user.id).await.expect("get").expect("exists");
+    assert_eq!(cleared.locale, None);
+
     let ghost = UserId::new();
     assert!(matches!(
         db.set_disabled(ghost, true).await,

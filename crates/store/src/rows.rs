@@ -61,7 +61,7 @@ impl TryFrom<StoreRow> for Store {
 macro_rules! user_columns {
     () => {
         "id, login, display_name, password_hash, role, all_stores, must_change_password, disabled_at, version, \
-         totp_secret, totp_pending_secret, totp_last_step, pin_hash, company_id, created_at"
+         totp_secret, totp_pending_secret, totp_last_step, pin_hash, company_id, locale, created_at"
     };
 }
 
@@ -81,6 +81,7 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub pin_hash: Option<String>,
     pub company_id: Option<Uuid>,
+    pub locale: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -106,6 +107,13 @@ impl UserRow {
             totp_pending_secret: self.totp_pending_secret.map(Secret::new),
             totp_last_step: self.totp_last_step,
             pin_hash: self.pin_hash.map(PasswordHash),
+            locale: self
+                .locale
+                .map(|tag| {
+                    tag.parse()
+                        .map_err(|()| corrupt_value("users", "locale", &tag))
+                })
+                .transpose()?,
             created_at: self.created_at,
         })
     }

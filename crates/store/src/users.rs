@@ -2,7 +2,7 @@ use crate::Result;
 use crate::page::{Limit, Page};
 use async_trait::async_trait;
 use comanda_domain::{
-    Login, NewStore, NewUser, PasswordHash, Secret, StoreId, User, UserId, UserPatch,
+    Locale, Login, NewStore, NewUser, PasswordHash, Secret, StoreId, User, UserId, UserPatch,
 };
 
 /// Which users a list returns.
@@ -45,6 +45,9 @@ pub trait UserRepo: Send + Sync {
     async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<()>;
 
     async fn set_pin(&self, id: UserId, hash: Option<&PasswordHash>) -> Result<()>;
+
+    /// The person's own language; `None` goes back to the store's.
+    async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()>;
 
     /// Stores (or clears) the secret of an enrolment awaiting confirmation.
     async fn set_totp_pending(&self, id: UserId, secret: Option<&Secret>) -> Result<()>;

@@ -226,3 +226,58 @@ pub async fn prepared(dir: &std::path::Path) -> comanda_store_sqlite::SqliteStor
     storage.bootstrap(&store, &owner).await.expect("bootstrap");
     storage
 }
+
+/// A person of the staff of `store` who signs in with `password`.
+pub async fn add_staff(
+    storage: &dyn comanda_store::UserRepo,
+    store: comanda_domain::StoreId,
+    (login, name, role): (&str, &str, comanda_domain::Role),
+    password: &str,
+) {
+    use comanda_domain::{DisplayName, Login, NewUser, Secret, UserId};
+    storage
+        .create_user(&NewUser {
+            id: UserId::new(),
+            login: Login::parse("login", login).expect("login"),
+            display_name: DisplayName::parse("display_name", name).expect("name"),
+            password_hash: comanda_server::password::hash(&Secret::new(password))
+                .await
+                .expect("hash"),
+            role,
+            all_stores: false,
+            store_ids: vec![store],
+            must_change_password: false,
+            company_id: None,
+        })
+        .await
+        .expect("staff");
+}
+
+/// The first store of a database, as the tests' databases have one.
+pub async fn first_store(storage: &dyn comanda_store::StoreRepo) -> comanda_domain::StoreId {
+    storage
+        .list_stores(None, None, comanda_store::Limit::new(None))
+        .await
+        .expect("stores")
+        .items[0]
+        .id
+}
+
+/// Signs `login` in through the API; its access token.
+pub async fn sign_in_as(
+    client: &reqwest::Client,
+    server: &Server,
+    login: &str,
+    password: &str,
+) -> String {
+    let r: serde_json::Value = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    r["access_token"].as_str().expect("token").to_owned()
+}

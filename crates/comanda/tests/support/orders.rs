@@ -3,10 +3,8 @@
 
 use super::Server;
 use comanda_domain::catalog::inputs::ProductInput;
-use comanda_domain::{
-    Currency, DisplayName, Login, NewUser, ProductId, Role, Secret, StoreId, UserId,
-};
-use comanda_store::{Bootstrap, Limit, Storage};
+use comanda_domain::{Currency, ProductId, Role, StoreId};
+use comanda_store::{Bootstrap, Storage};
 use comanda_testkit::TestPostgres;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -24,16 +22,7 @@ pub async fn bootstrap_postgres(db: &TestPostgres) -> Arc<comanda_store_postgres
 }
 
 pub async fn sign_in(client: &reqwest::Client, server: &Server) -> String {
-    let r: Value = client
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "login": WAITER, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    r["access_token"].as_str().expect("token").to_owned()
+    super::sign_in_as(client, server, WAITER, PASSWORD).await
 }
 
 pub async fn open(
@@ -58,28 +47,8 @@ pub async fn open(
 
 /// A waiter and a product in the store; returns (store, product).
 pub async fn seed(storage: &dyn Storage) -> (StoreId, ProductId) {
-    let store = storage
-        .list_stores(None, None, Limit::new(None))
-        .await
-        .expect("stores")
-        .items[0]
-        .id;
-    storage
-        .create_user(&NewUser {
-            id: UserId::new(),
-            login: Login::parse("login", WAITER).expect("login"),
-            display_name: DisplayName::parse("display_name", "Garçom").expect("name"),
-            password_hash: comanda_server::password::hash(&Secret::new(PASSWORD))
-                .await
-                .expect("hash"),
-            role: Role::Waiter,
-            all_stores: false,
-            store_ids: vec![store],
-            must_change_password: false,
-            company_id: None,
-        })
-        .await
-        .expect("waiter");
+    let store = super::first_store(storage).await;
+    super::add_staff(storage, store, (WAITER, "Garçom", Role::Waiter), PASSWORD).await;
     let draft = serde_json::from_value::<ProductInput>(json!({
         "name": "Chope", "variants": [{ "price": { "amount": 1200, "currency": "BRL" } }],
     }))

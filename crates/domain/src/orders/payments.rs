@@ -416,9 +416,13 @@ impl Order {
             shift_id: till.shift.filter(|_| input.kind == TenderKind::Cash),
             at: till.at,
         };
+        // Equal shares are paid one tender at a time, so they outlive a payment; a tip
+        // changes what is due, and with it the shares.
+        if payment.tip != 0 {
+            self.parts = None;
+        }
         let mut events = vec![event("payment_taken", json!({ "payment": &payment }))];
         self.payments.push(payment);
-        self.parts = None;
         if let Some(paid) = self.paid_if_covered(&totals) {
             events.push(paid);
         }

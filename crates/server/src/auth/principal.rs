@@ -3,8 +3,8 @@
 
 use comanda_domain::identity::{ApiKey, Session, SessionKind};
 use comanda_domain::{
-    ApiKeyId, CompanyId, DeviceId, Permission, PermissionSet, Role, SessionId, StoreId, User,
-    UserId,
+    ApiKeyId, CompanyId, DeviceId, Locale, Permission, PermissionSet, Role, SessionId, StoreId,
+    User, UserId,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,8 @@ pub struct Actor {
     /// A client company's person: sees that company's catering contracts and no store.
     pub company_id: Option<CompanyId>,
     pub restriction: Option<Restriction>,
+    /// The person's own language for the apps.
+    pub locale: Option<Locale>,
 }
 
 impl Actor {
@@ -72,6 +74,7 @@ impl Actor {
             stores,
             company_id: user.company_id,
             restriction,
+            locale: user.locale,
         }
     }
 
@@ -87,6 +90,7 @@ impl Actor {
             stores: key.store_ids.clone(),
             company_id: None,
             restriction: None,
+            locale: None,
         }
     }
 
@@ -233,6 +237,7 @@ mod tests {
             totp_secret: None,
             totp_pending_secret: None,
             totp_last_step: None,
+            locale: None,
             pin_hash: None,
             created_at: Utc::now(),
         }

@@ -14,7 +14,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use comanda_domain::identity::SecurityEventKind;
-use comanda_domain::{Permission, Secret, SessionId, User, ValidationError, password_policy, pin};
+use comanda_domain::{
+    Locale, Permission, Secret, SessionId, User, ValidationError, password_policy, pin,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -276,6 +278,30 @@ pub async fn disable_totp(
         .about(user.id)
         .record(&state)
         .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleBody {
+    /// `pt-BR`, `en-US`, `id-ID`, or null for the store's language.
+    locale: Option<String>,
+}
+
+/// `PUT /me/locale`: the language the apps speak to this person on any terminal.
+pub async fn set_locale(
+    State(state): State<AppState>,
+    auth: AuthAny,
+    ApiJson(body): ApiJson<LocaleBody>,
+) -> Result<StatusCode, ApiError> {
+    let user = current_user(&state, &auth.actor).await?;
+    let locale = body
+        .locale
+        .as_deref()
+        .map(|tag| Locale::parse_field("locale", tag))
+        .transpose()?;
+    state.storage.set_locale(user.id, locale).await?;
+    state.principals.forget_user(user.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -133,6 +133,7 @@ fn api() -> Api {
         .post("/me/totp/confirm", me::confirm_totp)
         .delete("/me/totp", me::disable_totp)
         .put("/me/pin", me::set_own_pin)
+        .put("/me/locale", me::set_locale)
         // Stores and what belongs to them.
         .get("/stores", stores::list)
         .post("/stores", stores::create)
@@ -481,7 +482,7 @@ pub fn api_routes() -> Vec<RouteSpec> {
 }
 
 /// The whole HTTP surface. Layers, outermost first: request id + access log, then per
-/// route: metrics, panic guard; for the API, readiness then idempotency keys.
+/// route: metrics, running apart from the connection, panic guard; for the API, readiness then idempotency keys.
 pub fn router(state: AppState) -> Router {
     let api = api()
         .router
@@ -505,12 +506,27 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)
+}
+
+/// A request runs to its end even when its client hangs up: the connection closing
+/// drops the response future, and a handler dropped between a database `BEGIN` and its
+/// `COMMIT` can hand the pool a connection still inside the transaction (sqlx does not
+/// guard every await of a begin), which on SQLite keeps the write lock and fails every
+/// write after it. Run apart, the write finishes, and the client's retry with its
+/// idempotency key gets the answer it missed.
+async fn run_to_completion(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        // Panics are answered inside (CatchPanicLayer); this is a runtime shutting down.
+        Err(_) => ApiError::unavailable("the server is stopping").into_response(),
+    }
 }
 
 /// The part of a store that an API path is about: `orders` for

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use comanda_domain::identity::{ApiKey, Device, Session, SessionKind};
 use comanda_domain::{
-    ApiKeyId, CompanyId, DeviceId, Permission, Role, SessionId, StoreId, User, UserId,
+    ApiKeyId, CompanyId, DeviceId, Locale, Permission, Role, SessionId, StoreId, User, UserId,
 };
 use serde::Serialize;
 
@@ -21,6 +21,8 @@ pub struct UserView {
     pub totp_enabled: bool,
     pub has_pin: bool,
     pub must_change_password: bool,
+    /// The person's own language; null means the store's.
+    pub locale: Option<Locale>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -39,6 +41,7 @@ impl From<User> for UserView {
             company_id: u.company_id,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
+            locale: u.locale,
             version: u.version,
             created_at: u.created_at,
         }

@@ -151,9 +151,13 @@ fn render(page: &impl Template) -> Response {
     }
 }
 
-/// The reader's language: their choice in this browser, else the store's, else what
-/// the browser asks for, else English.
-fn locale_of(headers: &HeaderMap, store: Option<&Store>) -> Locale {
+/// The reader's language: the one saved on their account (it follows them to any
+/// terminal), else the one chosen in this browser, else the store's, else what the
+/// browser asks for, else English.
+fn locale_of(headers: &HeaderMap, reader: Option<&Actor>, store: Option<&Store>) -> Locale {
+    if let Some(own) = reader.and_then(|r| r.locale) {
+        return own;
+    }
     if let Some(chosen) = session::cookie(headers, LANG_COOKIE).and_then(|t| t.parse().ok()) {
         return chosen;
     }
@@ -302,7 +306,7 @@ pub struct LoginQuery {
 
 /// `GET /app/login`
 pub async fn login(headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
-    let locale = locale_of(&headers, None);
+    let locale = locale_of(&headers, None, None);
     // Only a path on this site: never a redirect elsewhere after signing in.
     let next = query
         .next
@@ -319,7 +323,7 @@ pub async fn pin(headers: HeaderMap, terminal: Result<Terminal, ApiError>) -> Re
     let Ok(terminal) = terminal else {
         return Redirect::to("/app/login").into_response();
     };
-    let locale = locale_of(&headers, None);
+    let locale = locale_of(&headers, None, None);
     let config =
         json!({ "store": { "id": terminal.device.store_id }, "terminal": terminal.device.name });
     render(&PinPage {
@@ -342,8 +346,9 @@ pub async fn account(
         (Some(session), Ok(key)) => key.csrf_token(session.as_uuid()),
         _ => return to_login(),
     };
-    let locale = locale_of(&headers, None);
-    let shell = Shell::new(locale, "account", "account-title", json!({ "csrf": csrf }));
+    let locale = locale_of(&headers, Some(&auth.actor), None);
+    let config = json!({ "csrf": csrf, "locale": auth.actor.locale });
+    let shell = Shell::new(locale, "account", "account-title", config);
     render(&AccountPage { shell })
 }
 
@@ -370,7 +375,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, reader: Rea
         };
         return Redirect::to(&format!("/app/stores/{}/{app}", store.id)).into_response();
     }
-    let locale = locale_of(&headers, stores.first());
+    let locale = locale_of(&headers, Some(&reader.actor), stores.first());
     let shell = Shell::new(locale, "home", "home-title", json!({ "csrf": reader.csrf }));
     render(&HomePage {
         shell,
@@ -396,7 +401,7 @@ async fn store_page<P: Template>(
         Ok(store) => store,
         Err(response) => return response,
     };
-    let locale = locale_of(headers, Some(&store));
+    let locale = locale_of(headers, Some(&reader.actor), Some(&store));
     let config = config(&store, locale, reader, extra);
     render(&page(Shell::new(
         locale,

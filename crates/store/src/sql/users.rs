@@ -5,7 +5,7 @@ macro_rules! impl_sql_users {
     ($storage:ty) => {
         use $crate::rows::UserRow;
         use $crate::{Bootstrap, BootstrapOutcome, UserFilter, UserRepo};
-        use ::comanda_domain::{Login, NewUser, PasswordHash, Secret, User, UserId, UserPatch};
+        use ::comanda_domain::{Locale, Login, NewUser, PasswordHash, Secret, User, UserId, UserPatch};
 
         const USER_STORES: &str = "SELECT user_id, store_id FROM user_stores WHERE user_id IN (";
 
@@ -191,6 +191,17 @@ macro_rules! impl_sql_users {
                 self.set_user_field(
                     "UPDATE users SET pin_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3",
                     hash.map(|h| h.as_str().to_owned()),
+                    id,
+                )
+                .await
+            }
+
+            async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()> {
+                // A preference, not an edit of the account: no version bump to collide
+                // with a manager's change.
+                self.set_user_field(
+                    "UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3",
+                    locale.map(|l| l.tag().to_owned()),
                     id,
                 )
                 .await

@@ -132,6 +132,21 @@ fn cash_short_of_the_bill_is_a_part_payment() {
 }
 
 #[test]
+fn equal_shares_stay_while_they_are_paid_one_by_one() {
+    let mut order = one_line(Currency::Brl, 1000);
+    order.split_equal(3).expect("split");
+    assert_eq!(order.parts, Some(vec![334, 333, 333]));
+    pay(&mut order, TenderKind::Cash, Some(334), 1);
+    assert_eq!(order.parts, Some(vec![334, 333, 333]), "a share paid");
+    let mut tipped = tender(TenderKind::Card, Some(333));
+    tipped.tip = 100;
+    order
+        .take_payment(PaymentId::new(), tipped, CASHIER, till(1))
+        .expect("tipped");
+    assert_eq!(order.parts, None, "a tip changes what is due");
+}
+
+#[test]
 fn split_tender_across_card_voucher_and_cash() {
     let mut order = sent_order(
         Currency::Brl,

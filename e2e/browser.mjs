@@ -1,0 +1,35 @@
+// What every browser script shares: Debian's Chromium, and screenshots when asked for.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+}
+
+/**
+ * A function that saves the page, scrolled to the top, as NAME + SUFFIX.png in the
+ * directory COMANDA_SCREENSHOTS names, and does nothing when it names none.
+ */
+export function shooter() {
+  const dir = process.env.COMANDA_SCREENSHOTS;
+  const suffix = process.env.COMANDA_SCREENSHOT_SUFFIX || '';
+  if (dir) mkdirSync(dir, { recursive: true });
+  return async (page, name) => {
+    if (!dir) return;
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(dir, `${name}${suffix}.png`) });
+  };
+}
+
+/** Signs in on the sign-in page and waits for the app it lands on to be ready. */
+export async function signIn(page, login, password, landing = /\/pos$/) {
+  await page.goto(`${process.env.COMANDA_URL}/app/login`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(landing), page.click('#login-submit')]);
+  await page.waitForSelector('body[data-ready="true"]');
+}
