@@ -158,6 +158,28 @@ try {
   result.z_total_text = (await manager.locator('[data-test=z-total]').first().innerText()).trim();
   result.x_after_text = (await manager.locator('#x-report').innerText()).replace(/\s+/g, ' ');
   await shot(manager, 'office-reports');
+
+  // A network drop at the kitchen: the screen says so, and what was sent meanwhile is
+  // there once the network is back.
+  await cook.context().setOffline(true);
+  await cook.waitForSelector('#live[data-state="offline"]', { timeout: 15000 });
+  result.offline_text = await cook.locator('#live').innerText();
+  await waiter.locator('[data-test=table]', { hasText: env('COMANDA_TABLE') }).click();
+  await waiter.waitForSelector('#order:not([hidden])');
+  await waiter.locator('[data-test=product]', { hasText: env('COMANDA_PRODUCT') }).click();
+  await waiter.click('#modifiers-add');
+  await waiter.click('#send');
+  await waiter.waitForSelector('#floor:not([hidden])');
+  await cook.waitForTimeout(300);
+  result.tickets_while_offline = await cook.locator('[data-test=ticket]').count();
+  await cook.context().setOffline(false);
+  await cook.waitForSelector('[data-test=ticket]', { timeout: 20000 });
+  await cook.waitForSelector('#live[data-state="online"]');
+  result.tickets_after_drop = await cook.locator('[data-test=ticket]').count();
+  // Made and bumped, so the next run finds an empty screen.
+  await cook.keyboard.press('1');
+  await cook.keyboard.press('Enter');
+  await cook.waitForSelector('[data-test=ticket]', { state: 'detached' });
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

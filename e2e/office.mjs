@@ -140,6 +140,21 @@ try {
   result.own_language = await page.getAttribute('html', 'lang');
   result.own_language_title = await page.title();
   result.saved_language = await page.evaluate(async () => (await api('GET', '/api/v1/me')).locale);
+
+  // The store's own settings, and a second store.
+  await page.goto(page.url().replace(/#.*$/, '') + '#store');
+  await page.waitForSelector('body[data-ready="true"][data-tab="store"]');
+  await page.fill('#store-name-input', 'Centro Norte');
+  await page.click('#store-form button[type=submit]');
+  await page.locator('.toast.ok').first().waitFor();
+  await shot(page, 'office-store');
+  await page.fill('#new-store-code', 'praia');
+  await page.fill('#new-store-name', 'Praia');
+  await page.fill('#new-store-currency', 'brl');
+  await page.fill('#new-store-timezone', 'America/Sao_Paulo');
+  await page.click('#new-store-form button[type=submit]');
+  await page.locator('.toast.ok', { hasText: 'Praia' }).waitFor();
+  result.stores = await page.evaluate(async () => (await api('GET', '/api/v1/stores')).items.map((s) => `${s.name} ${s.currency} ${s.locale}`));
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

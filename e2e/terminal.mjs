@@ -66,6 +66,14 @@ try {
   await page.click('#shift-dialog button[value=apply]');
   await page.waitForSelector('#shift[data-state="closed"]');
   result.closed_toast = await page.locator('.toast.ok').last().innerText();
+
+  // The manager reads the drawer's day in the back office.
+  await page.click('#sign-out');
+  await page.waitForURL(/\/app\/login/);
+  await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
+  await page.goto(page.url().replace(/\/pos$/, '/office#reports'));
+  await page.waitForSelector('body[data-ready="true"][data-tab="reports"]');
+  result.office_shifts = (await page.locator('[data-test=shift-row]').allInnerTexts()).map((r) => r.replace(/\s+/g, ' '));
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

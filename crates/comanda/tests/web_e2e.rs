@@ -345,6 +345,16 @@ async fn an_evening_in_the_browser_in_english_and_portuguese() {
                 .is_some_and(|x| x.contains(&brl(0).replace('\u{a0}', " "))),
             "a new day starts at zero: {seen}"
         );
+        assert_eq!(
+            seen["offline_text"],
+            i18n::t(run.lang, "live-offline").as_str(),
+            "the kitchen screen says it lost the network"
+        );
+        assert_eq!(seen["tickets_while_offline"], 0, "{seen}");
+        assert_eq!(
+            seen["tickets_after_drop"], 1,
+            "the order sent during the drop is there once back: {seen}"
+        );
 
         let bytes = seen["pos_bytes"].as_i64().expect("bytes");
         assert!(bytes < 300 * 1024, "the POS page weighs {bytes} bytes");
@@ -577,6 +587,11 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
     assert_eq!(seen["own_language"], "id-ID", "{seen}");
     assert_eq!(seen["saved_language"], "id-ID", "on her account: {seen}");
     assert_eq!(
+        seen["stores"],
+        json!(["Centro Norte BRL pt-BR", "Praia BRL id-ID"]),
+        "renamed, and a store added in her language: {seen}"
+    );
+    assert_eq!(
         seen["own_language_title"]
             .as_str()
             .map(|t| t.starts_with(&i18n::t(Locale::IdId, "office-title"))),
@@ -601,6 +616,11 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
     assert_eq!(
         acai["available"], false,
         "marked sold out in the office, and kept so by the price change"
+    );
+    let stores = api.call(reqwest::Method::GET, "/api/v1/stores", None).await;
+    assert!(
+        stores.to_string().contains("Centro Norte"),
+        "renamed in the office: {stores}"
     );
     let stations = api.call(reqwest::Method::GET, "/kds/stations", None).await;
     assert_eq!(stations["items"][0]["name"], "Bar");
@@ -664,6 +684,13 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     assert_eq!(seen["change"], "R$11.00");
     assert_eq!(seen["expected"], "Expected in the drawer: R$109.00");
     assert_eq!(seen["closed_toast"], "Shift #1 closed. Difference: R$0.00");
+    let shifts = seen["office_shifts"].as_array().expect("shift rows");
+    assert_eq!(shifts.len(), 1, "{seen}");
+    let row = shifts[0].as_str().unwrap_or_default();
+    assert!(
+        row.starts_with("1 Caixa 1 Closed") && row.ends_with("R$100.00 R$109.00 R$109.00 R$0.00"),
+        "float, expected, counted, difference: {row}"
+    );
 
     let x = api.call(reqwest::Method::GET, "/reports/x", None).await;
     assert_eq!(x["sales"]["total"], 900, "{x}");

@@ -162,17 +162,31 @@ function showError(e) {
   toast(t('error-generic', { message: e.message }), 'error');
 }
 
+/** A stream silent for this long (the server pings every 10 s) is taken for dead. */
+const SILENCE_MS = 30000;
+
 /**
  * Follows a Server-Sent Events stream, resuming where it left off after a drop (the
- * browser sends Last-Event-ID; a stream reopened after signing in again says `after`).
+ * browser sends Last-Event-ID; a stream reopened by us says `after`). A connection can
+ * die without an error (Wi-Fi gone, a router rebooted): the server's pings stop, and
+ * after SILENCE_MS the stream is opened again; the browser's own offline and online
+ * events close it and open it again at once.
  */
 function follow(path, handlers, onState) {
   let lastId = null;
   let source = null;
+  let heard = Date.now();
   const open = () => {
     const url = C.api + path + (lastId !== null ? (path.includes('?') ? '&' : '?') + 'after=' + lastId : '');
+    heard = Date.now();
     source = new EventSource(url, { withCredentials: true });
-    source.onopen = () => onState('online');
+    source.onopen = () => {
+      heard = Date.now();
+      onState('online');
+    };
+    source.addEventListener('ping', () => {
+      heard = Date.now();
+    });
     source.onerror = async () => {
       onState('offline');
       if (source.readyState === EventSource.CLOSED) {
@@ -183,6 +197,7 @@ function follow(path, handlers, onState) {
     };
     for (const [name, handle] of Object.entries(handlers)) {
       source.addEventListener(name, (event) => {
+        heard = Date.now();
         if (event.lastEventId) lastId = event.lastEventId;
         handle(JSON.parse(event.data), event);
       });
@@ -191,8 +206,26 @@ function follow(path, handlers, onState) {
       if (event.lastEventId) lastId = event.lastEventId;
     };
   };
+  const reopen = () => {
+    if (source) source.close();
+    open();
+  };
+  window.addEventListener('offline', () => {
+    if (source) source.close();
+    onState('offline');
+  });
+  window.addEventListener('online', () => {
+    onState('connecting');
+    reopen();
+  });
+  setInterval(() => {
+    if (navigator.onLine && Date.now() - heard > SILENCE_MS) {
+      onState('offline');
+      reopen();
+    }
+  }, 5000);
   open();
-  return { reopen: () => { if (source) source.close(); open(); } };
+  return { reopen };
 }
 
 function liveIndicator(state) {

@@ -1,7 +1,8 @@
-// The back office: reports (X, close the day, Z reports), the sales dashboard (today
+// The back office: reports (X, close the day, Z reports, today's shifts), the sales dashboard (today
 // against the same day last week, by hour, top products), the catalog (products with
 // price, station and sold-out switch, new products, CSV import, taxes), people and
-// roles, kitchen stations, webhooks with their deliveries, and the security log. Each
+// roles, kitchen stations, webhooks with their deliveries, the security log, and the
+// store's settings (name, language, time zone) and new stores. Each
 // tab loads when opened; what the reader's role may not see says so.
 'use strict';
 
@@ -49,6 +50,39 @@ async function loadZ() {
   );
 }
 
+let deviceNames = null;
+
+/** Today's shifts: the drawers still open (with what they should hold now), then those closed since the last Z. */
+async function loadShifts(day) {
+  if (!deviceNames) {
+    const devices = await api('GET', '/devices');
+    deviceNames = new Map(devices.map((d) => [d.id, d.name]));
+  }
+  const [open, closed] = await Promise.all([api('GET', '/shifts'), api('GET', `/shifts?day=${day}`)]);
+  const live = await Promise.all(open.map((s) => api('GET', `/shifts/${s.id}`)));
+  const rows = [...live, ...closed].map((s) => {
+    const closing = s.closing;
+    const expected = closing ? closing.expected : s.expected;
+    return el(
+      'tr',
+      { dataset: { test: 'shift-row' } },
+      el('td', {}, String(s.number)),
+      el('td', {}, deviceNames.get(s.device_id) || ''),
+      el('td', {}, closing ? t('shift-state-closed', { when: when(closing.at) }) : t('shift-state-open', { when: when(s.opened_at) })),
+      el('td', {}, money(s.float)),
+      el('td', {}, money(expected)),
+      el('td', {}, closing ? money(expected + closing.difference) : ''),
+      el('td', { class: closing && closing.difference < 0 ? 'error' : '' }, closing ? money(closing.difference) : ''),
+    );
+  });
+  document.getElementById('shifts-list').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, t('shifts-none')))]));
+}
+
+async function loadReports() {
+  const x = await loadX();
+  await Promise.all([loadZ(), loadShifts(x.number)]);
+}
+
 async function closeDay() {
   const error = document.getElementById('report-error');
   error.textContent = '';
@@ -56,7 +90,7 @@ async function closeDay() {
   try {
     const z = await api('POST', '/reports/z', {});
     toast(t('report-closed', { number: z.number }), 'ok');
-    await Promise.all([loadX(), loadZ()]);
+    await loadReports();
   } catch (e) {
     error.textContent = e.message;
   }
@@ -377,14 +411,61 @@ async function loadAudit() {
 // ---- tabs --------------------------------------------------------------------------
 
 const LOADERS = {
-  reports: () => Promise.all([loadX(), loadZ()]),
+  reports: loadReports,
   sales: loadSales,
   catalog: loadCatalog,
   people: loadPeople,
   stations: loadStations,
   webhooks: loadWebhooks,
   audit: loadAudit,
+  store: loadStore,
 };
+
+// ---- the store -----------------------------------------------------------------------
+
+let store = null;
+
+async function loadStore() {
+  store = await api('GET', `/api/v1/stores/${C.store.id}`);
+  document.getElementById('store-name-input').value = store.name;
+  document.getElementById('store-language').value = store.locale;
+  document.getElementById('store-timezone').value = store.timezone;
+  document.getElementById('store-facts').textContent = t('store-facts', { code: store.code, currency: store.currency });
+}
+
+async function saveStore(event) {
+  event.preventDefault();
+  try {
+    store = await api('PATCH', `/api/v1/stores/${C.store.id}`, {
+      version: store.version,
+      name: document.getElementById('store-name-input').value.trim(),
+      locale: document.getElementById('store-language').value,
+      timezone: document.getElementById('store-timezone').value.trim(),
+    });
+    toast(t('store-saved'), 'ok');
+  } catch (e) {
+    showError(e);
+    await loadStore();
+  }
+}
+
+async function addStore(event) {
+  event.preventDefault();
+  const value = (id) => document.getElementById(id).value.trim();
+  try {
+    const created = await api('POST', '/api/v1/stores', {
+      code: value('new-store-code'),
+      name: value('new-store-name'),
+      currency: value('new-store-currency').toUpperCase(),
+      timezone: value('new-store-timezone'),
+      locale: value('new-store-language'),
+    });
+    event.target.reset();
+    toast(t('store-created', { name: created.name }), 'ok');
+  } catch (e) {
+    showError(e);
+  }
+}
 
 async function openTab(name) {
   if (!LOADERS[name]) name = 'reports';
@@ -403,7 +484,9 @@ async function openTab(name) {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  document.getElementById('refresh-x').addEventListener('click', () => loadX().catch(showError));
+  document.getElementById('refresh-x').addEventListener('click', () => loadReports().catch(showError));
+  document.getElementById('store-form').addEventListener('submit', saveStore);
+  document.getElementById('new-store-form').addEventListener('submit', addStore);
   document.getElementById('close-day').addEventListener('click', closeDay);
   document.getElementById('product-form').addEventListener('submit', addProduct);
   document.getElementById('import-form').addEventListener('submit', importCsv);

@@ -35,6 +35,8 @@ const BATCH: usize = 500;
 /// How often an idle stream looks at the database for events written by another
 /// instance; this instance's own commits wake it at once.
 const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How often a quiet stream says it is still there (the apps give up after 30 s).
+const PING_EVERY: Duration = Duration::from_secs(10);
 
 fn station(name: &str) -> Result<String, ApiError> {
     let ok = !name.is_empty()
@@ -307,9 +309,12 @@ pub(super) async fn log_stream(
     let events = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
     });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    // A named event, not a comment: scripts never see comments, and these pings are how
+    // a screen notices that its connection died without an error.
+    let ping = KeepAlive::new()
+        .interval(PING_EVERY)
+        .event(SseEvent::default().event("ping").data("{}"));
+    Ok(Sse::new(events).keep_alive(ping).into_response())
 }
 
 /// Follows the store's log from `after`, sending what `render` makes of each event,
