@@ -32,6 +32,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/me/totp/confirm", "self-totp", "-"),
     ("DELETE", "/api/v1/me/totp", "self-totp", "-"),
     ("PUT", "/api/v1/me/pin", "self", "-"),
+    ("PUT", "/api/v1/me/locale", "self", "-"),
     (
         "GET",
         "/api/v1/stores",
@@ -1317,6 +1318,7 @@ impl World {
             ("DELETE", "/api/v1/me/totp") => {
                 Some(json!({ "password": self.password_of_caller(caller) }))
             }
+            ("PUT", "/api/v1/me/locale") => Some(json!({ "locale": "id-ID" })),
             ("PUT", "/api/v1/me/pin") => {
                 Some(json!({ "password": self.password_of_caller(caller), "pin": "4826" }))
             }
