@@ -68,7 +68,7 @@ async fn admins_can_do_nothing_but_enrol_until_they_have_a_second_factor(db: Tes
         .await;
     assert_eq!(me.body["requires"], json!(["totp_enrolment"]));
 
-    // Every route except signing in, /me and enrolment refuses this session (and the
+    // Every route except signing in, /me, enrolment and one's language refuses this session (and the
     // card processor's webhook, which takes no session at all: its signature is its key).
     let allowed_while_restricted = [
         "/api/v1",
@@ -82,6 +82,8 @@ async fn admins_can_do_nothing_but_enrol_until_they_have_a_second_factor(db: Tes
         "/api/v1/me/password",
         "/api/v1/me/totp",
         "/api/v1/me/totp/confirm",
+        // The language of the page that asks for the second factor.
+        "/api/v1/me/locale",
     ];
     let fake_id = uuid::Uuid::now_v7().to_string();
     let mut checked = 0;
