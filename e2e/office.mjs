@@ -98,6 +98,15 @@ try {
   await page.click('#person-form button[type=submit]');
   await page.locator('[data-test=person-row]', { hasText: 'eva' }).waitFor();
   result.people = await page.locator('[data-test=person-row]').count();
+  // Eva moves to the till, and gets a PIN for the terminals.
+  const eva = () => page.locator('[data-test=person-row]', { hasText: 'eva' });
+  await eva().locator('[data-test=person-role]').selectOption('cashier');
+  await page.locator('.toast.ok', { hasText: 'Eva' }).first().waitFor();
+  await eva().locator('[data-test=set-pin]').click();
+  await page.fill('#staff-pin', '4826');
+  await page.click('#pin-dialog button[value=apply]');
+  await page.locator('[data-test=person-row]', { hasText: 'has a PIN' }).waitFor();
+  result.eva_row = (await eva().innerText()).replace(/\s+/g, ' ');
   await shot(page, 'office-people');
 
   await office('stations');

@@ -629,7 +629,15 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
         .await;
     assert!(rates.to_string().contains("ISS"), "{rates}");
     let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
-    assert!(people.to_string().contains("\"eva\""), "{people}");
+    let eva = people["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["login"] == "eva")
+        .expect("Eva")
+        .clone();
+    assert_eq!(eva["role"], "cashier", "{eva}");
+    assert_eq!(eva["has_pin"], true, "{eva}");
 }
 
 /// A browser registered as a terminal: PIN sign-in on it, the drawer's shift opened with

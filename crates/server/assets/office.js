@@ -280,6 +280,28 @@ async function addTax(event) {
 
 // ---- people ------------------------------------------------------------------------
 
+const STAFF_ROLES = ['waiter', 'cashier', 'kitchen', 'manager', 'admin'];
+
+/** A person's role, as a choice where it may be changed (never an owner's or a client's). */
+function roleCell(u) {
+  if (!STAFF_ROLES.includes(u.role)) return el('td', {}, t('role-' + u.role));
+  const select = el(
+    'select',
+    { 'aria-label': t('people-role') + ' ' + u.display_name, dataset: { test: 'person-role' } },
+    ...STAFF_ROLES.map((r) => el('option', { value: r, selected: r === u.role }, t('role-' + r))),
+  );
+  select.addEventListener('change', async () => {
+    try {
+      await api('PATCH', `/api/v1/users/${u.id}`, { version: u.version, role: select.value });
+      toast(t('people-role-saved', { name: u.display_name }), 'ok');
+    } catch (e) {
+      showError(e);
+    }
+    await loadPeople();
+  });
+  return el('td', {}, select);
+}
+
 async function loadPeople() {
   const users = await api('GET', '/api/v1/users?limit=500');
   document.getElementById('people-list').replaceChildren(
@@ -290,12 +312,38 @@ async function loadPeople() {
         { dataset: { test: 'person-row' } },
         el('td', {}, u.display_name),
         el('td', {}, u.login),
-        el('td', {}, t('role-' + u.role)),
-        el('td', {}, u.disabled ? t('people-disabled') : t('people-active')),
-        el('td', {}, el('button', { type: 'button', onclick: () => changePerson(u.id, action) }, t('people-' + action))),
+        roleCell(u),
+        el('td', {}, (u.disabled ? t('people-disabled') : t('people-active')) + (u.has_pin ? ' · ' + t('people-has-pin') : '')),
+        el(
+          'td',
+          {},
+          el('button', { type: 'button', onclick: () => changePerson(u.id, action) }, t('people-' + action)),
+          ' ',
+          el('button', { type: 'button', dataset: { test: 'set-pin' }, onclick: () => askPin(u) }, t('people-set-pin')),
+        ),
       );
     }),
   );
+}
+
+let pinFor = null;
+
+function askPin(u) {
+  pinFor = u;
+  document.getElementById('pin-dialog-title').textContent = t('people-pin-title', { name: u.display_name });
+  document.getElementById('staff-pin').value = '';
+  document.getElementById('pin-dialog').showModal();
+}
+
+async function savePin(dialog) {
+  if (dialog.returnValue !== 'apply' || !pinFor) return;
+  try {
+    await api('PUT', `/api/v1/users/${pinFor.id}/pin`, { pin: document.getElementById('staff-pin').value.trim() });
+    toast(t('people-pin-saved', { name: pinFor.display_name }), 'ok');
+    await loadPeople();
+  } catch (e) {
+    showError(e);
+  }
 }
 
 async function changePerson(id, action) {
@@ -494,6 +542,8 @@ document.addEventListener('DOMContentLoaded', () => {
   productDialog.addEventListener('close', () => saveProduct(productDialog));
   document.getElementById('tax-form').addEventListener('submit', addTax);
   document.getElementById('person-form').addEventListener('submit', addPerson);
+  const pinDialog = document.getElementById('pin-dialog');
+  pinDialog.addEventListener('close', () => savePin(pinDialog));
   document.getElementById('station-form').addEventListener('submit', saveStation);
   document.getElementById('webhook-form').addEventListener('submit', addWebhook);
   document.getElementById('replay-dead').addEventListener('click', replayDead);

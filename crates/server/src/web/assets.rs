@@ -37,7 +37,7 @@ const FILES: [Asset; 8] = [
 
 /// The files that look messages up, for the test that every message they use exists.
 #[cfg(test)]
-pub const USES_MESSAGES: [(&str, &str); 15] = [
+pub const USES_MESSAGES: [(&str, &str); 16] = [
     ("account.js", FILES[1].body),
     ("common.js", FILES[2].body),
     ("login.js", FILES[3].body),
@@ -53,6 +53,7 @@ pub const USES_MESSAGES: [(&str, &str); 15] = [
     ("home.html", include_str!("../../templates/home.html")),
     ("office.html", include_str!("../../templates/office.html")),
     ("account.html", include_str!("../../templates/account.html")),
+    ("dialogs.html", include_str!("../../templates/dialogs.html")),
 ];
 
 /// Each file's name as pages link it: `pos.3f2a9c1b.js`.
