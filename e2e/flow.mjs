@@ -131,8 +131,17 @@ try {
   await waiter.waitForSelector('[data-test=table].state-ready');
   await shot(waiter, 'pos-ready');
 
-  // The cashier takes cash and gives change, closes the order, shows the receipt.
-  await cashier.locator('[data-test=table]', { hasText: env('COMANDA_TABLE') }).click();
+  // The cashier's floor shows it too, live, and she takes cash and gives change, closes
+  // the order, shows the receipt.
+  const cashierTable = cashier.locator('[data-test=table]', { hasText: env('COMANDA_TABLE') });
+  try {
+    await cashier.locator('[data-test=table].state-ready', { hasText: env('COMANDA_TABLE') }).waitFor({ timeout: 5000 });
+  } catch (e) {
+    const tiles = await cashier.locator('[data-test=table]').allInnerTexts();
+    const live = await cashier.locator('#live').getAttribute('data-state');
+    throw new Error(`the cashier's floor did not show the table ready: ${tiles}; stream ${live}; requests: ${troubles.join(' | ')}`);
+  }
+  await cashierTable.click();
   await cashier.waitForSelector('#order:not([hidden])');
   await cashier.click('#pay');
   await cashier.waitForSelector('#payment:not([hidden])');

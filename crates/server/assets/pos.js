@@ -53,7 +53,7 @@ async function loadTables() {
           type: 'button',
           class: 'table state-' + state,
           dataset: { tableId: table.id, state, test: 'table' },
-          onclick: () => openTable(table),
+          onclick: () => openTable(table).catch(showError),
         },
         el('strong', {}, table.name),
         el('span', { class: 'table-state' }, state === 'free' ? t('table-free') : t('status-' + state)),
@@ -131,7 +131,11 @@ function newTableOrder(table) {
 
 /** A table with one tab opens it; with several (a split bill), the waiter picks one. */
 async function openTable(table) {
-  const tabs = table.orders || [];
+  // The map may be a moment behind the stream: what the table holds now decides, so a
+  // tap never opens a second tab on a table whose first has just been opened elsewhere.
+  await loadTables();
+  const now = S.tables.find((tb) => tb.id === table.id) || table;
+  const tabs = now.orders || [];
   if (!tabs.length) return newTableOrder(table);
   if (tabs.length === 1) return openOrder(tabs[0].id);
   const orders = await Promise.all(tabs.map((tab) => api('GET', '/orders/' + tab.id)));
