@@ -39,7 +39,12 @@ function tableState(table) {
   return statuses.length ? 'open' : 'free';
 }
 
+/** The floor: the map, then the open orders at no table. */
 async function loadTables() {
+  await Promise.all([drawTables(), loadOpenOrders()]);
+}
+
+async function drawTables() {
   const page = await api('GET', '/tables');
   S.tables = page.items;
   const box = document.getElementById('tables');
@@ -61,7 +66,6 @@ async function loadTables() {
       );
     }),
   );
-  await loadOpenOrders();
 }
 
 /** Orders at no table (counter, delivery, bills split off them) that are not paid yet. */
@@ -133,7 +137,7 @@ function newTableOrder(table) {
 async function openTable(table) {
   // The map may be a moment behind the stream: what the table holds now decides, so a
   // tap never opens a second tab on a table whose first has just been opened elsewhere.
-  await loadTables();
+  await drawTables();
   const now = S.tables.find((tb) => tb.id === table.id) || table;
   const tabs = now.orders || [];
   if (!tabs.length) return newTableOrder(table);
@@ -559,7 +563,7 @@ async function split(dialog) {
  * merge keeps every line and its kitchen state).
  */
 async function openMove() {
-  await loadTables();
+  await drawTables();
   const dialog = document.getElementById('move-dialog');
   const go = (action) => async () => {
     dialog.close('cancel');
