@@ -33,3 +33,21 @@ export async function signIn(page, login, password, landing = /\/pos$/) {
   await Promise.all([page.waitForURL(landing), page.click('#login-submit')]);
   await page.waitForSelector('body[data-ready="true"]');
 }
+
+/**
+ * Makes a script error on `page` fail the run, and notes in `troubles` every request
+ * refused or failed (renewing an expired session is expected and left out): when a
+ * step times out, the reason is usually there.
+ */
+export function watch(page, who, troubles = []) {
+  page.on('pageerror', (e) => {
+    throw new Error(`${who}: page error: ${e.message}`);
+  });
+  page.on('response', async (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/app/session/refresh')) {
+      troubles.push(`${who}: ${r.request().method()} ${r.url()} -> ${r.status()} ${await r.text().catch(() => '')}`);
+    }
+  });
+  page.on('requestfailed', (r) => troubles.push(`${who}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  return troubles;
+}

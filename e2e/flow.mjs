@@ -8,7 +8,7 @@
 // sign-in page), COMANDA_TABLE, COMANDA_PRODUCT, COMANDA_OPTION, COMANDA_NOTE,
 // COMANDA_CASH (what the customer hands over, as typed), COMANDA_PASSWORD (everyone's),
 // COMANDA_SCREENSHOTS (a directory; none taken without it), CHROMIUM.
-import { launch, shooter } from './browser.mjs';
+import { launch, shooter, watch } from './browser.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -21,8 +21,7 @@ const lang = env('COMANDA_LANG');
 const password = env('COMANDA_PASSWORD');
 const browser = await launch();
 const result = { lang };
-// Requests that failed or were refused, with who made them: when a step times out, the
-// reason is usually here.
+// Requests that failed or were refused, by whom: shown when a step times out.
 const troubles = [];
 
 const shot = shooter();
@@ -31,15 +30,7 @@ const shot = shooter();
 async function person(login, viewport) {
   const context = await browser.newContext({ viewport, locale: lang });
   const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`${login}: page error: ${e.message}`);
-  });
-  page.on('response', async (r) => {
-    if (r.status() >= 400 && !r.url().endsWith('/app/session/refresh')) {
-      troubles.push(`${login}: ${r.request().method()} ${r.url()} -> ${r.status()} ${await r.text().catch(() => '')}`);
-    }
-  });
-  page.on('requestfailed', (r) => troubles.push(`${login}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  watch(page, login, troubles);
   await page.goto(`${base}/app/login`);
   if ((await page.locator('#language').inputValue()) !== lang) {
     await Promise.all([page.waitForEvent('load'), page.selectOption('#language', lang)]);

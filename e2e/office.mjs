@@ -7,7 +7,7 @@
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_OWNER, COMANDA_OWNER_PASSWORD,
 // COMANDA_LANG, COMANDA_SCREENSHOTS (optional), CHROMIUM.
 import { createHmac } from 'node:crypto';
-import { launch, shooter } from './browser.mjs';
+import { launch, shooter, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const store = process.env.COMANDA_STORE;
@@ -41,9 +41,7 @@ const shot = shooter();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang });
   const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
+  watch(page, 'owner');
   await page.goto(`${base}/app/login`);
   await page.fill('#login', process.env.COMANDA_OWNER);
   await page.fill('#password', process.env.COMANDA_OWNER_PASSWORD);

@@ -5,7 +5,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { launch, shooter, signIn } from './browser.mjs';
+import { launch, shooter, signIn, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const browser = await launch();
@@ -24,15 +24,11 @@ async function splitBy(page, way) {
 }
 
 let page;
+let troubles = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
   page = await context.newPage();
-  page.on('response', async (r) => {
-    if (r.status() >= 400 && !r.url().endsWith('/app/session/refresh')) console.error(r.status(), r.url(), await r.text().catch(() => ''));
-  });
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
+  troubles = watch(page, 'gerente');
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
 
   // Two guests at Mesa 2, one bill each.
@@ -117,7 +113,7 @@ try {
   // What the screen said is usually why.
   if (page) {
     const screen = await page.evaluate(() => [...document.querySelectorAll('.toast, #payment dd, #pay-share, #order-title, [data-test=line], #move-targets button')].map((e) => `${e.id || e.className}=${e.textContent}`));
-    console.error('on screen:', screen);
+    console.error('on screen:', screen, 'requests:', troubles);
   }
   throw e;
 } finally {

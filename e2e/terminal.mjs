@@ -5,7 +5,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_PIN (the cashier's), COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { launch, shooter, signIn } from './browser.mjs';
+import { launch, shooter, signIn, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const browser = await launch();
@@ -15,9 +15,7 @@ const shot = shooter();
 try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
   const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
+  watch(page, 'terminal');
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
   await page.click('#register-terminal');
   await page.fill('#terminal-name-input', 'Caixa 1');

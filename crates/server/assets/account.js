@@ -20,7 +20,7 @@ async function saveLanguage(event) {
   try {
     await api('PUT', '/api/v1/me/locale', { locale });
     // This browser's sign-in page speaks it too.
-    if (locale) document.cookie = `comanda_lang=${locale}; Path=/; Max-Age=31536000; SameSite=Strict`;
+    if (locale) rememberLanguage(locale);
     location.reload();
   } catch (e) {
     showError(e);

@@ -158,6 +158,11 @@ async function api(method, path, body) {
   }
 }
 
+/** This browser's language for the sign-in page and for anyone without one of their own. */
+function rememberLanguage(tag) {
+  document.cookie = `comanda_lang=${tag}; Path=/; Max-Age=31536000; SameSite=Strict`;
+}
+
 function showError(e) {
   toast(t('error-generic', { message: e.message }), 'error');
 }

@@ -9,7 +9,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   const next = C.next || '/app';
 
   document.getElementById('language').addEventListener('change', (e) => {
-    document.cookie = 'comanda_lang=' + e.target.value + '; Path=/; Max-Age=31536000; SameSite=Strict';
+    rememberLanguage(e.target.value);
     location.reload();
   });
 
@@ -17,7 +17,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     event.preventDefault();
     error.textContent = '';
     // The language one signs in with is one's choice for this browser.
-    document.cookie = 'comanda_lang=' + document.getElementById('language').value + '; Path=/; Max-Age=31536000; SameSite=Strict';
+    rememberLanguage(document.getElementById('language').value);
     const body = {
       login: document.getElementById('login').value.trim(),
       password: document.getElementById('password').value,

@@ -44,26 +44,25 @@ async function loadTables() {
   await Promise.all([drawTables(), loadOpenOrders()]);
 }
 
+/** A tile of the floor: what it is, the state it shows, a detail line, where a tap goes. */
+function tile(title, state, detail, dataset, open) {
+  return el(
+    'button',
+    { type: 'button', class: 'table state-' + state, dataset, onclick: () => open().catch(showError) },
+    el('strong', {}, title),
+    el('span', { class: 'table-state' }, state === 'free' ? t('table-free') : t('status-' + state)),
+    detail ? el('span', { class: 'table-order' }, detail) : null,
+  );
+}
+
 async function drawTables() {
   const page = await api('GET', '/tables');
   S.tables = page.items;
-  const box = document.getElementById('tables');
-  box.replaceChildren(
+  document.getElementById('tables').replaceChildren(
     ...S.tables.map((table) => {
       const state = tableState(table);
-      const tabs = table.orders || [];
-      return el(
-        'button',
-        {
-          type: 'button',
-          class: 'table state-' + state,
-          dataset: { tableId: table.id, state, test: 'table' },
-          onclick: () => openTable(table).catch(showError),
-        },
-        el('strong', {}, table.name),
-        el('span', { class: 'table-state' }, state === 'free' ? t('table-free') : t('status-' + state)),
-        tabs.length ? el('span', { class: 'table-order' }, tabs.map((o) => '#' + o.number).join(' · ')) : null,
-      );
+      const tabs = (table.orders || []).map((o) => '#' + o.number).join(' · ');
+      return tile(table.name, state, tabs, { tableId: table.id, state, test: 'table' }, () => openTable(table));
     }),
   );
 }
@@ -75,18 +74,7 @@ async function loadOpenOrders() {
   document.getElementById('open-orders-box').hidden = !orders.length;
   document.getElementById('open-orders').replaceChildren(
     ...orders.map((o) =>
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'table state-' + o.status,
-          dataset: { test: 'open-order', orderId: o.id },
-          onclick: () => openOrder(o.id).catch(showError),
-        },
-        el('strong', {}, '#' + o.number),
-        el('span', { class: 'table-state' }, t('status-' + o.status)),
-        el('span', { class: 'table-order' }, money(o.totals.total)),
-      ),
+      tile('#' + o.number, o.status, money(o.totals.total), { test: 'open-order', orderId: o.id }, () => openOrder(o.id)),
     ),
   );
 }
