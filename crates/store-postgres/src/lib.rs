@@ -4,6 +4,7 @@
 
 mod backup;
 mod errors;
+mod group_at_once;
 mod listen;
 mod ops;
 
@@ -91,6 +92,12 @@ impl comanda_store::sql::SqlBackend for PgStorage {
             RETURNING store_id, seq
         )
         SELECT pg_notify('comanda_order_log', store_id::text || ':' || seq::text) FROM moved";
+
+    fn group_at_once(
+        &self,
+    ) -> Option<Box<dyn comanda_store::group_commit::AtOnce<sqlx::Postgres>>> {
+        Some(Box::<group_at_once::OneStatement>::default())
+    }
 
     fn follow_other_instances(&self, tail: &Arc<LogTail>) {
         let mut started = self.listening.lock().unwrap_or_else(|e| e.into_inner());

@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
             idempotency_keys_replay_refuse_and_expire,
             concurrent_claims_of_one_key_admit_one,
             concurrent_order_commits_number_and_chain_without_gaps,
+            refused_commits_leave_the_rest_of_their_group_written,
             one_open_shift_per_terminal_numbered_and_versioned,
             sales_totals_move_by_compare_and_set_and_days_close_once,
             outbox_numbers_each_stores_events_and_copies_a_log_stretch_once,

@@ -125,6 +125,19 @@ impl CommitQueue {
     }
 }
 
+/// A backend's way of writing a whole group in one statement, which the shared
+/// committer tries before writing it statement by statement. All or nothing: `None`
+/// when the group could not be written so (a commit in it would be refused, another
+/// instance moved a log head, the connection failed), and then nothing of it was.
+#[async_trait::async_trait]
+pub trait AtOnce<Db: sqlx::Database>: Send {
+    async fn write(
+        &mut self,
+        conn: &mut Db::Connection,
+        group: &[CommitJob],
+    ) -> Option<Vec<Result<CommitOutcome>>>;
+}
+
 /// `first` and every commit queued behind it, up to [`MAX_GROUP`].
 pub fn gather(first: CommitJob, jobs: &mut Receiver<CommitJob>) -> Vec<CommitJob> {
     let mut group = vec![first];

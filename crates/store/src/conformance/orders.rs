@@ -156,3 +156,219 @@ pub async fn concurrent_order_commits_number_and_chain_without_gaps(db: Arc<dyn 
     );
     assert_eq!(db.order_events(s, first.id).await.expect("events").len(), 2);
 }
+
+/// Commits that land in one group beside commits that must be refused (a stale version,
+/// two changes of one order from the same version, a key answered before) are each
+/// answered on their own: the others are written, the log stays gapless and chained.
+pub async fn refused_commits_leave_the_rest_of_their_group_written(db: Arc<dyn Storage>) {
+    let s = store(&db, "grupos").await;
+    let mut existing = Vec::new();
+    for _ in 0..8 {
+        let write = OrderWrite {
+            order: order(s),
+            expected_version: None,
+        };
+        match db
+            .commit_orders(commit(s, write, "opened"), numbers())
+            .await
+            .expect("open")
+        {
+            CommitOutcome::Committed { orders, .. } => existing.push(orders[0].clone()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let now = clock::now();
+    let keyed = |key: &str| crate::IdempotencyClaim {
+        scope: "user:group".into(),
+        key: key.into(),
+        request_hash: key.as_bytes().to_vec(),
+        lease_until: now + chrono::Duration::seconds(30),
+        expires_at: now + chrono::Duration::hours(24),
+    };
+    let mut answered = commit(
+        s,
+        OrderWrite {
+            order: order(s),
+            expected_version: None,
+        },
+        "opened",
+    );
+    answered.idempotency = Some(keyed("answered"));
+    let CommitOutcome::Committed {
+        response: first, ..
+    } = db
+        .commit_orders(answered.clone(), numbers())
+        .await
+        .expect("keyed")
+    else {
+        panic!("the keyed order is written")
+    };
+
+    // Three rounds of commits sent at once, each beside new orders. The first: each of
+    // four orders changed twice from its version (one of the two wins). Then, where no
+    // row is written twice, so the whole round may go as one group: four other orders
+    // changed from a version they never had; the answered request again; another
+    // request with the answered key.
+    let mut pair_wins = std::collections::HashMap::new();
+    let mut new_orders = 0;
+    for round in 0..4 {
+        let mut commits = Vec::new();
+        if round < 2 {
+            for o in &existing[round * 4..round * 4 + 4] {
+                let mut changed = o.clone();
+                changed.touch(clock::now());
+                if round == 0 {
+                    for _ in 0..2 {
+                        let write = OrderWrite {
+                            order: changed.clone(),
+                            expected_version: Some(o.version),
+                        };
+                        commits.push(("pair", o.id, commit(s, write, "tip_set")));
+                    }
+                } else {
+                    let write = OrderWrite {
+                        order: changed,
+                        expected_version: Some(o.version + 7),
+                    };
+                    let mut stale = commit(s, write, "tip_set");
+                    stale.idempotency = Some(keyed(&format!("stale-{}", o.id)));
+                    commits.push(("stale", o.id, stale));
+                }
+            }
+        } else if round == 2 {
+            commits.push(("replay", existing[0].id, answered.clone()));
+        } else {
+            let write = OrderWrite {
+                order: order(s),
+                expected_version: None,
+            };
+            let mut other = commit(s, write, "opened");
+            other.idempotency = answered
+                .idempotency
+                .clone()
+                .map(|c| crate::IdempotencyClaim {
+                    request_hash: b"another".to_vec(),
+                    ..c
+                });
+            commits.push(("mismatch", existing[0].id, other));
+        }
+        for _ in 0..8 {
+            let write = OrderWrite {
+                order: order(s),
+                expected_version: None,
+            };
+            commits.push(("new", existing[0].id, commit(s, write, "opened")));
+        }
+        let tasks: Vec<_> = commits
+            .into_iter()
+            .map(|(what, id, c)| {
+                let db = db.clone();
+                tokio::spawn(async move { (what, id, db.commit_orders(c, numbers()).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (what, id, outcome) = task.await.expect("join");
+            match (what, outcome) {
+                ("pair", Ok(CommitOutcome::Committed { .. })) => {
+                    *pair_wins.entry(id).or_insert(0) += 1
+                }
+                ("pair" | "stale", Err(StoreError::VersionMismatch { .. })) => {}
+                ("replay", Ok(CommitOutcome::Replayed(again))) => assert_eq!(again, first),
+                ("mismatch", Ok(CommitOutcome::KeyTaken { mismatch: true })) => {}
+                ("new", Ok(CommitOutcome::Committed { .. })) => new_orders += 1,
+                (what, outcome) => panic!("{what}: unexpected {outcome:?}"),
+            }
+        }
+    }
+    assert_eq!(new_orders, 32);
+    assert!(
+        existing[..4]
+            .iter()
+            .all(|o| pair_wins.get(&o.id) == Some(&1)),
+        "one change of each pair written: {pair_wins:?}"
+    );
+    for (i, o) in existing.iter().enumerate() {
+        let stored = db.get_order(s, o.id).await.expect("read").expect("order");
+        let changes = if i < 4 { 1 } else { 0 };
+        assert_eq!(stored.version, o.version + changes);
+        assert_eq!(
+            db.order_events(s, o.id).await.expect("events").len(),
+            1 + changes as usize
+        );
+    }
+    let log = db.log_after(s, 0, 1000).await.expect("log");
+    assert_eq!(
+        log.len(),
+        8 + 1 + 4 + 32,
+        "opened, keyed, one change of each pair, new"
+    );
+    let mut verifier = Verifier::default();
+    for (i, event) in log.iter().enumerate() {
+        assert_eq!(event.seq, i as i64 + 1, "no gap");
+        verifier.check(event).expect("chained");
+    }
+    let refused = keyed(&format!("stale-{}", existing[4].id));
+    assert_eq!(
+        db.claim_idempotency_key(&refused, clock::now())
+            .await
+            .expect("claim"),
+        crate::ClaimOutcome::Claimed,
+        "a refused commit's key is free again"
+    );
+}
+
+/// Two instances on one database (PostgreSQL): each commits orders into the same
+/// store's log while the other moves it, so each finds now and then that the log head
+/// it knows is behind. Every order is written once, numbered once, in one chain.
+pub async fn two_instances_share_one_log(a: Arc<dyn Storage>, b: Arc<dyn Storage>) {
+    let s = store(&a, "duas").await;
+    let tasks: Vec<_> = (0..120)
+        .map(|i| {
+            let db = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                let opened = OrderWrite {
+                    order: order(s),
+                    expected_version: None,
+                };
+                let opened = db
+                    .commit_orders(commit(s, opened, "opened"), numbers())
+                    .await;
+                if let Ok(CommitOutcome::Committed { orders, .. }) = &opened {
+                    let mut changed = orders[0].clone();
+                    changed.touch(clock::now());
+                    let change = OrderWrite {
+                        expected_version: Some(orders[0].version),
+                        order: changed,
+                    };
+                    outcomes.push(
+                        db.commit_orders(commit(s, change, "tip_set"), numbers())
+                            .await,
+                    );
+                }
+                outcomes.push(opened);
+                outcomes
+            })
+        })
+        .collect();
+    let mut numbers_seen = Vec::new();
+    for task in tasks {
+        for outcome in task.await.expect("join") {
+            match outcome.expect("commit") {
+                CommitOutcome::Committed { orders, .. } if orders[0].version == 1 => {
+                    numbers_seen.push(orders[0].number)
+                }
+                CommitOutcome::Committed { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    numbers_seen.sort_unstable();
+    assert_eq!(numbers_seen, (1..=120).collect::<Vec<i64>>());
+    let log = a.log_after(s, 0, 1000).await.expect("log");
+    assert_eq!(log.len(), 240);
+    let mut verifier = Verifier::default();
+    for event in &log {
+        verifier.check(event).expect("chained");
+    }
+}

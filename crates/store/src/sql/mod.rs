@@ -57,6 +57,12 @@ pub trait SqlBackend {
         let _ = tail;
     }
 
+    /// A writer of whole groups in one statement, tried first by the shared committer;
+    /// `None`: every group is written statement by statement.
+    fn group_at_once(&self) -> Option<Box<dyn crate::group_commit::AtOnce<Self::Db>>> {
+        None
+    }
+
     /// Starts a committer of the backend's own for the queued order commits, or gives
     /// `jobs` back for the shared one, which writes through the writer pool.
     fn start_committer(

@@ -221,7 +221,14 @@ macro_rules! impl_sql_orders {
         /// database restarted), its `BEGIN` fails before anything of the group was sent,
         /// so the group starts again on a fresh one; after any other failure the
         /// connection is let go.
-        async fn group_commits(pool: ::sqlx::Pool<Db>, mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>, tail: ::std::sync::Arc<$crate::log_tail::LogTail>) {
+        /// A backend's [`AtOnce`]($crate::group_commit::AtOnce) writer is tried first;
+        /// when it gives a group up, the group is written statement by statement.
+        async fn group_commits(
+            pool: ::sqlx::Pool<Db>,
+            mut jobs: $crate::tokio::sync::mpsc::Receiver<CommitJob>,
+            tail: ::std::sync::Arc<$crate::log_tail::LogTail>,
+            mut at_once: Option<Box<dyn $crate::group_commit::AtOnce<Db>>>,
+        ) {
             let mut held: Option<::sqlx::pool::PoolConnection<Db>> = None;
             while let Some(first) = jobs.recv().await {
                 let group = $crate::group_commit::gather(first, &mut jobs);
@@ -237,6 +244,12 @@ macro_rules! impl_sql_orders {
                         }
                     }
                     let Some(conn) = held.as_mut() else { break };
+                    if let Some(writer) = at_once.as_mut() {
+                        if let Some(written) = writer.write(&mut **conn, &group).await {
+                            outcomes = Ok(written);
+                            break;
+                        }
+                    }
                     let begun = match begin_on(conn).await {
                         Ok(tx) => {
                             outcomes = commit_group(tx, &group).await;
@@ -492,7 +505,7 @@ macro_rules! impl_sql_orders {
                 let tail = self.commit_queue().tail.clone();
                 match self.commit_queue().submit(job, |jobs| {
                     if let Some(jobs) = self.start_committer(jobs, tail.clone()) {
-                        $crate::tokio::spawn(group_commits(pool, jobs, tail));
+                        $crate::tokio::spawn(group_commits(pool, jobs, tail, self.group_at_once()));
                     }
                 }) {
                     Ok(()) => answer.await.map_err(|_| StoreError::Unavailable("the commit task stopped".into()))?,
