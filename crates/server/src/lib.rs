@@ -11,6 +11,7 @@ mod health;
 pub mod https_client;
 pub mod idempotency;
 pub mod kitchen_messages;
+pub mod log_reads;
 pub mod menu;
 pub mod metrics;
 pub mod observe;

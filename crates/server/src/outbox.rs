@@ -4,6 +4,7 @@
 //! a stretch of the log is copied once). Runs in the log follower, off the request path.
 
 use crate::error::ApiError;
+use crate::log_reads::{self, Source};
 use crate::state::AppState;
 use comanda_domain::StoreId;
 use comanda_domain::orders::chain::LoggedEvent;
@@ -11,7 +12,7 @@ use comanda_domain::webhooks::order_event_type;
 use comanda_store::{NewOutboxEvent, StoreError};
 
 /// Log events read per transaction.
-const BATCH: i64 = 200;
+const BATCH: usize = 200;
 
 fn outbox_event(event: &LoggedEvent) -> Result<Option<NewOutboxEvent>, StoreError> {
     let Some(kind) = order_event_type(&event.kind) else {
@@ -34,11 +35,11 @@ fn outbox_event(event: &LoggedEvent) -> Result<Option<NewOutboxEvent>, StoreErro
 }
 
 /// Copies the store's log to its outbox up to the log's end; whether anything was added.
-pub async fn copy_log(state: &AppState, store: StoreId) -> Result<bool, ApiError> {
+pub async fn copy_log(state: &AppState, store: StoreId, source: Source) -> Result<bool, ApiError> {
     let mut added = false;
     loop {
         let from = state.storage.outbox_log_position(store).await?;
-        let events = state.storage.log_after(store, from, BATCH).await?;
+        let events = log_reads::after(state, store, from, BATCH, source).await?;
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(added);
         };

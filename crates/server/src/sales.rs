@@ -7,6 +7,7 @@
 //! a compare-and-set: whichever instance folds a stretch of the log first writes it.
 
 use crate::error::ApiError;
+use crate::log_reads::{self, Source};
 use crate::state::AppState;
 use comanda_domain::StoreId;
 use comanda_domain::reports::{Totals, stock_moved};
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Events read from the log per transaction of totals.
-const BATCH: i64 = 2_000;
+const BATCH: usize = 2_000;
 /// The kinds the totals count; the others are skipped without reading their payload.
 const COUNTED: [&str; 6] = [
     "paid",
@@ -49,6 +50,15 @@ pub async fn caught_up(
     state: &AppState,
     store: StoreId,
 ) -> Result<(SalesPosition, tokio::sync::OwnedMutexGuard<()>), ApiError> {
+    folded(state, store, Source::Database).await
+}
+
+/// [`caught_up`], reading the log from `source`.
+async fn folded(
+    state: &AppState,
+    store: StoreId,
+    source: Source,
+) -> Result<(SalesPosition, tokio::sync::OwnedMutexGuard<()>), ApiError> {
     let guard = state.sales_ledger.lock_of(store).lock_owned().await;
     let shop = state
         .storage
@@ -58,10 +68,7 @@ pub async fn caught_up(
     let tz = shop.timezone.tz();
     loop {
         let position = state.storage.sales_position(store).await?;
-        let events = state
-            .storage
-            .log_after(store, position.applied_seq, BATCH)
-            .await?;
+        let events = log_reads::after(state, store, position.applied_seq, BATCH, source).await?;
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok((position, guard));
         };
@@ -114,11 +121,11 @@ pub fn follow_logs(state: AppState) {
                 if head <= *done {
                     continue;
                 }
-                let totals = caught_up(&state, *store).await;
+                let totals = folded(&state, *store, Source::TailFirst).await;
                 if let Err(e) = &totals {
                     tracing::warn!(store = %store, error = %e.message, "sales totals fell behind");
                 }
-                let outbox = crate::outbox::copy_log(&state, *store).await;
+                let outbox = crate::outbox::copy_log(&state, *store, Source::TailFirst).await;
                 match &outbox {
                     Ok(true) => state.outbox_wake.notify_one(),
                     Ok(false) => {}

@@ -8,6 +8,7 @@ use super::orders::change_current;
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::log_reads::{self, Source};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -25,7 +26,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -330,21 +330,18 @@ async fn follow(
     let mut moved = tail.watch();
     let mut from_database = false;
     loop {
-        let known = if from_database {
-            None
+        let source = if from_database {
+            Source::Database
         } else {
-            tail.after(after, BATCH)
+            Source::TailFirst
         };
-        let batch: Vec<Arc<LoggedEvent>> = match known {
-            Some(batch) => batch,
-            None => match state.storage.log_after(store, after, BATCH as i64).await {
-                Ok(events) => events.into_iter().map(Arc::new).collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "log stream cannot read the log");
-                    tokio::time::sleep(POLL_EVERY).await;
-                    continue;
-                }
-            },
+        let batch = match log_reads::after(&state, store, after, BATCH, source).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "log stream cannot read the log");
+                tokio::time::sleep(POLL_EVERY).await;
+                continue;
+            }
         };
         from_database = false;
         if batch.is_empty() {
