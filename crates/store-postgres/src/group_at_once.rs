@@ -24,14 +24,13 @@ use uuid::Uuid;
 /// The statement's check found a commit it could not write as worked out.
 const REFUSED: &str = "CM001";
 
-const WRITE_GROUP: &str = "WITH keys AS (
+const WRITE_GROUP: &str = concat!(
+    "WITH keys AS (
         INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
         SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::text[], $6::bytea[], $7::int8[], $8::int8[], $9::int8[])
-        ON CONFLICT (scope, key) DO UPDATE
-        SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
-            created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
-        WHERE idempotency_keys.expires_at <= excluded.created_at
-           OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)
+        ",
+    comanda_store::key_answer_taken_over!(),
+    "
         RETURNING 1
     ), opened AS (
         INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
@@ -60,7 +59,8 @@ const WRITE_GROUP: &str = "WITH keys AS (
             (SELECT count(*) FROM keys) = $47
             AND (SELECT count(*) FROM changed) = $48
             AND (SELECT count(*) FROM moved) = $49),
-        (SELECT count(pg_notify('comanda_order_log', store_id::text || ':' || seq::text)) FROM moved)";
+        (SELECT count(pg_notify('comanda_order_log', store_id::text || ':' || seq::text)) FROM moved)"
+);
 
 const READ_HEAD: &str = "SELECT seq, hash, last_number FROM order_log_heads WHERE store_id = $1";
 

@@ -306,17 +306,30 @@ pub fn step(outcome: &Result<CommitOutcome>, several: bool) -> Step {
     }
 }
 
+/// When a write may keep its answer under a key that already has a row: the key expired,
+/// or it is this request's own unfinished claim. Shared by [`statements::KEEP_ANSWER`] and
+/// the backends' writes of whole groups, which must take keys over by the same rule.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! key_answer_taken_over {
+    () => {
+        "ON CONFLICT (scope, key) DO UPDATE
+         SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
+             created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= excluded.created_at
+            OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)"
+    };
+}
+
 /// The statements of a commit, in the `$N` form both SQLite and PostgreSQL read.
 pub mod statements {
     /// A new key, an expired one, or this request's own claim (same request, not
     /// finished) takes the answer; anything else is someone else's.
-    pub const KEEP_ANSWER: &str = "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (scope, key) DO UPDATE
-         SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
-             created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
-         WHERE idempotency_keys.expires_at <= excluded.created_at
-            OR (idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash)";
+    pub const KEEP_ANSWER: &str = concat!(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ",
+        crate::key_answer_taken_over!()
+    );
     pub const READ_KEY: &str = "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2";
     pub const GIVE_KEY_BACK: &str = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2";
     /// Takes a store's log head (a row lock on PostgreSQL), creating it on first use.
