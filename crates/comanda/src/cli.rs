@@ -377,9 +377,13 @@ pub struct BenchOrdersArgs {
     #[arg(long, default_value_t = 64)]
     pub clients: u32,
 
-    /// How long to run
+    /// How long to measure
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
+
+    /// Seconds of load before measuring: connections opening, statements prepared
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
 
     /// Order operations per second over all clients (0: each client as fast as it can,
     /// which measures the ceiling; latency is then mostly waiting in line)

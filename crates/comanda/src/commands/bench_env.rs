@@ -45,6 +45,26 @@ pub async fn open(settings: &Settings) -> Result<BenchDb> {
     })
 }
 
+/// Puts what was written before a load on disk before it is measured: a backlog written
+/// in the seconds before the rush would otherwise be flushed during it, when a real one,
+/// built up over an outage, is on disk long before. PostgreSQL checkpoints (the bench's
+/// user may lack the right: then it only waits); SQLite's committer checkpoints on its
+/// own.
+pub async fn settle(db: &BenchDb) {
+    if let DatabaseTarget::Postgres { url } = &db.target {
+        use sqlx::Connection;
+        match sqlx::PgConnection::connect(url.expose()).await {
+            Ok(mut conn) => {
+                if let Err(e) = sqlx::query("CHECKPOINT").execute(&mut conn).await {
+                    eprintln!("no checkpoint before the load ({e}); waiting instead");
+                }
+            }
+            Err(e) => eprintln!("no checkpoint before the load ({e}); waiting instead"),
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+}
+
 /// A store with a unique code, and a person of `role` working there; returns the store
 /// and the person's login.
 pub async fn store_and_person(

@@ -29,10 +29,15 @@ impl Pacer {
         }
     }
 
+    /// Whether attempts are being paced now: the API is busy and pacing is on.
+    pub fn pacing(&self) -> bool {
+        self.every.is_some() && self.activity.idle_for() < BUSY_WINDOW
+    }
+
     /// Waits for this attempt's turn.
     pub async fn turn(&self) {
         let Some(every) = self.every else { return };
-        if self.activity.idle_for() >= BUSY_WINDOW {
+        if !self.pacing() {
             return;
         }
         let at = {
@@ -61,17 +66,20 @@ mod tests {
     async fn paced_only_while_the_api_is_busy() {
         let activity = Arc::new(ApiActivity::default());
         let pacer = Pacer::new(activity.clone(), 100);
+        assert!(!pacer.pacing());
         assert!(
             eleven_turns(&pacer).await < Duration::from_millis(50),
             "no request yet: unpaced"
         );
         activity.touch();
+        assert!(pacer.pacing());
         assert!(
             eleven_turns(&pacer).await >= Duration::from_millis(95),
             "busy: ten intervals of 10 ms at least"
         );
         let off = Pacer::new(activity.clone(), 0);
         activity.touch();
+        assert!(!off.pacing());
         assert!(eleven_turns(&off).await < Duration::from_millis(50));
     }
 }
