@@ -51,18 +51,19 @@ pub async fn open(settings: &Settings) -> Result<BenchDb> {
 /// user may lack the right: then it only waits); SQLite's committer checkpoints on its
 /// own.
 pub async fn settle(db: &BenchDb) {
-    if let DatabaseTarget::Postgres { url } = &db.target {
-        use sqlx::Connection;
-        match sqlx::PgConnection::connect(url.expose()).await {
-            Ok(mut conn) => {
-                if let Err(e) = sqlx::query("CHECKPOINT").execute(&mut conn).await {
-                    eprintln!("no checkpoint before the load ({e}); waiting instead");
-                }
-            }
-            Err(e) => eprintln!("no checkpoint before the load ({e}); waiting instead"),
-        }
+    if let DatabaseTarget::Postgres { url } = &db.target
+        && let Err(e) = checkpoint(url.expose()).await
+    {
+        eprintln!("no checkpoint before the load ({e}); waiting instead");
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
+}
+
+async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::query("CHECKPOINT").execute(&mut conn).await?;
+    Ok(())
 }
 
 /// A store with a unique code, and a person of `role` working there; returns the store

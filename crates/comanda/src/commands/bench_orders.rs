@@ -272,9 +272,9 @@ async fn one_order(
     .is_some()
 }
 
-/// What a client needs of an order's answer. Only these are built: the rest is skipped
-/// unread, so the clients, which share the server's cores here, spend no more than a
-/// till on another machine would.
+/// What a client needs of an order's answer; the rest is skipped, not built. Real tills
+/// run on their own devices; here the clients share the server's two cores, so they
+/// should cost as little of them as they can.
 #[derive(serde::Deserialize)]
 struct Answer {
     id: Option<String>,
