@@ -542,6 +542,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COMANDA_TRUSTED_PROXIES", value_name = "IPS")]
     pub trusted_proxies: Option<String>,
 
+    /// Comma-separated origins staff open the web apps at, e.g. https://pos.example.com
+    /// [default: none: only IP addresses and localhost]
+    #[arg(long, env = "COMANDA_ALLOWED_ORIGINS", value_name = "ORIGINS")]
+    pub allowed_origins: Option<String>,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

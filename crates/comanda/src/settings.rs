@@ -5,7 +5,7 @@
 use crate::cli::{BootstrapArgs, GlobalArgs, LogFormat, ServeArgs};
 use anyhow::{Context, Result, anyhow, bail};
 use comanda_domain::{DisplayName, Login, NewStore, Secret, password_policy};
-use comanda_server::auth::config::AuthConfig;
+use comanda_server::auth::config::{AuthConfig, parse_origin};
 use comanda_server::auth::limiter::Rate;
 use comanda_server::startup::{BootstrapPlan, StartupPlan};
 use comanda_store_sqlite::Synchronous;
@@ -41,6 +41,7 @@ pub struct FileConfig {
     access_token_minutes: Option<u32>,
     session_days: Option<u32>,
     trusted_proxies: Option<String>,
+    allowed_origins: Option<String>,
     #[serde(default)]
     bootstrap: FileBootstrap,
 }
@@ -414,6 +415,15 @@ fn auth_config(args: &ServeArgs, file: &FileConfig) -> Result<AuthConfig> {
             p.parse()
                 .map_err(|_| anyhow!("invalid trusted proxy address {p:?}: expected an IP address"))
         })
+        .collect::<Result<_>>()?;
+    auth.allowed_origins = args
+        .allowed_origins
+        .as_deref()
+        .or(file.allowed_origins.as_deref())
+        .unwrap_or("")
+        .split(',')
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| parse_origin(o).map_err(|e| anyhow!("invalid allowed origin {e}")))
         .collect::<Result<_>>()?;
     Ok(auth)
 }

@@ -180,19 +180,33 @@ impl ReceiverUrl {
     }
 }
 
-/// Names that mean this machine or its network whatever DNS says.
+/// Names that mean this machine or its network whatever DNS says, and the special-use
+/// names that never resolve on the public internet (IANA's Special-Use Domain Names).
 fn local_name(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.ends_with(".local")
-        || name.ends_with(".internal")
+    const SPECIAL: [&str; 8] = [
+        "localhost",
+        "local",
+        "internal",
+        "home.arpa",
+        "invalid",
+        "test",
+        "onion",
+        "alt",
+    ];
+    SPECIAL
+        .iter()
+        .any(|s| name == *s || name.ends_with(&format!(".{s}")))
 }
 
-/// Addresses a webhook must not reach unless the server allows private receivers:
-/// loopback, private and shared (carrier-grade NAT) ranges, link-local (where clouds
-/// keep their metadata service), unspecified, broadcast, multicast, and IPv6's
-/// equivalents, IPv4 inside IPv6 included.
+/// Addresses a webhook must not reach unless the server allows private receivers: every
+/// range of IANA's IPv4 and IPv6 Special-Purpose Address Registries (loopback, private,
+/// shared, link-local where clouds keep their metadata service, documentation,
+/// benchmarking, protocol assignments, relays, discard, translation), multicast, the
+/// reserved and broadcast space, and every IPv6 form that carries an IPv4 address
+/// (mapped, compatible, translated, 6to4, Teredo). The one translation judged by the
+/// address inside is NAT64's well-known prefix, which an IPv6-only host's DNS64 gives
+/// for public names.
 pub fn forbidden_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
@@ -200,33 +214,65 @@ pub fn forbidden_address(ip: IpAddr) -> bool {
     }
 }
 
+/// IPv4 ranges as (network, prefix length).
+const SPECIAL_V4: [([u8; 4], u8); 20] = [
+    ([0, 0, 0, 0], 8),          // "this network"
+    ([10, 0, 0, 0], 8),         // private
+    ([100, 64, 0, 0], 10),      // shared address space (carrier-grade NAT)
+    ([127, 0, 0, 0], 8),        // loopback
+    ([169, 254, 0, 0], 16),     // link-local
+    ([172, 16, 0, 0], 12),      // private
+    ([192, 0, 0, 0], 24),       // IETF protocol assignments
+    ([192, 0, 2, 0], 24),       // documentation (TEST-NET-1)
+    ([192, 31, 196, 0], 24),    // AS112-v4
+    ([192, 52, 193, 0], 24),    // AMT
+    ([192, 88, 99, 0], 24),     // 6to4 relay anycast
+    ([192, 168, 0, 0], 16),     // private
+    ([192, 175, 48, 0], 24),    // direct delegation AS112
+    ([198, 18, 0, 0], 15),      // benchmarking
+    ([198, 51, 100, 0], 24),    // documentation (TEST-NET-2)
+    ([203, 0, 113, 0], 24),     // documentation (TEST-NET-3)
+    ([224, 0, 0, 0], 4),        // multicast
+    ([240, 0, 0, 0], 4),        // reserved for future use
+    ([255, 255, 255, 255], 32), // limited broadcast
+    ([0, 0, 0, 0], 32),         // unspecified
+];
+
+/// IPv6 ranges as (network, prefix length), outside global unicast (2000::/3, all
+/// refused) or carved out of it.
+const SPECIAL_V6_IN_GLOBAL: [(u128, u8); 9] = [
+    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23), // IETF protocol assignments, Teredo
+    (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // documentation
+    (0x2002_0000_0000_0000_0000_0000_0000_0000, 16), // 6to4
+    (0x2620_004f_8000_0000_0000_0000_0000_0000, 48), // direct delegation AS112
+    (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // documentation
+    (0x2001_0002_0000_0000_0000_0000_0000_0000, 48), // benchmarking
+    (0x2001_0010_0000_0000_0000_0000_0000_0000, 28), // ORCHID
+    (0x2001_0020_0000_0000_0000_0000_0000_0000, 28), // ORCHIDv2
+    (0x2001_0003_0000_0000_0000_0000_0000_0000, 32), // AMT
+];
+
+fn in_v4(ip: Ipv4Addr, (network, len): ([u8; 4], u8)) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+    ip.to_bits() & mask == u32::from_be_bytes(network) & mask
+}
+
+fn in_v6(ip: Ipv6Addr, (network, len): (u128, u8)) -> bool {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    ip.to_bits() & mask == network & mask
+}
+
 fn forbidden_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && ip.octets()[2] == 0)
-        || a >= 240
+    SPECIAL_V4.iter().any(|range| in_v4(ip, *range))
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return forbidden_v4(v4);
+    const NAT64: (u128, u8) = (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96);
+    if in_v6(ip, NAT64) {
+        return forbidden_v4(Ipv4Addr::from_bits(ip.to_bits() as u32));
     }
-    let first = ip.segments()[0];
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // NAT64 (64:ff9b::/96) reaches IPv4 through a gateway: judge the IPv4 inside.
-        || (ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
-            && forbidden_v4(Ipv4Addr::from_bits(ip.to_bits() as u32)))
+    let global_unicast = in_v6(ip, (0x2000 << 112, 3));
+    !global_unicast || SPECIAL_V6_IN_GLOBAL.iter().any(|range| in_v6(ip, *range))
 }
 
 /// When a failed delivery is tried again: exponential backoff (`base`, doubling per

@@ -8,7 +8,7 @@ use crate::audit;
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::password;
-use crate::routes::auth::{charge_failure, check_account};
+use crate::routes::auth::{charge_failures, check_failures};
 use crate::state::AppState;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::orders::commands::Actor;
@@ -51,7 +51,7 @@ pub async fn approved_actor(
         ));
     };
     let account_key = format!("approve:{device}:{}", approval.user_id);
-    check_account(state, &account_key).await?;
+    check_failures(state, &account_key).await?;
     let user = state
         .storage
         .get_user(approval.user_id)
@@ -76,7 +76,7 @@ pub async fn approved_actor(
         Some(user) if verified && user.role.can(Permission::OrderApprove) => user,
         found => {
             if found.is_none() || !verified {
-                charge_failure(state, &account_key).await;
+                charge_failures(state, &account_key).await;
             }
             entry(SecurityEventKind::ApprovalFailed).record(state).await;
             return Err(if verified {

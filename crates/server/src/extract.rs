@@ -1,14 +1,20 @@
 //! Axum's extractors, with every rejection turned into the API's error shape: malformed
 //! JSON is a 400, a well-formed body with wrong or unknown fields a 422 naming the field,
 //! an oversized body a 413, never a plain-text answer or a 500.
+//!
+//! Text from clients is refused at this door when it holds control characters (tab and
+//! line breaks excepted), wherever it is in a body or a query: NUL is text PostgreSQL
+//! cannot store and SQLite would, and the rest is nothing a person types.
 
 use crate::error::ApiError;
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use comanda_domain::ValidationError;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A JSON request body.
 pub struct ApiJson<T>(pub T);
@@ -17,10 +23,98 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is too large",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+            }
+        })?;
+        if let Some(field) = control_characters_in_json(&bytes) {
+            return Err(control_characters(field).into());
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// `application/json`, or a `+json` type, with any parameters.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether `text` holds a character no client text may: a control character other than
+/// tab and line breaks. Single-line fields refuse those too, in their own checks.
+pub fn has_refused_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+fn control_characters(field: String) -> ValidationError {
+    ValidationError::new(
+        field,
+        "control_characters",
+        "must not contain control characters",
+    )
+}
+
+/// The path of the first string in a JSON body holding a refused control character. JSON
+/// carries them only as `\u00XX` escapes, or DEL and C1 characters as they are, so a body
+/// without either is passed over in one scan.
+fn control_characters_in_json(bytes: &[u8]) -> Option<String> {
+    let suspect = bytes.windows(4).any(|w| w == b"\\u00")
+        || bytes.contains(&0x7f)
+        || bytes
+            .windows(2)
+            .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
+    if !suspect {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    refused_in(&value, String::new())
+}
+
+fn refused_in(value: &Value, path: String) -> Option<String> {
+    match value {
+        Value::String(s) => has_refused_control(s).then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| refused_in(v, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let path = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if has_refused_control(k) {
+                return Some(path);
+            }
+            refused_in(v, path)
+        }),
+        _ => None,
     }
 }
 
@@ -69,6 +163,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(name) = control_characters_in_query(parts.uri.query()) {
+            return Err(control_characters(name).into());
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Self(v))
@@ -78,6 +175,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// The parameter whose value holds a refused control character. Only a percent-escape
+/// can carry one in a query.
+fn control_characters_in_query(query: Option<&str>) -> Option<String> {
+    let query = query.filter(|q| q.contains('%'))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, value)| has_refused_control(name) || has_refused_control(value))
+        .map(|(name, _)| name)
+}
+
 /// Path parameters; a malformed id is a 404, like an unknown one.
 pub struct ApiPath<T>(pub T);
 
@@ -85,6 +193,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path();
+        if path.contains('%') && has_refused_control(&percent_decoded(path)) {
+            return Err(ApiError::not_found("no such resource"));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| Self(v))
@@ -158,5 +270,70 @@ impl<T> PageView<T> {
             items: page.items.into_iter().map(view).collect(),
             next: page.next.map(|c| c.to_string()),
         }
+    }
+}
+
+/// A URL path with its percent-escapes decoded (bytes that are not UTF-8 replaced).
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or_default());
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_by_their_path_in_a_body() {
+        let body = br#"{"name": "ok", "lines": [{"note": "fine\nline"}, {"note": "a\u0000b"}]}"#;
+        assert_eq!(
+            control_characters_in_json(body).as_deref(),
+            Some("lines[1].note")
+        );
+        assert_eq!(
+            control_characters_in_json(br#"{"name": "Caf\u00e9\ttab"}"#),
+            None
+        );
+        assert_eq!(
+            control_characters_in_json("{\"n\": \"a\u{85}b\"}".as_bytes()).as_deref(),
+            Some("n"),
+            "a C1 character sent as it is"
+        );
+        assert_eq!(
+            control_characters_in_json(br#"{"a\u0007": 1}"#).as_deref(),
+            Some("a\u{7}"),
+            "in a key"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_found_in_a_query_and_a_path() {
+        assert_eq!(
+            control_characters_in_query(Some("q=%00&limit=5")).as_deref(),
+            Some("q")
+        );
+        assert_eq!(control_characters_in_query(Some("q=caf%C3%A9+x")), None);
+        assert_eq!(control_characters_in_query(Some("q=plain")), None);
+        assert!(has_refused_control(&percent_decoded("/kds/a%00b/tickets")));
+        assert_eq!(percent_decoded("/a%2Fb%zz"), "/a/b%zz");
     }
 }

@@ -11,7 +11,7 @@
 //! again; writes that must not run twice even then (orders) keep their answer in their
 //! own transaction.
 
-use crate::auth::extract::{authenticate, credential};
+use crate::auth::extract::request_actor;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::{Body, to_bytes};
@@ -60,11 +60,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Ok(key) => key,
         Err(e) => return e.into_response(),
     };
-    // An anonymous or failed credential goes through untouched: the handler refuses it.
-    let Some(token) = bearer_token(request.headers()) else {
-        return next.run(request).await;
-    };
-    let Some(scope) = caller_scope(&state, &token).await else {
+    // An anonymous, failed or forged credential goes through untouched, before any kept
+    // answer is looked at: the handler refuses it.
+    let Some(scope) = caller_scope(&state, request.method(), request.headers()).await else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
@@ -154,17 +152,17 @@ fn valid_key(value: &HeaderValue) -> Result<String, ApiError> {
 }
 
 /// Keys belong to a caller, so two callers can never see each other's answers.
-async fn caller_scope(state: &AppState, token: &str) -> Option<String> {
-    let actor = authenticate(state, token).await.ok()?;
+async fn caller_scope(
+    state: &AppState,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+) -> Option<String> {
+    let actor = request_actor(state, method, headers).await.ok()?;
     match (actor.user_id, actor.api_key_id) {
         (Some(user), _) => Some(format!("user:{user}")),
         (None, Some(key)) => Some(format!("key:{key}")),
         (None, None) => None,
     }
-}
-
-fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    credential(headers).map(str::to_owned)
 }
 
 fn request_hash(method: &Method, target: &str, body: &[u8]) -> Vec<u8> {

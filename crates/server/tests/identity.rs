@@ -18,6 +18,7 @@ on_both_backends!(
     bad_input_gets_a_4xx_in_the_error_shape,
     unknown_users_and_wrong_passwords_look_the_same,
     failed_sign_ins_are_throttled_then_recover,
+    a_guesser_cannot_lock_the_owner_out,
     sessions_can_be_listed_and_ended,
     terminals_sign_staff_in_with_a_pin_scoped_to_their_store,
     api_keys_act_only_within_their_permissions_and_stores,
@@ -330,7 +331,6 @@ async fn bad_input_gets_a_4xx_in_the_error_shape(db: TestDb) {
     for login in [
         "' OR '1'='1",
         "owner'; DROP TABLE users;--",
-        "\u{0}",
         &"a".repeat(10_000),
     ] {
         let r = org.login(login, "whatever password", None).await;
@@ -340,6 +340,12 @@ async fn bad_input_gets_a_4xx_in_the_error_shape(db: TestDb) {
             "{login:?}"
         );
     }
+    let r = org.login("\u{0}", "whatever password", None).await;
+    assert_eq!(
+        (r.status, r.code(), &r.body["error"]["details"]["field"]),
+        (422, "validation_failed", &json!("login")),
+        "no client text holds NUL"
+    );
     let r = org
         .call(
             Method::GET,
@@ -519,6 +525,69 @@ async fn failed_sign_ins_are_throttled_then_recover(db: TestDb) {
         let r = reply(client.post(server.url("/api/v1/auth/login")).json(&body)).await;
         assert_eq!(r.status, expected);
     }
+}
+
+/// Failures count per account and client address: whoever guesses is stopped where they
+/// are, and the account's owner signs in from elsewhere. Many addresses guessing at once
+/// slow the account down; they never lock it.
+async fn a_guesser_cannot_lock_the_owner_out(db: TestDb) {
+    let auth = AuthConfig {
+        login_per_account: Rate::new(3, Duration::from_secs(600)),
+        trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+        ..relaxed_auth()
+    };
+    let org = Org::with(db.storage(), auth, Limiter::local()).await;
+    // The right password comes with a recovery code (a time step's code is taken once);
+    // a wrong one fails before its code is looked at.
+    let codes = std::sync::Mutex::new(org.owner.recovery_codes.clone());
+    let from = |ip: &str, password: &str| {
+        let code = (password == OWNER_PASSWORD)
+            .then(|| codes.lock().expect("codes").pop())
+            .flatten();
+        let body = json!({ "login": org.owner.login, "password": password, "totp": code });
+        reply(
+            reqwest::Client::new()
+                .post(org.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", ip)
+                .json(&body),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(from("203.0.113.7", "not the password").await.status, 401);
+    }
+    let guesser = from("203.0.113.7", OWNER_PASSWORD).await;
+    assert_eq!(
+        (guesser.status, guesser.code()),
+        (429, "too_many_requests"),
+        "the guesser's address is stopped"
+    );
+    let owner = from("198.51.100.9", OWNER_PASSWORD).await;
+    assert_eq!(owner.status, 200, "the owner, elsewhere, is not: {owner:?}");
+
+    // Ten addresses' worth of failures: the account is slowed down, not locked.
+    for n in 1..=10 {
+        for _ in 0..3 {
+            let r = from(&format!("192.0.2.{n}"), "not the password").await;
+            assert_eq!(r.status, 401, "{r:?}");
+        }
+    }
+    let owner = from("198.51.100.10", OWNER_PASSWORD).await;
+    assert_eq!(owner.status, 200, "{owner:?}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events = org
+        .call(
+            Method::GET,
+            "/api/v1/audit/security-events?limit=500",
+            owner.body["access_token"].as_str(),
+            None,
+        )
+        .await;
+    let slowed = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|e| e["kind"] == "login_throttled" && e["details"]["slowed_ms"].is_number());
+    assert!(slowed, "the slow-down is in the security log");
 }
 
 async fn a_person_keeps_their_own_language(db: TestDb) {

@@ -1,22 +1,39 @@
 use comanda_store::StoreError;
-use comanda_store::rows::unique_violation;
+use comanda_store::rows::{unique_rule, unique_violation};
 
-/// SQLite's extended result codes for a busy or locked database: another process holds
-/// the write lock longer than the busy timeout.
-const SQLITE_BUSY: &str = "5";
-const SQLITE_LOCKED: &str = "6";
+/// SQLite's primary result codes for a database that cannot take a write now but may
+/// later: another process holds the lock past the busy timeout, memory or the disk ran
+/// out, the file cannot be read, written or opened.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_NOMEM: i32 = 7;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
+
+/// Whether an (extended) result code means "try again later".
+fn transient(code: i32) -> bool {
+    matches!(
+        code & 0xff,
+        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN
+    )
+}
 
 pub fn classify(err: sqlx::Error) -> StoreError {
     match &err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            StoreError::Unavailable(err.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_) => StoreError::Unavailable(err.to_string()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::MissingReference(db.message().to_owned())
         }
         sqlx::Error::Database(db) if db.is_unique_violation() => unique(db.message()),
         sqlx::Error::Database(db)
-            if matches!(db.code().as_deref(), Some(SQLITE_BUSY | SQLITE_LOCKED)) =>
+            if db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(transient) =>
         {
             busy(db.message())
         }
@@ -26,7 +43,6 @@ pub fn classify(err: sqlx::Error) -> StoreError {
 
 /// The same classification for the order committer's own connection.
 pub fn classify_direct(err: rusqlite::Error) -> StoreError {
-    use rusqlite::ErrorCode;
     use rusqlite::ffi;
     let rusqlite::Error::SqliteFailure(failure, message) = &err else {
         return StoreError::Internal(err.to_string());
@@ -35,13 +51,7 @@ pub fn classify_direct(err: rusqlite::Error) -> StoreError {
     match failure.extended_code {
         ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::MissingReference(message.to_owned()),
         ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => unique(message),
-        _ if matches!(
-            failure.code,
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked
-        ) =>
-        {
-            busy(message)
-        }
+        code if transient(code) => busy(message),
         _ => StoreError::Internal(err.to_string()),
     }
 }
@@ -49,9 +59,13 @@ pub fn classify_direct(err: rusqlite::Error) -> StoreError {
 /// "UNIQUE constraint failed: table.col[, table.col...]"
 fn unique(message: &str) -> StoreError {
     let key = message.split_once(": ").map_or("", |(_, key)| key);
-    unique_violation(|k| k.sqlite == key, message)
+    let table = key.split_once('.').map_or("", |(table, _)| table);
+    let columns = key
+        .split(", ")
+        .map(|c| c.split_once('.').map_or(c, |(_, column)| column));
+    unique_violation(&unique_rule(table, columns), message)
 }
 
 fn busy(message: &str) -> StoreError {
-    StoreError::Unavailable(format!("database is busy: {message}"))
+    StoreError::Unavailable(format!("database cannot write now: {message}"))
 }

@@ -2,12 +2,17 @@ use crate::Result;
 use crate::page::{Limit, Page};
 use async_trait::async_trait;
 use comanda_domain::identity::SecurityEvent;
-use comanda_domain::{EventId, UserId};
+use comanda_domain::{EventId, StoreId, UserId};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFilter {
     /// Only events about this user (as actor or subject).
     pub user: Option<UserId>,
+    /// Only what a store-scoped reader may see: events in one of these stores, and events
+    /// in no store whose every person (actor, subject) is a store-bound person of one of
+    /// them. Events of all-stores people, of keys outside a store and of unknown logins
+    /// stay with all-stores readers.
+    pub stores: Option<Vec<StoreId>>,
 }
 
 #[async_trait]

@@ -5,14 +5,31 @@ use crate::{NewOutboxEvent, Result};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use comanda_domain::catering::{Company, CompanyKind, Contract, ServiceDay};
-use comanda_domain::{CompanyId, ContractId};
+use comanda_domain::{CompanyId, ContractId, StoreId, UserId};
+
+/// Which companies a list holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompanyFilter {
+    pub kind: Option<CompanyKind>,
+    pub id: Option<CompanyId>,
+    /// Only what a store-scoped person may see: caterers cooking in one of these stores,
+    /// and clients these stores serve (a contract), that people of these stores
+    /// registered, or that are nobody's yet (no contract, registered by an all-stores
+    /// person or before registrars were recorded).
+    pub stores: Option<Vec<StoreId>>,
+}
 
 #[async_trait]
 pub trait CateringRepo: Send + Sync {
-    async fn create_company(&self, company: &Company) -> Result<Company>;
+    /// `created_by`: the person registering it, if it is a person.
+    async fn create_company(
+        &self,
+        company: &Company,
+        created_by: Option<UserId>,
+    ) -> Result<Company>;
     async fn get_company(&self, id: CompanyId) -> Result<Option<Company>>;
-    /// Companies by name, of one kind or both, at most `limit`.
-    async fn list_companies(&self, kind: Option<CompanyKind>, limit: i64) -> Result<Vec<Company>>;
+    /// Companies by name, at most `limit`.
+    async fn list_companies(&self, filter: &CompanyFilter, limit: i64) -> Result<Vec<Company>>;
 
     /// `MissingReference` when a company or the store does not exist.
     async fn create_contract(&self, contract: &Contract) -> Result<Contract>;

@@ -68,6 +68,7 @@ macro_rules! conformance_suite {
             sessions_are_listed_revoked_and_verified,
             devices_are_found_only_by_their_secret,
             api_keys_keep_their_scope_and_permissions,
+            security_events_stay_in_their_stores,
             security_events_list_newest_first,
             server_secrets_keep_the_first_value,
             catalog_settings_start_from_defaults_and_check_the_version,
@@ -96,6 +97,7 @@ macro_rules! conformance_suite {
             leases_go_round_the_webhooks_with_work,
             contracts_and_service_days_round_trip_with_versions,
             client_people_belong_to_one_company,
+            companies_stay_in_their_stores,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
@@ -1057,6 +1059,14 @@ pub async fn api_keys_keep_their_scope_and_permissions(db: Arc<dyn Storage>) {
             .last_used_at
             .is_some()
     );
+    assert_eq!(
+        db.get_api_key(new.id)
+            .await
+            .expect("get")
+            .map(|k| k.store_ids),
+        Some(stores)
+    );
+    assert_eq!(db.get_api_key(ApiKeyId::new()).await.expect("get"), None);
     assert!(db.revoke_api_key(new.id).await.expect("revoke"));
     let revoked = db
         .find_api_key(new.id, &[4; 32])
@@ -1125,10 +1135,99 @@ pub async fn security_events_list_newest_first(db: Arc<dyn Storage>) {
     );
     assert_eq!(rest.next, None);
     let mine = db
-        .list_security_events(&EventFilter { user: Some(user) }, None, Limit::new(None))
+        .list_security_events(
+            &EventFilter {
+                user: Some(user),
+                ..EventFilter::default()
+            },
+            None,
+            Limit::new(None),
+        )
         .await
         .expect("filtered");
     assert_eq!(mine.items.len(), 3);
+}
+
+/// A store-scoped reader sees the events of their stores and of their stores' people,
+/// never another store's, nor those of all-stores people, keys or unknown logins.
+pub async fn security_events_stay_in_their_stores(db: Arc<dyn Storage>) {
+    let (a, b) = two_stores(&db).await;
+    let owner = db.create_user(&new_owner("dona")).await.expect("owner").id;
+    let only_a = db
+        .create_user(&staff("ana", Role::Admin, vec![a]))
+        .await
+        .expect("a")
+        .id;
+    let only_b = db
+        .create_user(&staff("bia", Role::Admin, vec![b]))
+        .await
+        .expect("b")
+        .id;
+    let both = db
+        .create_user(&staff("caio", Role::Manager, vec![a, b]))
+        .await
+        .expect("both")
+        .id;
+    let event =
+        |store: Option<StoreId>, actor: Option<UserId>, subject: Option<UserId>| SecurityEvent {
+            id: EventId::new(),
+            at: comanda_domain::clock::now(),
+            kind: SecurityEventKind::LoginFailed,
+            actor_user_id: actor,
+            actor_api_key_id: None,
+            store_id: store,
+            subject_user_id: subject,
+            login: None,
+            ip: None,
+            request_id: None,
+            details: serde_json::json!({}),
+        };
+    let key = SecurityEvent {
+        actor_api_key_id: Some(ApiKeyId::new()),
+        ..event(None, None, None)
+    };
+    let events = [
+        ("in a", event(Some(a), Some(owner), None)),
+        ("in b", event(Some(b), Some(only_a), None)),
+        ("b's person", event(None, Some(only_b), None)),
+        ("a's person on b's", event(None, Some(only_a), Some(only_b))),
+        ("owner on b's", event(None, Some(owner), Some(only_b))),
+        ("shared person", event(None, None, Some(both))),
+        ("unknown login", event(None, None, None)),
+        ("key", key),
+    ];
+    for (_, e) in &events {
+        db.record_security_event(e).await.expect("record");
+    }
+    let seen = |stores: Option<Vec<StoreId>>, user: Option<UserId>| {
+        let db = db.clone();
+        let events = &events;
+        async move {
+            let page = db
+                .list_security_events(&EventFilter { user, stores }, None, Limit::new(None))
+                .await
+                .expect("list");
+            let mut names: Vec<&str> = events
+                .iter()
+                .filter(|(_, e)| page.items.iter().any(|i| i.id == e.id))
+                .map(|(name, _)| *name)
+                .collect();
+            names.sort_unstable();
+            names
+        }
+    };
+    assert_eq!(seen(None, None).await.len(), events.len());
+    assert_eq!(
+        seen(Some(vec![b]), None).await,
+        ["b's person", "in b", "shared person"]
+    );
+    assert_eq!(seen(Some(vec![a]), None).await, ["in a", "shared person"]);
+    assert_eq!(
+        seen(Some(vec![b]), Some(only_a)).await,
+        ["in b"],
+        "a filter by another store's person shows only what happened in the reader's store"
+    );
+    assert!(seen(Some(Vec::new()), None).await.is_empty());
 }
 
 pub async fn server_secrets_keep_the_first_value(db: Arc<dyn Storage>) {

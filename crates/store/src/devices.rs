@@ -25,6 +25,8 @@ pub trait ApiKeyRepo: Send + Sync {
     /// The key whose secret hashes to `secret_hash`, active or not.
     async fn find_api_key(&self, id: ApiKeyId, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>>;
 
+    async fn get_api_key(&self, id: ApiKeyId) -> Result<Option<ApiKey>>;
+
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>>;
 
     /// False if it was already revoked or does not exist.

@@ -39,7 +39,7 @@ pub use catalog::{
     StockRepo, Transfer, TransferLine,
 };
 pub use catalog_share::CatalogShareRepo;
-pub use catering::CateringRepo;
+pub use catering::{CateringRepo, CompanyFilter};
 pub use devices::{ApiKeyRepo, DeviceRepo};
 pub use error::StoreError;
 pub use idempotency::{ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};

@@ -51,14 +51,7 @@ impl Station {
 
     /// Checks what an operator sent: a name, and amber before red within a day.
     pub fn checked(self) -> Result<Self, crate::ValidationError> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(crate::ValidationError::new(
-                "name",
-                "invalid",
-                "1 to 60 characters",
-            ));
-        }
+        let name = crate::validation::bounded_text("name", &self.name, 1, 60)?;
         if self.warn_after_s == 0 || self.warn_after_s >= self.late_after_s {
             return Err(crate::ValidationError::new(
                 "warn_after_s",
@@ -73,10 +66,7 @@ impl Station {
                 "at most a day",
             ));
         }
-        Ok(Self {
-            name: name.to_owned(),
-            ..self
-        })
+        Ok(Self { name, ..self })
     }
 }
 

@@ -22,6 +22,10 @@ pub struct AuthConfig {
     pub principal_ttl: Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The origins (`https://pos.example.com`) whose pages may sign in through the web
+    /// apps. None: only pages reached at an IP address or `localhost`, so a name an
+    /// attacker points at this server (DNS rebinding) is never one it answers to.
+    pub allowed_origins: Vec<String>,
     /// Shown in authenticator apps.
     pub issuer: String,
 }
@@ -36,7 +40,82 @@ impl Default for AuthConfig {
             login_per_account: Rate::new(5, Duration::from_secs(15 * 60)),
             principal_ttl: Duration::from_secs(5),
             trusted_proxies: Vec::new(),
+            allowed_origins: Vec::new(),
             issuer: "comanda".to_owned(),
         }
+    }
+}
+
+/// `scheme://host[:port]`, lowercased, as browsers send `Origin`; an error names what is
+/// wrong with it.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return Err(format!(
+            "{text:?} is not an origin: expected https://HOST[:PORT]"
+        ));
+    };
+    if !matches!(scheme, "http" | "https") {
+        return Err(format!("{text:?}: the scheme must be http or https"));
+    }
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !valid {
+        return Err(format!(
+            "{text:?}: expected a host and an optional port, with no path"
+        ));
+    }
+    Ok(origin)
+}
+
+/// The host part of a `Host` header or an origin, without its port.
+pub fn host_name(host: &str) -> &str {
+    let host = host.rsplit_once("://").map_or(host, |(_, h)| h);
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(ip, _)| ip);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// A host no one else can make a browser name: an IP address or `localhost`.
+pub fn is_address(host: &str) -> bool {
+    let name = host_name(host);
+    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_and_checked() {
+        assert_eq!(
+            parse_origin("HTTPS://POS.example.com/").as_deref(),
+            Ok("https://pos.example.com")
+        );
+        assert!(parse_origin("pos.example.com").is_err());
+        assert!(parse_origin("ftp://pos").is_err());
+        assert!(parse_origin("https://pos/app").is_err());
+    }
+
+    #[test]
+    fn addresses_are_ip_literals_and_localhost() {
+        for host in [
+            "127.0.0.1:8080",
+            "192.168.0.10",
+            "[::1]:8080",
+            "localhost:3000",
+        ] {
+            assert!(is_address(host), "{host}");
+        }
+        for host in ["evil.example", "evil.example:8080", "127.0.0.1.nip.io"] {
+            assert!(!is_address(host), "{host}");
+        }
+        assert_eq!(host_name("https://pos.example.com:8443"), "pos.example.com");
     }
 }

@@ -10,7 +10,7 @@ use crate::observe::REQUEST_ID;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use comanda_domain::identity::Device;
 use comanda_domain::{ApiKeyId, DeviceId, SessionId, UserId, clock};
 use serde_json::json;
@@ -175,20 +175,25 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Arc<Actor
     Ok(actor)
 }
 
-/// The caller's bearer token, or else a browser session's cookie: what a request is
-/// authenticated by.
-pub fn credential(headers: &HeaderMap) -> Option<&str> {
-    bearer(headers).or_else(|| crate::web::session::access_token(headers))
+async fn actor_of(parts: &Parts, state: &AppState) -> Result<Arc<Actor>, ApiError> {
+    request_actor(state, &parts.method, &parts.headers).await
 }
 
-async fn actor_of(parts: &Parts, state: &AppState) -> Result<Arc<Actor>, ApiError> {
-    if let Some(token) = bearer(&parts.headers) {
+/// Who a request acts as: its bearer credential, or its session cookie together with the
+/// session's anti-forgery token for a change. Every layer that needs the caller (the
+/// idempotency keys too) asks this, so none can act for a forged request.
+pub async fn request_actor(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Arc<Actor>, ApiError> {
+    if let Some(token) = bearer(headers) {
         return authenticate(state, token).await;
     }
-    let token = crate::web::session::access_token(&parts.headers)
+    let token = crate::web::session::access_token(headers)
         .ok_or_else(|| unauthenticated("unauthenticated", "sign in first"))?;
     let actor = authenticate(state, token).await?;
-    crate::web::session::check_csrf(state, &parts.method, &parts.headers, &actor)?;
+    crate::web::session::check_csrf(state, method, headers, &actor)?;
     Ok(actor)
 }
 

@@ -34,49 +34,101 @@ fn ip_key(kind: &str, meta: &RequestMeta) -> String {
     )
 }
 
-/// Every attempt costs the client's IP a token; an account's bucket is only checked
-/// here and charged on failure, so a correct password is not locked out by a guesser's
-/// successes, and a guesser is stopped after a handful of misses.
+/// Every attempt costs the client's IP a token. An account's failures are counted per
+/// client address: a guesser is stopped after a handful of misses from where they are,
+/// while the account's owner, signing in from elsewhere, is not locked out by them. An
+/// account that many addresses are guessing at is slowed down instead (each attempt on it
+/// waits before it is checked), never locked.
 async fn throttle_attempt(
     state: &AppState,
     meta: &RequestMeta,
-    account_key: &str,
     login: &str,
 ) -> Result<(), ApiError> {
     let outcome = match throttle(state, &ip_key("login", meta), state.auth.login_per_ip, 1).await {
-        Ok(()) => check_account(state, account_key).await,
+        Ok(()) => check_account(state, login, meta).await,
         limited => limited,
     };
     // Throttled attempts are the ones the limiter does not bound, so each must not cost a
     // write: the log gets one entry per IP and login per minute.
     let log_key = format!("{}:{login}", ip_key("throttle-log", meta));
-    if outcome.is_err()
-        && state.throttle_log.take(&log_key, THROTTLE_LOG_RATE, 1) == Decision::Allowed
-    {
+    let log = || state.throttle_log.take(&log_key, THROTTLE_LOG_RATE, 1) == Decision::Allowed;
+    if outcome.is_err() && log() {
         audit::entry(SecurityEventKind::LoginThrottled, meta)
             .login(login)
             .record_later(state);
     }
-    outcome
+    outcome?;
+    if slowed(state, login).await {
+        if log() {
+            audit::entry(SecurityEventKind::LoginThrottled, meta)
+                .login(login)
+                .detail("slowed_ms", SLOW_DOWN.as_millis() as u64)
+                .record_later(state);
+        }
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
+    Ok(())
 }
 
 const THROTTLE_LOG_RATE: Rate = Rate::new(1, std::time::Duration::from_secs(60));
 
-/// The bucket that counts one account's failed sign-ins (and failed password re-entries).
-pub(crate) fn account_key(login: &str) -> String {
-    format!("login:account:{login}")
+/// How long each attempt on an account under a spread-out attack waits.
+const SLOW_DOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The bucket that counts one account's failed sign-ins (and failed password re-entries)
+/// from one client address.
+fn account_key(login: &str, meta: &RequestMeta) -> String {
+    let ip = meta
+        .ip
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    format!("login:account:{login}:{ip}")
 }
 
-/// Refuses with 429 while the account's failure budget is spent.
-pub(crate) async fn check_account(state: &AppState, account_key: &str) -> Result<(), ApiError> {
-    throttle(state, account_key, state.auth.login_per_account, 0).await
+/// The bucket of one account's failures from every address together.
+fn account_wide_key(login: &str) -> String {
+    format!("login:account-wide:{login}")
 }
 
-pub(crate) async fn charge_failure(state: &AppState, account_key: &str) {
+/// Ten addresses' worth of failures before an account is slowed down.
+fn account_wide_rate(state: &AppState) -> Rate {
+    let per_address = state.auth.login_per_account;
+    Rate::new(per_address.burst.saturating_mul(10), per_address.per)
+}
+
+async fn slowed(state: &AppState, login: &str) -> bool {
+    let key = account_wide_key(login);
+    let decision = state.limiter.take(&key, account_wide_rate(state), 0).await;
+    matches!(decision, Decision::Limited { .. })
+}
+
+/// Refuses with 429 while the failure budget of `key` (a PIN on one terminal, say) is
+/// spent.
+pub(crate) async fn check_failures(state: &AppState, key: &str) -> Result<(), ApiError> {
+    throttle(state, key, state.auth.login_per_account, 0).await
+}
+
+/// Counts a failure against `key`.
+pub(crate) async fn charge_failures(state: &AppState, key: &str) {
     let _ = state
         .limiter
-        .take(account_key, state.auth.login_per_account, 1)
+        .take(key, state.auth.login_per_account, 1)
         .await;
+}
+
+/// Refuses with 429 while this address's failure budget on the account is spent.
+pub(crate) async fn check_account(
+    state: &AppState,
+    login: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    check_failures(state, &account_key(login, meta)).await
+}
+
+/// Counts a failure against the account, from this address and from all together.
+pub(crate) async fn charge_failure(state: &AppState, login: &str, meta: &RequestMeta) {
+    charge_failures(state, &account_key(login, meta)).await;
+    let wide = account_wide_key(login);
+    let _ = state.limiter.take(&wide, account_wide_rate(state), 1).await;
 }
 
 fn wrong_credentials() -> ApiError {
@@ -126,8 +178,7 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let typed = body.login.trim().to_lowercase();
-    let account_key = account_key(&typed);
-    throttle_attempt(&state, &meta, &account_key, &typed).await?;
+    throttle_attempt(&state, &meta, &typed).await?;
 
     let password = Secret::new(body.password);
     let user = match Login::parse("login", &typed) {
@@ -146,12 +197,12 @@ pub async fn login(
     let Some(user) = user else {
         // Same work as a wrong password, so the answer's timing does not reveal accounts.
         password::verify(&password, password::dummy_hash().await).await;
-        charge_failure(&state, &account_key).await;
+        charge_failure(&state, &typed, &meta).await;
         fail("unknown_login", None).record(&state).await;
         return Err(wrong_credentials());
     };
     if !password::verify(&password, &user.password_hash).await {
-        charge_failure(&state, &account_key).await;
+        charge_failure(&state, &typed, &meta).await;
         fail("wrong_password", Some(user.id)).record(&state).await;
         return Err(wrong_credentials());
     }
@@ -177,7 +228,7 @@ pub async fn login(
                 ));
             };
             if !second_factor_ok(&state, &user, secret, code, &meta).await? {
-                charge_failure(&state, &account_key).await;
+                charge_failure(&state, &typed, &meta).await;
                 fail("wrong_totp", Some(user.id)).record(&state).await;
                 return Err(ApiError::unauthorized(
                     "invalid_totp",
@@ -304,7 +355,7 @@ pub async fn pin_login(
     let device = &terminal.device;
     let account_key = format!("pin:{}:{}", device.id, body.user_id);
     throttle(&state, &ip_key("login", meta), state.auth.login_per_ip, 1).await?;
-    throttle(&state, &account_key, state.auth.login_per_account, 0).await?;
+    check_failures(&state, &account_key).await?;
 
     let pin = Secret::new(body.pin);
     let user = state
@@ -327,7 +378,7 @@ pub async fn pin_login(
         }
     };
     let (Some(user), true) = (user, verified) else {
-        charge_failure(&state, &account_key).await;
+        charge_failures(&state, &account_key).await;
         audit::entry(SecurityEventKind::PinLoginFailed, meta)
             .about(body.user_id)
             .in_store(device.store_id)

@@ -5,6 +5,7 @@
 //! contract is not there for them at all (404), so contract ids cannot be probed.
 
 use crate::auth::extract::Auth;
+use crate::auth::principal::Actor;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::sale_catalog::{SaleCache, catalog_owner};
@@ -19,7 +20,7 @@ use comanda_domain::catering::{
 use comanda_domain::{
     CompanyId, ContractId, Permission, ProductId, StoreId, ValidationError, clock,
 };
-use comanda_store::StoreError;
+use comanda_store::{CompanyFilter, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -63,7 +64,8 @@ fn contract_missing() -> ApiError {
 }
 
 /// The contract, if the actor may use `permission` on it: a client company's person on
-/// their company's contracts, staff in the contract's kitchen store.
+/// their company's contracts, staff in the contract's kitchen store. Anyone else's is
+/// not there (404): a 403 would tell whose kitchen it is.
 pub async fn contract_for(
     state: &AppState,
     auth: &Auth,
@@ -76,13 +78,14 @@ pub async fn contract_for(
         .get_contract(id)
         .await?
         .ok_or_else(contract_missing)?;
-    match auth.actor.company_id {
-        Some(company) if company == contract.client_id => Ok(contract),
-        Some(_) => Err(contract_missing()),
-        None => {
-            auth.require_in(state, permission, contract.store_id)?;
-            Ok(contract)
-        }
+    let theirs = match auth.actor.company_id {
+        Some(company) => company == contract.client_id,
+        None => auth.actor.can_access(contract.store_id),
+    };
+    if theirs {
+        Ok(contract)
+    } else {
+        Err(contract_missing())
     }
 }
 
@@ -99,16 +102,7 @@ pub async fn kitchen_now(state: &AppState, store: StoreId) -> Result<NaiveDateTi
 }
 
 fn name(field: &str, text: &str) -> Result<String, ValidationError> {
-    let text = text.trim();
-    let chars = text.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(ValidationError::new(
-            field,
-            "invalid_length",
-            format!("1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(text.to_owned())
+    comanda_domain::validation::bounded_text(field, text, 1, MAX_NAME_CHARS)
 }
 
 // Companies.
@@ -171,7 +165,10 @@ pub async fn create_company(
         created_at: now,
         updated_at: now,
     };
-    let company = state.storage.create_company(&company).await?;
+    let company = state
+        .storage
+        .create_company(&company, auth.actor.user_id)
+        .await?;
     Ok((StatusCode::CREATED, Json(company)))
 }
 
@@ -181,27 +178,58 @@ pub struct CompanyQuery {
     kind: Option<CompanyKind>,
 }
 
-/// `GET /companies`: all of them for staff; a client company's person sees their own.
+/// The companies `actor` may see: a client company's person their own; staff of some
+/// stores the caterers cooking there and the clients those stores serve or registered;
+/// all-stores staff every one.
+fn visible_companies(actor: &Actor, mut filter: CompanyFilter) -> CompanyFilter {
+    match actor.company_id {
+        Some(own) if filter.id.is_none_or(|id| id == own) => filter.id = Some(own),
+        Some(_) => filter.stores = Some(Vec::new()),
+        None => filter.stores = actor.store_scope().map(<[StoreId]>::to_vec),
+    }
+    filter
+}
+
+/// `GET /companies`: the companies the caller may see, by name.
 pub async fn list_companies(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(query): ApiQuery<CompanyQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(&state, Permission::CateringRead)?;
-    let companies = match auth.actor.company_id {
-        Some(own) => state.storage.get_company(own).await?.into_iter().collect(),
-        None => state.storage.list_companies(query.kind, LIST_LIMIT).await?,
+    let filter = CompanyFilter {
+        kind: query.kind,
+        ..CompanyFilter::default()
     };
+    let companies = state
+        .storage
+        .list_companies(&visible_companies(&auth.actor, filter), LIST_LIMIT)
+        .await?;
     Ok(Json(json!({ "items": companies })))
+}
+
+/// The company, if `auth` may see it (else 404, so ids cannot be probed).
+pub async fn visible_company(
+    state: &AppState,
+    auth: &Auth,
+    id: CompanyId,
+) -> Result<Option<Company>, ApiError> {
+    let filter = CompanyFilter {
+        id: Some(id),
+        ..CompanyFilter::default()
+    };
+    let mut found = state
+        .storage
+        .list_companies(&visible_companies(&auth.actor, filter), 1)
+        .await?;
+    Ok(found.pop())
 }
 
 async fn company_for(state: &AppState, auth: &Auth, id: CompanyId) -> Result<Company, ApiError> {
     auth.require(state, Permission::CateringRead)?;
-    let missing = || ApiError::not_found("company not found");
-    if auth.actor.company_id.is_some_and(|own| own != id) {
-        return Err(missing());
-    }
-    state.storage.get_company(id).await?.ok_or_else(missing)
+    visible_company(state, auth, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("company not found"))
 }
 
 pub async fn get_company(
@@ -243,11 +271,12 @@ pub struct ContractBody {
 
 async fn company_of_kind(
     state: &AppState,
+    auth: &Auth,
     field: &'static str,
     id: CompanyId,
     kind: CompanyKind,
 ) -> Result<Company, ApiError> {
-    match state.storage.get_company(id).await? {
+    match visible_company(state, auth, id).await? {
         Some(company) if company.kind == kind => Ok(company),
         _ => Err(
             ValidationError::new(field, "unknown_company", "no such company of this kind").into(),
@@ -298,9 +327,22 @@ pub async fn create_contract(
     ApiJson(body): ApiJson<ContractBody>,
 ) -> Result<(StatusCode, Json<Contract>), ApiError> {
     auth.require(&state, Permission::CateringManage)?;
-    let caterer =
-        company_of_kind(&state, "caterer_id", body.caterer_id, CompanyKind::Caterer).await?;
-    let client = company_of_kind(&state, "client_id", body.client_id, CompanyKind::Client).await?;
+    let caterer = company_of_kind(
+        &state,
+        &auth,
+        "caterer_id",
+        body.caterer_id,
+        CompanyKind::Caterer,
+    )
+    .await?;
+    let client = company_of_kind(
+        &state,
+        &auth,
+        "client_id",
+        body.client_id,
+        CompanyKind::Client,
+    )
+    .await?;
     let store = caterer.store_id.ok_or_else(|| {
         ValidationError::new(
             "caterer_id",

@@ -3,6 +3,7 @@
 use super::views::{ApiKeyView, DeviceView};
 use crate::audit;
 use crate::auth::extract::{Auth, users_only};
+use crate::auth::principal::Actor;
 use crate::auth::tokens::{OpaqueToken, TokenKind};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -10,7 +11,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use comanda_domain::identity::{NewApiKey, NewDevice, SecurityEventKind};
+use comanda_domain::identity::{ApiKey, NewApiKey, NewDevice, SecurityEventKind};
 use comanda_domain::validation::{ValidationError, bounded_text};
 use comanda_domain::{ApiKeyId, DeviceId, Permission, PermissionSet, StoreId, clock};
 use serde::{Deserialize, Serialize};
@@ -99,13 +100,28 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Whether `actor` may see and revoke `key`: the key's reach must be within the actor's,
+/// so an all-stores key is an all-stores actor's (an owner's) alone, and a key touching a
+/// store the actor cannot reach is not there for them.
+fn key_visible(actor: &Actor, key: &ApiKey) -> bool {
+    if key.all_stores {
+        return actor.all_stores;
+    }
+    key.store_ids.iter().all(|s| actor.can_access(*s))
+}
+
 pub async fn list_api_keys(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
     let keys = state.storage.list_api_keys().await?;
-    Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
+    Ok(Json(
+        keys.into_iter()
+            .filter(|k| key_visible(&auth.actor, k))
+            .map(ApiKeyView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -181,6 +197,9 @@ pub async fn create_api_key(
             "give the key at least one store".into(),
         ));
     }
+    let mut store_ids = body.store_ids;
+    store_ids.sort();
+    store_ids.dedup();
     let token = OpaqueToken::generate(TokenKind::ApiKey);
     let new = NewApiKey {
         id: ApiKeyId::from_uuid(token.id),
@@ -188,7 +207,7 @@ pub async fn create_api_key(
         secret_hash: token.secret_hash,
         permissions,
         all_stores: body.all_stores,
-        store_ids: body.store_ids,
+        store_ids,
         created_by,
         expires_at: body
             .expires_in_days
@@ -215,8 +234,14 @@ pub async fn revoke_api_key(
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> Result<StatusCode, ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
-    if !state.storage.revoke_api_key(id).await? {
-        return Err(ApiError::not_found("API key not found or already revoked"));
+    let missing = || ApiError::not_found("API key not found or already revoked");
+    let visible = state
+        .storage
+        .get_api_key(id)
+        .await?
+        .is_some_and(|k| key_visible(&auth.actor, &k));
+    if !visible || !state.storage.revoke_api_key(id).await? {
+        return Err(missing());
     }
     state.principals.forget_api_key(id);
     audit::entry(SecurityEventKind::ApiKeyRevoked, &auth.meta)

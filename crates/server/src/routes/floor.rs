@@ -10,20 +10,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::response::sse::Event as SseEvent;
 use comanda_domain::orders::{Order, OrderStatus};
+use comanda_domain::validation::bounded_text;
 use comanda_domain::{OrderId, Permission, ServiceAreaId, StoreId, TableId, ValidationError};
 use comanda_store::{DiningTable, Limit, OrderFilter, ServiceArea, TableDraft};
 use serde::{Deserialize, Serialize};
 
 fn name(field: &str, value: &str) -> Result<String, ValidationError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 60 {
-        return Err(ValidationError::new(
-            field,
-            "invalid_name",
-            "1 to 60 characters",
-        ));
-    }
-    Ok(value.to_owned())
+    bounded_text(field, value, 1, 60)
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,9 @@
 //! The signed-in user's own account: profile, password, sessions, second factor, PIN.
 
-use super::auth::{account_key, charge_failure, check_account};
+use super::auth::{charge_failure, check_account};
 use super::views::{SessionView, UserView};
 use crate::audit;
-use crate::auth::extract::{AuthAny, Person, users_only};
+use crate::auth::extract::{AuthAny, Person, RequestMeta, users_only};
 use crate::auth::session::requirements;
 use crate::auth::totp;
 use crate::error::ApiError;
@@ -33,13 +33,18 @@ async fn current_user(
         .ok_or_else(|| ApiError::unauthorized("session_revoked", "this account no longer exists"))
 }
 
-async fn require_password(state: &AppState, user: &User, given: &str) -> Result<(), ApiError> {
-    let key = account_key(user.login.as_str());
-    check_account(state, &key).await?;
+async fn require_password(
+    state: &AppState,
+    user: &User,
+    given: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let login = user.login.as_str();
+    check_account(state, login, meta).await?;
     if password::verify(&Secret::new(given), &user.password_hash).await {
         return Ok(());
     }
-    charge_failure(state, &key).await;
+    charge_failure(state, login, meta).await;
     Err(ApiError::forbidden(
         "wrong_password",
         "the password is wrong",
@@ -88,7 +93,7 @@ pub async fn change_password(
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
-    require_password(&state, &user, &body.current_password).await?;
+    require_password(&state, &user, &body.current_password, &auth.meta).await?;
     password_policy::check("new_password", &body.new_password, user.login.as_str())?;
     if body.new_password == body.current_password {
         return Err(ValidationError::new(
@@ -270,7 +275,7 @@ pub async fn disable_totp(
             "owners and admins must keep two-factor authentication",
         ));
     }
-    require_password(&state, &user, &body.password).await?;
+    require_password(&state, &user, &body.password, &auth.meta).await?;
     state.storage.disable_totp(user.id).await?;
     state.principals.forget_user(user.id);
     audit::entry(SecurityEventKind::TotpDisabled, &auth.meta)
@@ -318,7 +323,7 @@ pub async fn set_own_pin(
     ApiJson(body): ApiJson<OwnPinBody>,
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
-    require_password(&state, &user, &body.password).await?;
+    require_password(&state, &user, &body.password, &auth.meta).await?;
     store_pin(&state, &auth.actor, &auth.meta, &user, &body.pin).await
 }
 

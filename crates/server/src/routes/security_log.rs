@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use comanda_domain::identity::SecurityEvent;
-use comanda_domain::{EventId, Permission, UserId};
+use comanda_domain::{EventId, Permission, StoreId, UserId};
 use comanda_store::{EventFilter, Limit};
 use serde::Deserialize;
 
@@ -28,6 +28,7 @@ pub async fn list(
     auth.require(&state, Permission::AuditRead)?;
     let filter = EventFilter {
         user: query.user_id,
+        stores: auth.actor.store_scope().map(<[StoreId]>::to_vec),
     };
     let page = state
         .storage

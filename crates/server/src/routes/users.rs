@@ -131,7 +131,7 @@ async fn company_of(
     let id = body
         .company_id
         .ok_or_else(|| ValidationError::new("company_id", "required", "name the client company"))?;
-    match state.storage.get_company(id).await? {
+    match super::catering::visible_company(state, auth, id).await? {
         Some(company) if company.kind == CompanyKind::Client => Ok(Some(id)),
         _ => Err(
             ValidationError::new("company_id", "unknown_company", "no such client company").into(),

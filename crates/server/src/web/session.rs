@@ -4,6 +4,7 @@
 //! changes anything must also carry the session's anti-forgery token in
 //! `X-CSRF-Token`; requests with a bearer token never look at cookies.
 
+use crate::auth::config;
 use crate::auth::extract::{Auth, AuthAny, RequestMeta, Terminal};
 use crate::auth::principal::Actor;
 use crate::auth::session::TokenResponse;
@@ -78,22 +79,46 @@ pub fn check_csrf(
     }
 }
 
-/// Sign-in, refresh and sign-out are posted only by this site's pages: a browser names
-/// the page's origin, and another site's is refused (no signing a victim in as someone
-/// else).
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
+/// Sign-in, refresh and sign-out are posted only by this site's own pages, reached at a
+/// name this server answers to: the `Host` must be one of the allowed origins' (or, with
+/// none configured, an IP address or `localhost`, which no other site can make a browser
+/// send), and the `Origin` a browser names must be that very origin, scheme included. So
+/// another site can neither sign a victim in as someone else nor, by pointing its own
+/// name at this server (DNS rebinding), sign in from the victim's network.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, rest)| rest)
-        .trim_end_matches('/');
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let allowed = &state.auth.allowed_origins;
+    let known_host = if allowed.is_empty() {
+        config::is_address(&host)
+    } else {
+        allowed
+            .iter()
+            .any(|o| o.split_once("://").is_some_and(|(_, h)| h == host))
+    };
+    if !known_host {
+        return Err(ApiError::forbidden(
+            "unknown_host",
+            format!(
+                "this server does not sign in pages at {host:?}; its operator lists the addresses staff use in COMANDA_ALLOWED_ORIGINS"
+            ),
+        ));
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not a browser: nothing cross-site to fear.
+        return Ok(());
+    };
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let expected = if allowed.is_empty() {
+        let scheme = if over_https(headers) { "https" } else { "http" };
+        origin == format!("{scheme}://{host}")
+    } else {
+        allowed.contains(&origin) && origin.ends_with(&format!("://{host}"))
+    };
+    if expected {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -181,7 +206,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let Json(tokens) = auth::login(State(state.clone()), meta, body).await?;
     Ok(signed_in(&state, &headers, &tokens))
 }
@@ -192,7 +217,7 @@ pub async fn refresh(
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let Some(token) = cookie(&headers, REFRESH_COOKIE) else {
         return Err(ApiError::unauthorized(
             "invalid_refresh_token",
@@ -212,7 +237,7 @@ pub async fn sign_out(
     headers: HeaderMap,
     auth: AuthAny,
 ) -> Result<Response, ApiError> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let status = auth::logout(State(state), auth).await?;
     Ok(cleared(status.into_response(), &headers))
 }
@@ -225,7 +250,7 @@ pub async fn pin_sign_in(
     terminal: Terminal,
     body: ApiJson<PinBody>,
 ) -> Result<Response, ApiError> {
-    same_origin(&headers)?;
+    same_origin(&state, &headers)?;
     let Json(tokens) = auth::pin_login(State(state.clone()), terminal, body).await?;
     Ok(signed_in(&state, &headers, &tokens))
 }

@@ -50,6 +50,37 @@ macro_rules! impl_sql_audit {
                         .push_bind(user.as_uuid())
                         .push(")");
                 }
+                match filter.stores.as_deref() {
+                    None => {}
+                    Some([]) => {
+                        query.push(" AND 1 = 0");
+                    }
+                    Some(stores) => {
+                        let in_stores = |query: &mut ::sqlx::QueryBuilder<'_, Db>| {
+                            $crate::sql::push_store_list(query, stores)
+                        };
+                        query.push(" AND (store_id IN ");
+                        in_stores(&mut query);
+                        query.push(
+                            " OR (store_id IS NULL AND actor_api_key_id IS NULL
+                                  AND (actor_user_id IS NOT NULL OR subject_user_id IS NOT NULL)",
+                        );
+                        for person in ["actor_user_id", "subject_user_id"] {
+                            query
+                                .push(" AND (")
+                                .push(person)
+                                .push(" IS NULL OR ")
+                                .push(person)
+                                .push(
+                                    " IN (SELECT u.id FROM users u JOIN user_stores s ON s.user_id = u.id
+                                          WHERE u.all_stores = FALSE AND s.store_id IN ",
+                                );
+                            in_stores(&mut query);
+                            query.push("))");
+                        }
+                        query.push("))");
+                    }
+                }
                 if let Some(cursor) = before {
                     query.push(" AND id < ").push_bind(cursor.as_uuid());
                 }

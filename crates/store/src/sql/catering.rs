@@ -18,9 +18,10 @@ macro_rules! impl_sql_catering {
 
         #[::async_trait::async_trait]
         impl CateringRepo for $storage {
-            async fn create_company(&self, company: &Company) -> Result<Company> {
+            async fn create_company(&self, company: &Company, created_by: Option<::comanda_domain::UserId>) -> Result<Company> {
                 ::sqlx::query(
-                    "INSERT INTO companies (id, kind, name, store_id, version, document) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO companies (id, kind, name, store_id, version, document, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(company.id.as_uuid())
                 .bind(kind_text(company.kind))
@@ -28,6 +29,7 @@ macro_rules! impl_sql_catering {
                 .bind(company.store_id.map(|s| s.as_uuid()))
                 .bind(company.version)
                 .bind(to_text(company)?)
+                .bind(created_by.map(|u| u.as_uuid()))
                 .execute(self.writer())
                 .await
                 .map_err(missing_store)?;
@@ -43,15 +45,39 @@ macro_rules! impl_sql_catering {
                 row.map(|(text,)| from_text("company", &text)).transpose()
             }
 
-            async fn list_companies(&self, kind: Option<CompanyKind>, limit: i64) -> Result<Vec<Company>> {
-                let rows: Vec<(String,)> = ::sqlx::query_as(
-                    "SELECT document FROM companies WHERE kind = COALESCE($1, kind) ORDER BY name, id LIMIT $2",
-                )
-                .bind(kind.map(kind_text))
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await
-                .map_err(classify)?;
+            async fn list_companies(&self, filter: &$crate::CompanyFilter, limit: i64) -> Result<Vec<Company>> {
+                let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM companies c WHERE 1 = 1");
+                if let Some(kind) = filter.kind {
+                    query.push(" AND c.kind = ").push_bind(kind_text(kind));
+                }
+                if let Some(id) = filter.id {
+                    query.push(" AND c.id = ").push_bind(id.as_uuid());
+                }
+                match filter.stores.as_deref() {
+                    None => {}
+                    Some([]) => {
+                        query.push(" AND 1 = 0");
+                    }
+                    Some(stores) => {
+                        let in_stores = |query: &mut ::sqlx::QueryBuilder<'_, Db>| {
+                            $crate::sql::push_store_list(query, stores)
+                        };
+                        query.push(" AND ((c.kind = 'caterer' AND c.store_id IN ");
+                        in_stores(&mut query);
+                        query.push(") OR (c.kind = 'client' AND (c.id IN (SELECT client_id FROM contracts WHERE store_id IN ");
+                        in_stores(&mut query);
+                        query.push(") OR c.created_by IN (SELECT u.id FROM users u JOIN user_stores s ON s.user_id = u.id
+                                                         WHERE u.all_stores = FALSE AND s.store_id IN ");
+                        in_stores(&mut query);
+                        query.push(
+                            ") OR (NOT EXISTS (SELECT 1 FROM contracts k WHERE k.client_id = c.id)
+                                   AND (c.created_by IS NULL
+                                        OR c.created_by IN (SELECT id FROM users WHERE all_stores = TRUE))))))",
+                        );
+                    }
+                }
+                query.push(" ORDER BY c.name, c.id LIMIT ").push_bind(limit);
+                let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
                 documents("company", rows)
             }
 

@@ -135,6 +135,17 @@ macro_rules! impl_sql_devices {
                 Ok(keys_with_stores(self.reader(), rows).await?.pop())
             }
 
+            async fn get_api_key(&self, id: ApiKeyId) -> Result<Option<ApiKey>> {
+                let rows = ::sqlx::query_as::<_, ApiKeyRow>(concat!(
+                    "SELECT ", $crate::api_key_columns!(), " FROM api_keys WHERE id = $1"
+                ))
+                .bind(id.as_uuid())
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                Ok(keys_with_stores(self.reader(), rows).await?.pop())
+            }
+
             async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
                 let rows = ::sqlx::query_as::<_, ApiKeyRow>(concat!(
                     "SELECT ", $crate::api_key_columns!(), " FROM api_keys ORDER BY id LIMIT 1000"

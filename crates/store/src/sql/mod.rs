@@ -25,6 +25,23 @@ mod stock;
 mod stores;
 mod users;
 
+/// Pushes `(id, id, ...)`, each id bound: the store list of a scoped query. Never empty;
+/// callers decide what an empty scope means first.
+pub fn push_store_list<'a, DB>(
+    query: &mut sqlx::QueryBuilder<'a, DB>,
+    stores: &[comanda_domain::StoreId],
+) where
+    DB: sqlx::Database,
+    uuid::Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push("(");
+    let mut list = query.separated(", ");
+    for store in stores {
+        list.push_bind(store.as_uuid());
+    }
+    query.push(")");
+}
+
 /// Names a backend's sqlx database type and pools for [`impl_sql_repos!`].
 pub trait SqlBackend {
     type Db: sqlx::Database;

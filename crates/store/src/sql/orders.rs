@@ -56,13 +56,6 @@ macro_rules! impl_sql_orders {
             Ok(())
         }
 
-        fn table_conflict(e: ::sqlx::Error) -> StoreError {
-            match classify(e) {
-                StoreError::Conflict { .. } => StoreError::invalid("name", "duplicate", "another table of this store has this name"),
-                other => other,
-            }
-        }
-
         type VersionedQuery<'q> = ::sqlx::query::Query<'q, Db, <Db as ::sqlx::Database>::Arguments<'q>>;
 
         /// Creates a versioned row (`expected` 0: `insert`, which must not overwrite one
@@ -363,7 +356,7 @@ macro_rules! impl_sql_orders {
                 .bind(clock::now())
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(table_conflict)?;
+                .map_err(classify)?;
                 tx.commit().await.map_err(classify)?;
                 Ok(table(row))
             }
@@ -386,7 +379,7 @@ macro_rules! impl_sql_orders {
                 .bind(expected_version)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(table_conflict)?;
+                .map_err(classify)?;
                 let Some(row) = row else {
                     let (current,): (i64,) = ::sqlx::query_as("SELECT version FROM dining_tables WHERE id = $1")
                         .bind(id.as_uuid())
