@@ -6,7 +6,7 @@
 //! Times of day are the caterer's store's local time (a cut-off at 10:00 means 10:00
 //! where the kitchen is); the caller converts.
 
-use crate::money::{Money, MoneyError};
+use crate::money::{MAX_PRICE, Money, MoneyError};
 use crate::{CompanyId, ContractId, OrderId, ProductId, StoreId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -191,6 +191,13 @@ impl Terms {
                 "price_per_meal",
                 "not_positive",
                 "a meal has a price",
+            ));
+        }
+        if self.price_per_meal.amount > MAX_PRICE {
+            return Err(invalid(
+                "price_per_meal",
+                "too_large",
+                format!("at most {MAX_PRICE} minor units a meal"),
             ));
         }
         if self.max_daily == 0 || self.max_daily > MAX_DAILY_MEALS {

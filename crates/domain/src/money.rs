@@ -323,9 +323,26 @@ impl MoneyInput {
     }
 }
 
-/// The largest price or price change the catalog accepts, in minor units. Far beyond any
-/// menu, and small enough that tax arithmetic on it cannot overflow.
+/// The largest price or price change the catalog accepts, and the largest amount any
+/// one input carries (a tender, a tip, a float, a meal's price), in minor units. Far
+/// beyond any menu, and small enough that tax arithmetic on it cannot overflow.
 pub const MAX_PRICE: i64 = 1_000_000_000_000;
+
+/// The most one order may come to, tip included, in minor units: ten billion dollars or
+/// reais, a trillion rupiah. No store reaches it, and a day of a million such orders
+/// still adds up inside `i64`, so no total of the reports can overflow either.
+pub const MAX_ORDER_TOTAL: i64 = 1_000_000_000_000;
+
+/// The sum of `amounts`, or `None` where it would leave `i64`.
+pub fn checked_sum(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    amounts.into_iter().try_fold(0_i64, i64::checked_add)
+}
+
+/// The sum of `amounts` for reports, which must always answer: stuck at the end of `i64`
+/// rather than wrapped. The order bound keeps a real day far from it.
+pub fn saturating_sum(amounts: impl IntoIterator<Item = i64>) -> i64 {
+    amounts.into_iter().fold(0_i64, i64::saturating_add)
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! A business day is a stretch of the log: it ends at the sequence its Z was taken at.
 
 use crate::ids::ShiftId;
+use crate::money::saturating_sum;
 use crate::shifts::{Shift, ShiftStatus};
 use chrono::{DateTime, Timelike};
 use serde::{Deserialize, Serialize};
@@ -102,11 +103,12 @@ impl Total {
         if !other.label.is_empty() {
             self.label.clone_from(&other.label);
         }
-        self.count += other.count;
-        self.quantity += other.quantity;
-        self.amount += other.amount;
-        self.tax += other.tax;
-        self.extra += other.extra;
+        // Sums of a day's log: saturate rather than wrap (see `saturating_sum`).
+        self.count = self.count.saturating_add(other.count);
+        self.quantity = self.quantity.saturating_add(other.quantity);
+        self.amount = self.amount.saturating_add(other.amount);
+        self.tax = self.tax.saturating_add(other.tax);
+        self.extra = self.extra.saturating_add(other.extra);
     }
 }
 
@@ -136,7 +138,7 @@ impl Totals {
             "payment_taken" => {
                 let p = &payload["payment"];
                 if p["kind"] == "cash" && p["status"] == "captured" {
-                    let drawer = int(&p["amount"]) + int(&p["rounding"]);
+                    let drawer = int(&p["amount"]).saturating_add(int(&p["rounding"]));
                     self.add(
                         Dimension::Drawer,
                         key(&p["shift_id"]),
@@ -468,8 +470,8 @@ impl SalesReport {
             rows.iter()
                 .filter(|r| r.dimension == dimension)
                 .fold(Counted::default(), |c, r| Counted {
-                    count: c.count + r.total.count,
-                    amount: c.amount + r.total.amount,
+                    count: c.count.saturating_add(r.total.count),
+                    amount: c.amount.saturating_add(r.total.amount),
                 })
         };
         let total = sales_row("total");
@@ -483,17 +485,19 @@ impl SalesReport {
             service: sales_row("service").amount,
             total: total.amount,
             tip: sales_row("tip").amount,
-            net_of_refunds: total.amount - refunds.amount,
+            net_of_refunds: total.amount.saturating_sub(refunds.amount),
         };
         let drawers: Vec<DrawerReport> = shifts
             .iter()
             .map(|(shift, drawer)| {
-                let (cash_in, cash_out) = shift.movements.iter().fold((0, 0), |(i, o), m| match m
-                    .direction
-                {
-                    crate::shifts::CashDirection::In => (i + m.amount, o),
-                    crate::shifts::CashDirection::Out => (i, o + m.amount),
-                });
+                let (cash_in, cash_out) =
+                    shift
+                        .movements
+                        .iter()
+                        .fold((0_i64, 0_i64), |(i, o), m| match m.direction {
+                            crate::shifts::CashDirection::In => (i.saturating_add(m.amount), o),
+                            crate::shifts::CashDirection::Out => (i, o.saturating_add(m.amount)),
+                        });
                 let closing = shift.closing.as_ref();
                 DrawerReport {
                     shift_id: shift.id,
@@ -514,12 +518,12 @@ impl SalesReport {
         let outside = rows
             .iter()
             .filter(|r| r.dimension == Dimension::Drawer && r.key == "none")
-            .map(|r| r.total.amount - r.total.extra)
-            .sum();
+            .map(|r| r.total.amount.saturating_sub(r.total.extra));
+        let outside = saturating_sum(outside);
         let cash = CashReport {
-            expected: drawers.iter().map(|d| d.expected).sum(),
-            counted: drawers.iter().filter_map(|d| d.counted).sum(),
-            difference: drawers.iter().filter_map(|d| d.difference).sum(),
+            expected: saturating_sum(drawers.iter().map(|d| d.expected)),
+            counted: saturating_sum(drawers.iter().filter_map(|d| d.counted)),
+            difference: saturating_sum(drawers.iter().filter_map(|d| d.difference)),
             shifts: drawers,
             outside_shifts: outside,
         };

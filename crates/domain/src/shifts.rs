@@ -5,7 +5,7 @@
 //! the drawer should hold, and the difference is kept.
 
 use crate::ids::{DeviceId, ShiftId, StoreId, UserId};
-use crate::money::MAX_PRICE;
+use crate::money::{MAX_PRICE, saturating_sum};
 use crate::validation::{ValidationError, bounded_text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -262,19 +262,18 @@ impl Shift {
 
     /// Float plus cash put in, minus cash taken out.
     pub fn float_and_movements(&self) -> i64 {
-        self.movements
-            .iter()
-            .map(|m| match m.direction {
-                CashDirection::In => m.amount,
-                CashDirection::Out => -m.amount,
-            })
-            .sum::<i64>()
-            + self.float
+        let movements = self.movements.iter().map(|m| match m.direction {
+            CashDirection::In => m.amount,
+            CashDirection::Out => -m.amount,
+        });
+        saturating_sum(movements).saturating_add(self.float)
     }
 
     /// What the drawer should hold with `sales` taken through it.
     pub fn expected(&self, sales: DrawerSales) -> i64 {
-        self.float_and_movements() + sales.cash_sales - sales.cash_refunds
+        self.float_and_movements()
+            .saturating_add(sales.cash_sales)
+            .saturating_sub(sales.cash_refunds)
     }
 
     pub fn close(
@@ -292,7 +291,7 @@ impl Shift {
         self.closing = Some(Closing {
             by,
             at,
-            difference: count.total - expected,
+            difference: count.total.saturating_sub(expected),
             count,
             sales,
             expected,

@@ -15,7 +15,7 @@
 //!   remainder, so a receipt's lines and its totals never disagree by a cent.
 
 use crate::ids::TaxRateId;
-use crate::money::MAX_PRICE;
+use crate::money::{self, MAX_ORDER_TOTAL};
 use crate::rounding::{RoundingMode, div_round};
 use crate::validation::ValidationError;
 use serde::{Deserialize, Serialize};
@@ -276,11 +276,15 @@ pub enum TaxError {
     /// Service charges, simple taxes or compound taxes on one line add up to over 100 %.
     #[error("the rates on line {line} add up to more than 100 %")]
     RatesTooHigh { line: usize },
+    /// The order would come to more than one order may.
+    #[error("the order would come to more than {limit} (the most one order may)")]
+    OrderTooLarge { limit: i64 },
 }
 
-/// The largest line amount the calculation accepts: ten thousand of the largest price.
-/// With rates at most 100 % per class on a line, no intermediate value can overflow `i128`.
-pub const MAX_LINE_AMOUNT: i64 = MAX_PRICE * 10_000;
+/// The largest line amount the calculation accepts: what one order may come to. With
+/// rates at most 100 % per class on a line, the largest intermediate value (an exact share
+/// at 10^-12 of a minor unit: amount × 3 × 10^6 × 10^6 × 10^12) stays inside `i128`.
+pub const MAX_LINE_AMOUNT: i64 = MAX_ORDER_TOTAL;
 
 /// Fixed-point scale for summing exact shares before per-order rounding. Exact values
 /// are kept to 10^-12 of a minor unit; see [`compute`].
@@ -411,20 +415,27 @@ pub fn compute(
         total: 0,
     };
     let mut per_rule: Vec<Option<RateTotal>> = vec![None; rules.len()];
-    for (line, charges) in lines.iter().zip(&amounts) {
-        let tax: i64 = charges
-            .iter()
-            .filter(|(r, _)| rules[*r].kind == TaxKind::Tax)
-            .map(|(_, a)| a)
-            .sum();
-        let service: i64 = charges
-            .iter()
-            .filter(|(r, _)| rules[*r].kind == TaxKind::ServiceCharge)
-            .map(|(_, a)| a)
-            .sum();
+    for (n, (line, charges)) in lines.iter().zip(&amounts).enumerate() {
+        // Each line is bounded, but an order may have any number of them: every sum is
+        // checked, and one that leaves `i64` refuses the order.
+        let too_large = || TaxError::AmountTooLarge { line: n };
+        let of_kind = |kind: TaxKind| {
+            let amounts = charges
+                .iter()
+                .filter(|(r, _)| rules[*r].kind == kind)
+                .map(|(_, a)| *a);
+            money::checked_sum(amounts).ok_or_else(too_large)
+        };
+        let (tax, service) = (of_kind(TaxKind::Tax)?, of_kind(TaxKind::ServiceCharge)?);
         let (net, total) = match policy.pricing {
-            Pricing::TaxExclusive => (line.amount, line.amount + tax + service),
-            Pricing::TaxInclusive => (line.amount - tax, line.amount + service),
+            Pricing::TaxExclusive => (
+                line.amount,
+                money::checked_sum([line.amount, tax, service]).ok_or_else(too_large)?,
+            ),
+            Pricing::TaxInclusive => (
+                line.amount.checked_sub(tax).ok_or_else(too_large)?,
+                line.amount.checked_add(service).ok_or_else(too_large)?,
+            ),
         };
         for &(r, amount) in charges {
             let entry = per_rule[r].get_or_insert(RateTotal {
@@ -433,13 +444,16 @@ pub fn compute(
                 base: 0,
                 amount: 0,
             });
-            entry.base += net;
-            entry.amount += amount;
+            entry.base = entry.base.checked_add(net).ok_or_else(too_large)?;
+            entry.amount = entry.amount.checked_add(amount).ok_or_else(too_large)?;
         }
-        breakdown.net += net;
-        breakdown.tax += tax;
-        breakdown.service += service;
-        breakdown.total += total;
+        breakdown.net = breakdown.net.checked_add(net).ok_or_else(too_large)?;
+        breakdown.tax = breakdown.tax.checked_add(tax).ok_or_else(too_large)?;
+        breakdown.service = breakdown
+            .service
+            .checked_add(service)
+            .ok_or_else(too_large)?;
+        breakdown.total = breakdown.total.checked_add(total).ok_or_else(too_large)?;
         breakdown.lines.push(LineTaxes {
             net,
             charges: charges

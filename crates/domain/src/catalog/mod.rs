@@ -227,17 +227,20 @@ impl ModifierPricing {
     }
 
     /// The price change of a choice, from the price changes of the chosen options.
-    pub fn total(self, deltas: &[i64]) -> i64 {
+    /// What the chosen options add to one unit, in `i128`: a group's deltas (each at most
+    /// [`MAX_PRICE`](crate::money::MAX_PRICE)) cannot overflow it, and the caller bounds
+    /// the unit price they make.
+    pub fn total(self, deltas: &[i64]) -> i128 {
+        let sum: i128 = deltas.iter().map(|d| i128::from(*d)).sum();
         match self {
-            ModifierPricing::Sum => deltas.iter().sum(),
-            ModifierPricing::Max => deltas.iter().copied().max().unwrap_or(0),
+            ModifierPricing::Sum => sum,
+            ModifierPricing::Max => deltas.iter().copied().max().map_or(0, i128::from),
             ModifierPricing::Average => {
                 if deltas.is_empty() {
                     return 0;
                 }
-                let sum: i128 = deltas.iter().map(|d| i128::from(*d)).sum();
                 let n = i128::try_from(deltas.len()).unwrap_or(i128::MAX);
-                i64::try_from(crate::rounding::div_round(sum, n, RoundingMode::HalfUp)).unwrap_or(0)
+                crate::rounding::div_round(sum, n, RoundingMode::HalfUp)
             }
         }
     }

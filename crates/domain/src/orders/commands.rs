@@ -315,6 +315,8 @@ impl Order {
         };
         self.lines[i].discount.clone_from(&discount);
         self.parts = None;
+        // A smaller discount than before raises the order: it must still fit.
+        totals(self)?;
         Ok(event(
             "line_discount_set",
             json!({ "line_id": id, "discount": discount }),
@@ -339,6 +341,7 @@ impl Order {
         };
         self.discount.clone_from(&discount);
         self.parts = None;
+        totals(self)?;
         Ok(event("discount_set", json!({ "discount": discount })))
     }
 
@@ -351,6 +354,7 @@ impl Order {
         }
         self.tip = tip;
         self.parts = None;
+        totals(self)?;
         Ok(event("tip_set", json!({ "tip": tip })))
     }
 
@@ -358,6 +362,7 @@ impl Order {
         self.require_active()?;
         self.service_waived = waived;
         self.parts = None;
+        totals(self)?;
         Ok(event("service_waived", json!({ "waived": waived })))
     }
 
@@ -528,7 +533,9 @@ impl Order {
             }
         }
         self.lines.append(&mut other.lines);
-        self.tip += other.tip;
+        // Each tip is within an order's bound, so two add up inside `i64`; the merged
+        // order's totals are checked against that bound below.
+        self.tip = self.tip.saturating_add(other.tip);
         other.tip = 0;
         if other.discount.is_some() && self.discount.is_none() {
             self.discount = other.discount.take();

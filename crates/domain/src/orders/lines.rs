@@ -130,9 +130,11 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
-    /// One unit with its modifiers, never below zero.
+    /// One unit with its modifiers, never below zero. Pricing keeps it within
+    /// [`MAX_PRICE`]; a line that was not priced here saturates rather than wraps, and
+    /// the order's total refuses it.
     pub fn unit_total(&self) -> i64 {
-        (self.unit_price + self.modifiers_price).max(0)
+        self.unit_price.saturating_add(self.modifiers_price).max(0)
     }
 
     /// The line before discounts; voided lines count for nothing.
@@ -140,7 +142,7 @@ impl OrderLine {
         if self.status == LineStatus::Voided {
             return 0;
         }
-        self.unit_total() * self.quantity
+        self.unit_total().saturating_mul(self.quantity)
     }
 
     pub fn counts(&self) -> bool {
@@ -270,6 +272,17 @@ impl LineInput {
             },
         };
         let (modifiers, modifiers_price) = self.modifiers(field, item)?;
+        let unit = i128::from(variant.price.amount) + modifiers_price;
+        let modifiers_price = match i64::try_from(modifiers_price) {
+            Ok(price) if unit <= i128::from(MAX_PRICE) => price,
+            _ => {
+                return Err(bad(
+                    format!("{field}.options"),
+                    "too_large",
+                    format!("one unit with its options costs at most {MAX_PRICE}"),
+                ));
+            }
+        };
         let notes = match self.notes.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) if text.chars().count() > MAX_NOTE_CHARS => {
@@ -346,7 +359,7 @@ impl LineInput {
         &self,
         field: &str,
         item: &Catalogued<'_>,
-    ) -> Result<(Vec<LineModifier>, i64), ValidationError> {
+    ) -> Result<(Vec<LineModifier>, i128), ValidationError> {
         let mut chosen: Vec<(usize, ModifierOptionId)> = Vec::with_capacity(self.options.len());
         for (i, text) in self.options.iter().enumerate() {
             let option_field = format!("{field}.options[{i}]");
@@ -371,7 +384,7 @@ impl LineInput {
             chosen.push((group, id));
         }
         let mut modifiers = Vec::new();
-        let mut price = 0i64;
+        let mut price = 0_i128;
         for (g, group) in item.groups.iter().enumerate() {
             let mut picked: Vec<ModifierOptionId> = chosen
                 .iter()

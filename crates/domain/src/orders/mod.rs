@@ -12,6 +12,8 @@ pub mod split;
 pub mod totals;
 
 #[cfg(test)]
+mod extremes;
+#[cfg(test)]
 mod tests;
 
 use crate::ids::{OrderId, StoreId, TableId, UserId};

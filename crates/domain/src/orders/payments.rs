@@ -370,7 +370,7 @@ impl Order {
         }
         // A tip given with the tender raises what is due before the tender is counted
         // (on an error the caller drops the order, as after any refused command).
-        self.tip += input.tip;
+        self.tip = self.tip.saturating_add(input.tip);
         let totals = totals(self)?;
         let left = self.balance(&totals).remaining;
         if left == 0 {

@@ -10,7 +10,7 @@ use crate::tax::{Pricing, Rate, RoundingScope, TaxKind, TaxPolicy};
 use crate::{OrderId, OrderLineId, ProductId, StoreId, TaxRateId, VariantId, clock};
 use proptest::prelude::*;
 
-fn rates() -> Vec<RateSnapshot> {
+pub(super) fn rates() -> Vec<RateSnapshot> {
     let rate = |name: &str, kind, units, compound| RateSnapshot {
         id: TaxRateId::new(),
         name: name.into(),
@@ -107,7 +107,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn policy() -> impl Strategy<Value = TaxPolicy> {
+pub(super) fn policy() -> impl Strategy<Value = TaxPolicy> {
     (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(inclusive, per_order, even)| {
         TaxPolicy {
             pricing: if inclusive {
@@ -129,7 +129,7 @@ fn policy() -> impl Strategy<Value = TaxPolicy> {
     })
 }
 
-fn discount(percent: bool, value: u32) -> Discount {
+pub(super) fn discount(percent: bool, value: u32) -> Discount {
     Discount {
         value: if percent {
             DiscountValue::Percent(Rate::from_units(value).expect("rate"))
@@ -143,7 +143,7 @@ fn discount(percent: bool, value: u32) -> Discount {
 }
 
 /// Totals equal the sum of their lines, and their parts add up.
-fn consistent(order: &Order) -> Result<(), TestCaseError> {
+pub(super) fn consistent(order: &Order) -> Result<(), TestCaseError> {
     let t = totals(order).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(t.total, t.lines.iter().map(|l| l.total).sum::<i64>());
     prop_assert_eq!(t.tax, t.lines.iter().map(|l| l.tax).sum::<i64>());

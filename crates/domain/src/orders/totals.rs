@@ -6,6 +6,7 @@ use super::Order;
 use super::lines::OrderLine;
 use crate::OrderLineId;
 use crate::TaxRateId;
+use crate::money::{MAX_ORDER_TOTAL, checked_sum};
 use crate::tax::{self, TaxError, TaxKind, TaxLine};
 use serde::Serialize;
 
@@ -80,19 +81,30 @@ pub fn share_out(amount: i64, weights: &[i64]) -> Vec<i64> {
         .collect()
 }
 
+/// The order's totals, or `OrderTooLarge` when its lines or what is due (tip included)
+/// would come to more than [`MAX_ORDER_TOTAL`]: checked on every change, so a stored
+/// order always has totals, and every sum below is of amounts that bound keeps small.
 pub fn totals(order: &Order) -> Result<Totals, TaxError> {
+    let too_large = TaxError::OrderTooLarge {
+        limit: MAX_ORDER_TOTAL,
+    };
     let counted: Vec<&OrderLine> = order.lines.iter().filter(|l| l.counts()).collect();
     let gross: Vec<i64> = counted.iter().map(|l| l.gross()).collect();
+    let subtotal = checked_sum(gross.iter().copied())
+        .filter(|s| *s <= MAX_ORDER_TOTAL)
+        .ok_or_else(|| too_large.clone())?;
     let own: Vec<i64> = counted
         .iter()
         .zip(&gross)
         .map(|(l, g)| l.discount.as_ref().map_or(0, |d| d.off(*g)))
         .collect();
+    // A discount takes at most what it applies to, so these stay within the subtotal.
     let after: Vec<i64> = gross.iter().zip(&own).map(|(g, d)| g - d).collect();
+    let own_off: i64 = own.iter().sum();
     let order_off = order
         .discount
         .as_ref()
-        .map_or(0, |d| d.off(after.iter().sum()));
+        .map_or(0, |d| d.off(subtotal - own_off));
     let shares = share_out(order_off, &after);
     let rules: Vec<tax::TaxRule> = order.rates.iter().map(|r| r.rule()).collect();
     let tax_lines: Vec<TaxLine> = counted
@@ -146,15 +158,20 @@ pub fn totals(order: &Order) -> Result<Totals, TaxError> {
             })
         })
         .collect();
+    let due = breakdown
+        .total
+        .checked_add(order.tip)
+        .filter(|d| *d <= MAX_ORDER_TOTAL)
+        .ok_or(too_large)?;
     Ok(Totals {
-        subtotal: gross.iter().sum(),
-        discounts: own.iter().sum::<i64>() + order_off,
+        subtotal,
+        discounts: own_off + order_off,
         net: breakdown.net,
         tax: breakdown.tax,
         service: breakdown.service,
         total: breakdown.total,
         tip: order.tip,
-        due: breakdown.total + order.tip,
+        due,
         rates,
         lines,
     })

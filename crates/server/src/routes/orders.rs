@@ -22,7 +22,7 @@ use comanda_domain::orders::lines::{Discount, DiscountValue, LineInput};
 use comanda_domain::orders::payments::Balance;
 use comanda_domain::orders::totals::{Totals, totals};
 use comanda_domain::orders::{Delivery, Order, OrderKind, OrderStatus};
-use comanda_domain::tax::Rate;
+use comanda_domain::tax::{Rate, TaxError};
 use comanda_domain::{
     OrderId, OrderLineId, Permission, StoreId, TableId, UserId, ValidationError, clock,
 };
@@ -71,6 +71,12 @@ pub fn order_error(e: OrderError) -> ApiError {
             status,
         } => ApiError::conflict(code, message).with_details(json!({ "status": status })),
         OrderError::ApprovalRequired(message) => ApiError::forbidden("approval_required", message),
+        OrderError::Tax(TaxError::OrderTooLarge { limit }) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order_too_large",
+            format!("an order comes to at most {limit} in minor units; start another order"),
+        )
+        .with_details(json!({ "limit": limit })),
         OrderError::Tax(e) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "tax_error", e.to_string())
         }
