@@ -67,6 +67,36 @@ pub struct GlobalArgs {
         value_name = "MODE"
     )]
     pub sqlite_synchronous: Option<String>,
+
+    /// File holding the key secrets at rest are sealed with (32 bytes, base64 or hex). The
+    /// key itself may be given in COMANDA_SECRET_KEY instead (never as a flag), and keys it
+    /// replaces in COMANDA_SECRET_KEY_PREVIOUS (comma-separated) [default:
+    /// DATA_DIR/secret.key, made on first start; PostgreSQL needs one named]
+    #[arg(
+        long,
+        env = "COMANDA_SECRET_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Seconds one PostgreSQL statement may run before it is cancelled (503); 0: no limit [default: 15]
+    #[arg(
+        long,
+        env = "COMANDA_DB_STATEMENT_TIMEOUT_SECS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub db_statement_timeout_secs: Option<u64>,
+
+    /// Seconds a request waits for a free PostgreSQL connection before 503 [default: 3]
+    #[arg(
+        long,
+        env = "COMANDA_DB_ACQUIRE_TIMEOUT_SECS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub db_acquire_timeout_secs: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -450,6 +480,29 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish after SIGTERM [default: 20]
     #[arg(long, env = "COMANDA_SHUTDOWN_GRACE_SECS", value_name = "SECONDS")]
     pub shutdown_grace_secs: Option<u64>,
+
+    /// Open client connections at most; at the cap the longest-idle one is closed to make
+    /// room, and with none idle a newcomer gets 503 [default: the file limit less 256]
+    #[arg(long, env = "COMANDA_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Seconds a connection has to send a request's headers (a new one from being
+    /// accepted, a kept-alive one from the request's first byte) [default: 10]
+    #[arg(long, env = "COMANDA_HEADER_TIMEOUT_SECS", value_name = "SECONDS")]
+    pub header_timeout_secs: Option<u64>,
+
+    /// Seconds a kept-alive connection may wait for its next request [default: 75]
+    #[arg(long, env = "COMANDA_IDLE_TIMEOUT_SECS", value_name = "SECONDS")]
+    pub idle_timeout_secs: Option<u64>,
+
+    /// Seconds a request's body has to arrive whole; later is 503 [default: 30]
+    #[arg(long, env = "COMANDA_BODY_TIMEOUT_SECS", value_name = "SECONDS")]
+    pub body_timeout_secs: Option<u64>,
+
+    /// Seconds to answer a request (until a stream starts); later the client gets 503
+    /// while the request still completes [default: 30; a catalog import four times that]
+    #[arg(long, env = "COMANDA_REQUEST_TIMEOUT_SECS", value_name = "SECONDS")]
+    pub request_timeout_secs: Option<u64>,
 
     /// Redis for rate limits shared by every instance, e.g. redis://127.0.0.1:6379 [default: none, in-process limits]
     #[arg(

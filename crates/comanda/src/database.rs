@@ -25,7 +25,8 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Storage>> {
         DatabaseTarget::Postgres { url } => {
             let options = PgOptions {
                 max_connections: settings.db_max_connections,
-                ..PgOptions::default()
+                acquire_timeout: settings.db_acquire_timeout,
+                statement_timeout: settings.db_statement_timeout,
             };
             Arc::new(PgStorage::connect_lazy(url.expose(), &options).map_err(|e| anyhow!("{e}"))?)
         }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use comanda_domain::{DisplayName, Login, NewStore, Secret, password_policy};
 use comanda_server::auth::config::{AuthConfig, parse_origin};
 use comanda_server::auth::limiter::Rate;
+use comanda_server::auth::vault::{SealingKey, Vault};
 use comanda_server::startup::{BootstrapPlan, StartupPlan};
 use comanda_store_sqlite::Synchronous;
 use serde::Deserialize;
@@ -42,6 +43,14 @@ pub struct FileConfig {
     session_days: Option<u32>,
     trusted_proxies: Option<String>,
     allowed_origins: Option<String>,
+    secret_key_file: Option<PathBuf>,
+    db_statement_timeout_secs: Option<u64>,
+    db_acquire_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
     #[serde(default)]
     bootstrap: FileBootstrap,
 }
@@ -155,6 +164,30 @@ fn parse_database(url: Option<&str>, data_dir: &Path) -> Result<DatabaseTarget> 
     )
 }
 
+/// Where the key that seals secrets at rest comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// `COMANDA_SECRET_KEY`.
+    Environment,
+    /// A file the operator named.
+    File(PathBuf),
+    /// `DATA_DIR/secret.key`, made on the first start that needs it: fine for one store's
+    /// server; production names its key (`comanda check --production` says so).
+    DataDir(PathBuf),
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Environment => f.write_str("COMANDA_SECRET_KEY"),
+            KeySource::File(path) => write!(f, "{}", path.display()),
+            KeySource::DataDir(path) => write!(f, "{} (made by comanda)", path.display()),
+        }
+    }
+}
+
+const SECRET_KEY_FILE: &str = "secret.key";
+
 #[derive(Clone)]
 pub struct Settings {
     pub database: DatabaseTarget,
@@ -167,6 +200,11 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub sqlite_synchronous: Synchronous,
     pub backup_dir: PathBuf,
+    pub secret_key: KeySource,
+    /// How long one PostgreSQL statement may run (zero: no limit).
+    pub db_statement_timeout: Duration,
+    /// How long a request waits for a PostgreSQL connection.
+    pub db_acquire_timeout: Duration,
 }
 
 impl Settings {
@@ -196,6 +234,18 @@ impl Settings {
             .clone()
             .or_else(|| file.backup_dir.clone())
             .unwrap_or_else(|| data_dir.join("backups"));
+        let secret_key = if std::env::var_os("COMANDA_SECRET_KEY").is_some_and(|k| !k.is_empty()) {
+            KeySource::Environment
+        } else {
+            match cli
+                .secret_key_file
+                .clone()
+                .or_else(|| file.secret_key_file.clone())
+            {
+                Some(path) => KeySource::File(path),
+                None => KeySource::DataDir(data_dir.join(SECRET_KEY_FILE)),
+            }
+        };
         Ok(Self {
             database,
             data_dir,
@@ -212,7 +262,68 @@ impl Settings {
             db_max_connections,
             sqlite_synchronous,
             backup_dir,
+            secret_key,
+            db_statement_timeout: Duration::from_secs(
+                cli.db_statement_timeout_secs
+                    .or(file.db_statement_timeout_secs)
+                    .unwrap_or(15),
+            ),
+            db_acquire_timeout: Duration::from_secs(
+                positive(
+                    "db_acquire_timeout_secs",
+                    cli.db_acquire_timeout_secs.or(file.db_acquire_timeout_secs),
+                )?
+                .unwrap_or(3),
+            ),
         })
+    }
+
+    /// The keys secrets at rest are sealed with: the configured one, and the previous ones
+    /// of `COMANDA_SECRET_KEY_PREVIOUS` (comma-separated) that still open what they
+    /// sealed. With `create`, a missing `DATA_DIR/secret.key` is made (readable by this
+    /// user only).
+    pub fn vault(&self, create: bool) -> Result<Vault> {
+        let text = match &self.secret_key {
+            KeySource::Environment => std::env::var("COMANDA_SECRET_KEY").unwrap_or_default(),
+            KeySource::File(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the secret key file {}", path.display()))?,
+            KeySource::DataDir(_) if matches!(self.database, DatabaseTarget::Postgres { .. }) => {
+                bail!(
+                    "PostgreSQL needs the key for secrets at rest named, so every instance holds the same one: set COMANDA_SECRET_KEY (openssl rand -base64 32 makes one) or COMANDA_SECRET_KEY_FILE"
+                );
+            }
+            KeySource::DataDir(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                    let key = SealingKey::generate_text();
+                    write_private(path, &format!("{key}\n")).with_context(|| {
+                        format!("cannot write the secret key file {}", path.display())
+                    })?;
+                    tracing::warn!(
+                        path = %path.display(),
+                        "made a key for secrets at rest; keep a copy apart from the backups (a restore elsewhere needs it), or set COMANDA_SECRET_KEY"
+                    );
+                    key
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read the secret key file {}", path.display())
+                    });
+                }
+            },
+        };
+        let current = SealingKey::parse(&text)
+            .map_err(|e| anyhow!("invalid secret key ({}): {e}", self.secret_key))?;
+        let previous = std::env::var("COMANDA_SECRET_KEY_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| {
+                SealingKey::parse(k)
+                    .map_err(|e| anyhow!("invalid COMANDA_SECRET_KEY_PREVIOUS: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Vault::new(current, previous))
     }
 
     /// Creates the data directory and proves it writable, when it is needed.
@@ -246,7 +357,8 @@ impl Settings {
 
 pub struct ServeSettings {
     pub listen: SocketAddr,
-    pub shutdown_grace: Duration,
+    pub connections: comanda_server::ConnectionLimits,
+    pub deadlines: comanda_server::RequestDeadlines,
     pub startup: StartupPlan,
     pub auth: AuthConfig,
     pub redis_url: Option<Secret>,
@@ -272,9 +384,47 @@ impl ServeSettings {
             .shutdown_grace_secs
             .or(file.shutdown_grace_secs)
             .unwrap_or(20);
+        let secs = |name: &str, flag: Option<u64>, key: Option<u64>, default: u64| {
+            positive(name, flag.or(key)).map(|v| Duration::from_secs(v.unwrap_or(default)))
+        };
+        let connections = comanda_server::ConnectionLimits {
+            header_timeout: secs(
+                "header_timeout_secs",
+                args.header_timeout_secs,
+                file.header_timeout_secs,
+                10,
+            )?,
+            idle_timeout: secs(
+                "idle_timeout_secs",
+                args.idle_timeout_secs,
+                file.idle_timeout_secs,
+                75,
+            )?,
+            max_connections: match args.max_connections.or(file.max_connections) {
+                Some(0) => bail!("max_connections must be at least 1"),
+                Some(n) => n,
+                None => default_max_connections(),
+            },
+            grace: Duration::from_secs(grace),
+        };
+        let deadlines = comanda_server::RequestDeadlines {
+            body: secs(
+                "body_timeout_secs",
+                args.body_timeout_secs,
+                file.body_timeout_secs,
+                30,
+            )?,
+            answer: secs(
+                "request_timeout_secs",
+                args.request_timeout_secs,
+                file.request_timeout_secs,
+                30,
+            )?,
+        };
         Ok(Self {
             listen,
-            shutdown_grace: Duration::from_secs(grace),
+            connections,
+            deadlines,
             startup: StartupPlan {
                 migrate,
                 bootstrap: bootstrap_plan(&args.bootstrap, &file.bootstrap)?,
@@ -489,6 +639,60 @@ fn parse_interval(text: &str) -> Result<Duration> {
         bail!("COMANDA_BACKUP_INTERVAL must be at least a second");
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// A number of seconds that must not be zero, if given.
+fn positive(name: &str, value: Option<u64>) -> Result<Option<u64>> {
+    match value {
+        Some(0) => bail!("{name} must be at least 1"),
+        other => Ok(other),
+    }
+}
+
+/// Connections a server may keep open: its file limit, raised to the hard limit the
+/// system allows, less what the database, logs and backups need.
+fn default_max_connections() -> usize {
+    const RESERVED: u64 = 256;
+    let soft = raise_file_limit();
+    usize::try_from(soft.saturating_sub(RESERVED).max(64)).unwrap_or(usize::MAX)
+}
+
+/// Raises this process's open-file limit to its hard limit; what the soft limit is now.
+fn raise_file_limit() -> u64 {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(hard)) = (limit.current, limit.maximum)
+        && current < hard
+        && setrlimit(
+            Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(hard),
+                maximum: Some(hard),
+            },
+        )
+        .is_ok()
+    {
+        return hard;
+    }
+    limit.current.unwrap_or(1024)
+}
+
+/// Writes a file only its owner may read (0600 where the system has modes).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]

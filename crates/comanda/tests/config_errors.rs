@@ -164,3 +164,23 @@ fn bad_sign_in_settings_are_named() {
     cmd.env("COMANDA_REDIS_URL", "not a url");
     assert_one_line_error(&run(cmd.arg("serve")), "invalid Redis URL");
 }
+
+#[test]
+fn postgres_without_a_named_secret_key_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = comanda(dir.path());
+    cmd.env_remove("COMANDA_SECRET_KEY")
+        .env("COMANDA_DATABASE_URL", "postgres://app@127.0.0.1:1/comanda");
+    let out = run(cmd.arg("serve"));
+    assert_one_line_error(&out, "set COMANDA_SECRET_KEY");
+}
+
+#[test]
+fn a_secret_key_that_is_not_one_is_named_without_showing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = comanda(dir.path());
+    cmd.env("COMANDA_SECRET_KEY", "hunter2hunter2");
+    let out = run(cmd.arg("serve"));
+    assert_one_line_error(&out, "invalid secret key (COMANDA_SECRET_KEY)");
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+}

@@ -69,6 +69,8 @@ fn every_variable_the_shipping_files_set_is_one_the_binary_reads() {
     known.extend([
         "COMANDA_BOOTSTRAP_PASSWORD".to_owned(),
         "COMANDA_SMOKE_PASSWORD".to_owned(),
+        "COMANDA_SECRET_KEY".to_owned(),
+        "COMANDA_SECRET_KEY_PREVIOUS".to_owned(),
     ]);
     assert!(known.contains("COMANDA_BACKUP_INTERVAL"), "{known:?}");
     for file in shipping_files() {

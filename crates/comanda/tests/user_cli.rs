@@ -84,7 +84,12 @@ async fn an_operator_manages_people_from_the_shell() {
 
     let owner = find(&storage, "owner").await;
     storage
-        .enable_totp(owner.id, &Secret::new("JBSWY3DPEHPK3PXP"), 1, &[[1; 32]])
+        .enable_totp(
+            owner.id,
+            &comanda_domain::Sealed::from_stored("JBSWY3DPEHPK3PXP"),
+            1,
+            &[[1; 32]],
+        )
         .await
         .expect("enable");
     let lost_phone = user(&d, &["reset-totp", "owner"], None);

@@ -36,5 +36,5 @@ pub mod clock;
 pub mod password_policy;
 pub mod secret;
 
-pub use secret::Secret;
+pub use secret::{Sealed, Secret};
 pub mod orders;

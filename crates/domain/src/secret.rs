@@ -28,6 +28,38 @@ impl From<String> for Secret {
     }
 }
 
+/// A secret as it is kept at rest: sealed by the server's key (`sealed:v1:...`), or, for
+/// rows written before sealing existed, the plain text itself. Nothing here can open it
+/// or show it; only the server's key opens it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed(String);
+
+/// What every sealed value starts with; anything else was stored before sealing.
+pub const SEALED_PREFIX: &str = "sealed:";
+
+impl Sealed {
+    /// The text as the database holds it.
+    pub fn from_stored(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The text to store.
+    pub fn stored(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this was sealed at all (not a value from before sealing existed).
+    pub fn is_sealed(&self) -> bool {
+        self.0.starts_with(SEALED_PREFIX)
+    }
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealed(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use crate::Locale;
 use crate::ids::{CompanyId, StoreId, UserId};
 use crate::role::Role;
-use crate::secret::Secret;
+use crate::secret::Sealed;
 use crate::validation::{ValidationError, bounded_text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,10 +104,10 @@ pub struct User {
     pub company_id: Option<CompanyId>,
     pub disabled: bool,
     pub version: i64,
-    /// Base32 TOTP secret, once enrolment is confirmed.
-    pub totp_secret: Option<Secret>,
-    /// Secret handed out by an enrolment that has not been confirmed yet.
-    pub totp_pending_secret: Option<Secret>,
+    /// The TOTP secret, sealed, once enrolment is confirmed.
+    pub totp_secret: Option<Sealed>,
+    /// The secret of an enrolment not confirmed yet, sealed.
+    pub totp_pending_secret: Option<Sealed>,
     /// The last TOTP time step accepted: a code is never accepted twice.
     pub totp_last_step: Option<i64>,
     pub pin_hash: Option<PasswordHash>,

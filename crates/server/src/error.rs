@@ -17,7 +17,16 @@ pub struct ApiError {
     pub details: Option<Value>,
     /// Seconds after which a retry may succeed (503, 429).
     pub retry_after: Option<u32>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// What few errors carry, boxed so that every `Result` stays small.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Debug, Default)]
+struct Extras {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Why the database could not write: the response carries it to the layer that
+    /// watches the database's health.
+    cannot_write: Option<String>,
 }
 
 impl ApiError {
@@ -28,8 +37,18 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after: None,
-            headers: Vec::new(),
+            extras: None,
         }
+    }
+
+    fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// A header the answer must carry besides `Retry-After`.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.extras().headers.push((name, value));
+        self
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -95,8 +114,15 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        for (name, value) in self.headers {
-            response.headers_mut().insert(name, value);
+        if let Some(extras) = self.extras {
+            for (name, value) in extras.headers {
+                response.headers_mut().insert(name, value);
+            }
+            if let Some(reason) = extras.cannot_write {
+                response
+                    .extensions_mut()
+                    .insert(crate::write_health::CannotWrite(reason));
+            }
         }
         response
     }
@@ -152,7 +178,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
-                ApiError::unavailable("the database is unavailable; try again shortly")
+                storage_unavailable("the database is unavailable; try again shortly")
+            }
+            StoreError::CannotWrite(reason) => {
+                tracing::error!(%reason, "the database cannot write");
+                let mut e = storage_unavailable(
+                    "the database cannot take writes now; nothing was written, try again shortly",
+                );
+                e.extras().cannot_write = Some(reason);
+                e
             }
             StoreError::Migration(reason) | StoreError::Internal(reason) => {
                 tracing::error!(%reason, "storage failure");
@@ -160,6 +194,16 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+/// The database cannot serve this now: 503, with when to try again.
+fn storage_unavailable(message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        message,
+    )
+    .retry_after(1)
 }
 
 #[cfg(test)]

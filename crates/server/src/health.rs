@@ -60,12 +60,15 @@ async fn check_database(state: &AppState) -> DatabaseCheck {
     }
 }
 
-/// The start-up obstacle, or else the database's.
+/// The start-up obstacle, or else the database's: unreachable, or unable to write.
 async fn readiness_problem(state: &AppState) -> (Option<String>, Option<DatabaseCheck>) {
     if let Phase::Starting { reason } = state.readiness.phase() {
         return (Some(reason), None);
     }
-    let check = check_database(state).await;
+    let mut check = check_database(state).await;
+    if check.problem.is_none() {
+        check.problem = state.write_health.problem();
+    }
     (check.problem.clone(), Some(check))
 }
 

@@ -31,7 +31,8 @@ mod state;
 pub mod stripe;
 pub mod web;
 pub mod webhooks;
+pub mod write_health;
 
 pub use routes::{API_PREFIX, RouteSpec, api_routes, router};
-pub use serve::{Drain, serve, shutdown_signal};
-pub use state::{AppState, BuildInfo};
+pub use serve::{ConnectionGauges, ConnectionLimits, Drain, serve, shutdown_signal};
+pub use state::{AppState, BuildInfo, RequestDeadlines};

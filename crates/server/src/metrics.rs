@@ -98,6 +98,16 @@ pub struct Metrics {
     resident_memory: Gauge,
     open_fds: Gauge,
     webhook_attempts: Family<OutcomeLabels, Counter>,
+    connections: crate::serve::ConnectionGauges,
+    /// Requests refused by a deadline, by which (`body`, `request`).
+    timeouts: Family<KindLabels, Counter>,
+    storage_writable: Gauge,
+    storage_write_failures: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
 }
 
 fn latency_histogram() -> Histogram {
@@ -120,6 +130,11 @@ impl Metrics {
         let open_fds = Gauge::default();
         let start_time = Gauge::<f64, AtomicU64>::default();
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        let connections = crate::serve::ConnectionGauges::default();
+        let timeouts = Family::<KindLabels, Counter>::default();
+        let storage_writable = Gauge::default();
+        storage_writable.set(1);
+        let storage_write_failures = Counter::default();
 
         registry.register(
             "comanda_http_requests",
@@ -178,6 +193,40 @@ impl Metrics {
             webhook_attempts.clone(),
         );
 
+        registry.register(
+            "comanda_http_connections",
+            "Open client connections",
+            connections.open.clone(),
+        );
+        registry.register(
+            "comanda_http_connections_shed",
+            "Connections answered 503 at the connection cap, with no idle one to close",
+            connections.shed.clone(),
+        );
+        registry.register(
+            "comanda_http_connections_evicted",
+            "Idle connections closed at the connection cap to make room for a newcomer",
+            connections.evicted.clone(),
+        );
+        registry.register(
+            "comanda_http_timeouts",
+            "Requests answered 503 by a deadline: reading the body (body) or answering (request)",
+            timeouts.clone(),
+        );
+        registry.register(
+            "comanda_storage_writable",
+            "1 while the database takes writes; 0 while it cannot (a full disk, an I/O error)",
+            storage_writable.clone(),
+        );
+        registry.register(
+            "comanda_storage_write_failures",
+            "Writes refused because the database could not write",
+            storage_write_failures.clone(),
+        );
+        for kind in ["body", "request"] {
+            let _ = timeouts.get_or_create(&KindLabels { kind });
+        }
+
         // At zero from the start, so `rate()` and `increase()` see the first attempt
         // (a series that appears at 1 has no increase) and dashboards find the metric.
         for outcome in ["delivered", "failed", "dead"] {
@@ -209,7 +258,31 @@ impl Metrics {
             resident_memory,
             open_fds,
             webhook_attempts,
+            connections,
+            timeouts,
+            storage_writable,
+            storage_write_failures,
         }
+    }
+
+    /// A write refused because the database could not write.
+    pub fn storage_write_failed(&self) {
+        self.storage_write_failures.inc();
+        self.storage_writable.set(0);
+    }
+
+    pub fn set_storage_writable(&self, writable: bool) {
+        self.storage_writable.set(i64::from(writable));
+    }
+
+    /// What the accept loop updates: open, shed and evicted connections.
+    pub fn connection_gauges(&self) -> crate::serve::ConnectionGauges {
+        self.connections.clone()
+    }
+
+    /// Counts a request refused by a deadline: `body` or `request`.
+    pub fn timed_out(&self, kind: &'static str) {
+        self.timeouts.get_or_create(&KindLabels { kind }).inc();
     }
 
     /// Counts one webhook delivery attempt: `delivered`, `failed` or `dead`.

@@ -103,6 +103,23 @@ pub async fn prepare(
         state.load_signing_key()
     })
     .await?;
+    let census = with_retry(readiness, "sealing secrets", || {
+        crate::auth::reseal::reseal(storage, state.vault())
+    })
+    .await?;
+    if census.resealed > 0 {
+        tracing::info!(
+            people = census.resealed,
+            key = state.vault().current_key_id(),
+            "sealed TOTP secrets under the current key"
+        );
+    }
+    if census.unopenable > 0 {
+        tracing::error!(
+            secrets = census.unopenable,
+            "TOTP secrets this server cannot open: their owners cannot sign in until the key that sealed them is set in COMANDA_SECRET_KEY_PREVIOUS"
+        );
+    }
     readiness.set(Phase::Serving);
     Ok(report)
 }

@@ -30,6 +30,23 @@ impl BuildInfo {
     };
 }
 
+/// How long a request may take: to send its body, and to be answered (until the
+/// response head; a stream then runs as long as it runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestDeadlines {
+    pub body: std::time::Duration,
+    pub answer: std::time::Duration,
+}
+
+impl Default for RequestDeadlines {
+    fn default() -> Self {
+        Self {
+            body: std::time::Duration::from_secs(30),
+            answer: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -60,7 +77,12 @@ pub struct Inner {
     stripe: OnceLock<crate::stripe::Stripe>,
     /// Wakes the webhook workers when the outbox grew.
     pub outbox_wake: tokio::sync::Notify,
+    /// Whether the database takes writes (it may not: a full disk).
+    pub write_health: crate::write_health::WriteHealth,
     webhooks: OnceLock<crate::webhooks::WebhookConfig>,
+    /// The keys secrets at rest are sealed with.
+    vault: OnceLock<crate::auth::vault::Vault>,
+    deadlines: OnceLock<RequestDeadlines>,
 }
 
 impl AppState {
@@ -80,6 +102,28 @@ impl AppState {
 
     pub fn webhook_config(&self) -> &crate::webhooks::WebhookConfig {
         self.0.webhooks.get_or_init(Default::default)
+    }
+
+    /// Sets how long requests may take (once, at start-up, before serving).
+    pub fn set_deadlines(&self, deadlines: RequestDeadlines) {
+        let _ = self.0.deadlines.set(deadlines);
+    }
+
+    pub fn deadlines(&self) -> RequestDeadlines {
+        *self.0.deadlines.get_or_init(RequestDeadlines::default)
+    }
+
+    /// Sets the keys secrets at rest are sealed with (once, at start-up, before serving).
+    pub fn set_vault(&self, vault: crate::auth::vault::Vault) {
+        let _ = self.0.vault.set(vault);
+    }
+
+    /// The keys secrets at rest are sealed with: the configured ones, or in a process
+    /// that set none (a test), a key of its own.
+    pub fn vault(&self) -> &crate::auth::vault::Vault {
+        self.0
+            .vault
+            .get_or_init(crate::auth::vault::Vault::ephemeral)
     }
 
     pub fn new(storage: Arc<dyn Storage>, readiness: Readiness) -> Self {
@@ -111,7 +155,10 @@ impl AppState {
             signing_key: OnceLock::new(),
             stripe: OnceLock::new(),
             outbox_wake: tokio::sync::Notify::new(),
+            write_health: Default::default(),
             webhooks: OnceLock::new(),
+            vault: OnceLock::new(),
+            deadlines: OnceLock::new(),
         }))
     }
 

@@ -34,6 +34,14 @@ pub fn classify(err: sqlx::Error) -> StoreError {
             let rule = unique_rule(db.table().unwrap_or_default(), key_columns(detail));
             unique_violation(&rule, db.message())
         }
+        // Out of disk or memory, an I/O error: the server answers but cannot write.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| matches!(c.as_ref(), "53100" | "53200" | "58030")) =>
+        {
+            StoreError::CannotWrite(db.message().to_owned())
+        }
         sqlx::Error::Database(db) if db.code().is_some_and(|c| transient(&c)) =>
         {
             StoreError::Unavailable(db.message().to_owned())

@@ -25,6 +25,9 @@ pub struct PgOptions {
     /// How long a request may wait for a connection before failing with 503; short, so
     /// requests fail fast instead of piling up while the database is unreachable.
     pub acquire_timeout: Duration,
+    /// How long one statement may run before PostgreSQL cancels it (503 to the client);
+    /// zero: no limit. Migrations run on a connection of their own, without it.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PgOptions {
@@ -32,6 +35,7 @@ impl Default for PgOptions {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -50,10 +54,20 @@ impl PgStorage {
         let connect = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?
             .application_name("comanda");
+        let mut pooled = connect.clone();
+        if !options.statement_timeout.is_zero() {
+            let ms = options.statement_timeout.as_millis().to_string();
+            // A transaction left open by a stalled instance is ended by the server too.
+            let idle = (options.statement_timeout * 4).as_millis().to_string();
+            pooled = pooled.options([
+                ("statement_timeout", ms.as_str()),
+                ("idle_in_transaction_session_timeout", idle.as_str()),
+            ]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
-            .connect_lazy_with(connect.clone());
+            .connect_lazy_with(pooled);
         Ok(Self {
             pool,
             connect,

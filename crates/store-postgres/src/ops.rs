@@ -63,11 +63,20 @@ impl Ops for PgStorage {
         Ok(rows.into_iter().map(AppliedMigration::from).collect())
     }
 
+    /// On a connection of its own: a migration may run longer than the pool's statement
+    /// timeout allows (an index built over millions of rows).
     async fn run_migrations(&self) -> Result<()> {
-        migrator()
-            .run(&self.pool)
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.connect.clone())
             .await
-            .map_err(|e| migrate_error(e, classify))
+            .map_err(classify)?;
+        let result = migrator()
+            .run(&own)
+            .await
+            .map_err(|e| migrate_error(e, classify));
+        own.close().await;
+        result
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

@@ -11,12 +11,17 @@ const SQLITE_IOERR: i32 = 10;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_CANTOPEN: i32 = 14;
 
-/// Whether an (extended) result code means "try again later".
-fn transient(code: i32) -> bool {
-    matches!(
-        code & 0xff,
-        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN
-    )
+const SQLITE_READONLY: i32 = 8;
+
+/// What an (extended) result code means for the caller, if it means "not now".
+fn transient(code: i32, message: &str) -> Option<StoreError> {
+    match code & 0xff {
+        SQLITE_BUSY | SQLITE_LOCKED => Some(busy(message)),
+        SQLITE_NOMEM | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_READONLY => {
+            Some(StoreError::CannotWrite(message.to_owned()))
+        }
+        _ => None,
+    }
 }
 
 pub fn classify(err: sqlx::Error) -> StoreError {
@@ -29,14 +34,11 @@ pub fn classify(err: sqlx::Error) -> StoreError {
             StoreError::MissingReference(db.message().to_owned())
         }
         sqlx::Error::Database(db) if db.is_unique_violation() => unique(db.message()),
-        sqlx::Error::Database(db)
-            if db
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .is_some_and(transient) =>
-        {
-            busy(db.message())
-        }
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .and_then(|code| transient(code, db.message()))
+            .unwrap_or_else(|| StoreError::Internal(err.to_string())),
         _ => StoreError::Internal(err.to_string()),
     }
 }
@@ -51,8 +53,7 @@ pub fn classify_direct(err: rusqlite::Error) -> StoreError {
     match failure.extended_code {
         ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::MissingReference(message.to_owned()),
         ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => unique(message),
-        code if transient(code) => busy(message),
-        _ => StoreError::Internal(err.to_string()),
+        code => transient(code, message).unwrap_or_else(|| StoreError::Internal(err.to_string())),
     }
 }
 
@@ -67,5 +68,5 @@ fn unique(message: &str) -> StoreError {
 }
 
 fn busy(message: &str) -> StoreError {
-    StoreError::Unavailable(format!("database cannot write now: {message}"))
+    StoreError::Unavailable(format!("database is busy: {message}"))
 }

@@ -82,6 +82,26 @@ pub struct SqliteStorage {
     commits: comanda_store::group_commit::CommitQueue,
 }
 
+/// Whether a connection given back to its pool may be used again: not if it is still
+/// inside a transaction. A transaction dropped unfinished is rolled back on the
+/// connection's thread, in order; but when SQLite has already rolled it back itself (a
+/// COMMIT that failed on a full disk or an I/O error), that ROLLBACK fails, sqlx counts
+/// the transaction as still open, and every later `BEGIN` on the connection would fail
+/// (`begin_with at non-zero transaction depth`). Such a connection is closed instead;
+/// the pool opens a fresh one, so writes recover by themselves once the disk has room.
+async fn settled_outside_transaction(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection, Database, TransactionManager};
+    type Manager = <sqlx::Sqlite as Database>::TransactionManager;
+    if Manager::get_transaction_depth(conn) == 0 {
+        return Ok(true);
+    }
+    // The rollback queued by the dropped transaction runs before this ping answers.
+    conn.ping().await?;
+    Ok(Manager::get_transaction_depth(conn) == 0)
+}
+
 impl SqliteStorage {
     /// Opens (creating if needed) the database file. Errors here are configuration errors:
     /// a path that cannot be created or a file that is not a database.
@@ -113,6 +133,7 @@ impl SqliteStorage {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .after_release(|conn, _| Box::pin(settled_outside_transaction(conn)))
             // A connection to a file does not go stale as a socket does; the default
             // ping before each checkout would cost a round trip to SQLite's thread.
             .test_before_acquire(false)
@@ -122,6 +143,7 @@ impl SqliteStorage {
             .map_err(|e| open_error(&options.path, &e))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.readers.max(1))
+            .after_release(|conn, _| Box::pin(settled_outside_transaction(conn)))
             .test_before_acquire(false)
             .acquire_timeout(options.busy_timeout)
             .connect_with(base.read_only(true))

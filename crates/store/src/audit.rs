@@ -34,4 +34,8 @@ pub trait SecretRepo: Send + Sync {
     /// The secret called `name`, storing `candidate` if there is none yet. Instances that
     /// race all get the first one stored.
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+
+    /// A small real write (a row of its own, rewritten): whether the database can take
+    /// writes again after it could not (a full disk, say).
+    async fn probe_write(&self) -> Result<()>;
 }

@@ -10,7 +10,7 @@ use comanda_domain::identity::{
 };
 use comanda_domain::{
     ApiKeyId, DeviceId, DisplayName, EventId, Locale, Login, NewStore, NewUser, PasswordHash,
-    Permission, PermissionSet, Role, Secret, SessionId, StoreId, StoreName, StorePatch, Timezone,
+    Permission, PermissionSet, Role, Sealed, SessionId, StoreId, StoreName, StorePatch, Timezone,
     UserId, UserPatch,
 };
 use std::sync::Arc;
@@ -62,6 +62,7 @@ macro_rules! conformance_suite {
             user_credentials_change_and_unknown_users_are_not_found,
             totp_steps_are_never_accepted_twice,
             recovery_codes_work_once,
+            totp_secrets_are_resealed_only_as_they_were_read,
             refresh_tokens_rotate_and_reuse_revokes_the_family,
             concurrent_refreshes_with_one_token_revoke_the_family,
             expired_or_wrong_refresh_tokens_are_invalid,
@@ -632,19 +633,19 @@ pub async fn totp_steps_are_never_accepted_twice(db: Arc<dyn Storage>) {
         .create_user(&staff("ana", Role::Admin, vec![]))
         .await
         .expect("create");
-    db.set_totp_pending(user.id, Some(&Secret::new("PENDINGSECRET")))
+    db.set_totp_pending(user.id, Some(&Sealed::from_stored("PENDINGSECRET")))
         .await
         .expect("pending");
     let pending = db.get_user(user.id).await.expect("get").expect("exists");
     assert_eq!(
-        pending.totp_pending_secret.as_ref().map(Secret::expose),
+        pending.totp_pending_secret.as_ref().map(Sealed::stored),
         Some("PENDINGSECRET")
     );
     assert!(!pending.totp_enabled());
 
     db.enable_totp(
         user.id,
-        &Secret::new("ACTIVESECRET"),
+        &Sealed::from_stored("ACTIVESECRET"),
         100,
         &[[1; 32], [2; 32]],
     )
@@ -671,12 +672,56 @@ pub async fn totp_steps_are_never_accepted_twice(db: Arc<dyn Storage>) {
     );
 }
 
+/// Stored TOTP secrets are listed and sealed again in place, unless they changed since
+/// they were read.
+pub async fn totp_secrets_are_resealed_only_as_they_were_read(db: Arc<dyn Storage>) {
+    let ana = db
+        .create_user(&staff("ana", Role::Admin, vec![]))
+        .await
+        .expect("create");
+    let bia = db
+        .create_user(&staff("bia", Role::Admin, vec![]))
+        .await
+        .expect("create");
+    db.create_user(&staff("caio", Role::Admin, vec![]))
+        .await
+        .expect("create");
+    let old = Sealed::from_stored("PLAIN");
+    db.enable_totp(ana.id, &old, 1, &[]).await.expect("enable");
+    db.set_totp_pending(bia.id, Some(&old))
+        .await
+        .expect("pending");
+    let listed = db.totp_secrets().await.expect("list");
+    assert_eq!(listed.len(), 2, "only people with a secret");
+    let new = Sealed::from_stored("sealed:v1:k:NEW");
+    assert!(
+        db.reseal_totp_secrets(ana.id, (Some(&old), None), (Some(&new), None))
+            .await
+            .expect("reseal")
+    );
+    let stale = db
+        .reseal_totp_secrets(bia.id, (Some(&old), None), (Some(&new), None))
+        .await
+        .expect("reseal");
+    assert!(
+        !stale,
+        "bia's secret is pending, not active: nothing replaced"
+    );
+    let after = db.get_user(ana.id).await.expect("get").expect("exists");
+    assert_eq!(
+        after.totp_secret.as_ref().map(Sealed::stored),
+        Some(new.stored())
+    );
+    let bia = db.get_user(bia.id).await.expect("get").expect("exists");
+    assert_eq!(bia.totp_pending_secret, Some(old));
+}
+
 pub async fn recovery_codes_work_once(db: Arc<dyn Storage>) {
     let user = db
         .create_user(&staff("ana", Role::Owner, vec![]))
         .await
         .expect("create");
-    db.enable_totp(user.id, &Secret::new("S"), 1, &[[7; 32], [8; 32]])
+    db.enable_totp(user.id, &Sealed::from_stored("S"), 1, &[[7; 32], [8; 32]])
         .await
         .expect("enable");
     assert!(
@@ -704,7 +749,7 @@ pub async fn recovery_codes_work_once(db: Arc<dyn Storage>) {
             .expect("someone else's")
     );
     // Re-enrolling replaces the codes.
-    db.enable_totp(user.id, &Secret::new("S2"), 2, &[[9; 32]])
+    db.enable_totp(user.id, &Sealed::from_stored("S2"), 2, &[[9; 32]])
         .await
         .expect("re-enable");
     assert!(

@@ -2,7 +2,7 @@ use thiserror::Error;
 
 /// What can go wrong in storage, classified so the HTTP layer can answer precisely:
 /// conflicts become 409, a missing row 404, an unreachable database 503.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 pub enum StoreError {
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -44,6 +44,11 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
 
+    /// The database answers but cannot take writes: its disk is full, an I/O error, out
+    /// of memory. Nothing was written; writes work again once the cause is gone.
+    #[error("the database cannot write now: {0}")]
+    CannotWrite(String),
+
     /// Migrations could not be read or applied.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -72,7 +77,11 @@ impl StoreError {
         }
     }
 
+    /// Whether trying again later may work: the database is away or cannot write.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::CannotWrite(_)
+        )
     }
 }

@@ -169,11 +169,14 @@ pub fn answer(
             }
         }
         Err(e) => {
-            let message = e.to_string();
+            // Every commit of the group failed with it: a disk that cannot write is said
+            // as such, anything else as a database that is away.
+            let failure = match e {
+                StoreError::CannotWrite(_) => e,
+                other => StoreError::Unavailable(other.to_string()),
+            };
             for job in group {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Unavailable(message.clone())));
+                let _ = job.reply.send(Err(failure.clone()));
             }
         }
     }
@@ -301,6 +304,7 @@ pub fn step(outcome: &Result<CommitOutcome>, several: bool) -> Step {
         Ok(_) | Err(StoreError::VersionMismatch { .. } | StoreError::NotFound { .. }) => {
             Step::Refused
         }
+        Err(e @ StoreError::CannotWrite(_)) if !several => Step::FailGroup(e.clone()),
         Err(e) if !several => Step::FailGroup(StoreError::Unavailable(e.to_string())),
         Err(_) => Step::Refused,
     }

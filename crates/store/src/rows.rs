@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use comanda_domain::identity::{ApiKey, Device, SecurityEvent, Session};
 use comanda_domain::{
     ApiKeyId, CompanyId, DeviceId, DisplayName, EventId, Login, PasswordHash, Permission,
-    PermissionSet, Secret, SessionId, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
+    PermissionSet, Sealed, SessionId, Store, StoreCode, StoreId, StoreName, Timezone, User, UserId,
 };
 use uuid::Uuid;
 
@@ -103,8 +103,8 @@ impl UserRow {
             company_id: self.company_id.map(CompanyId::from_uuid),
             disabled: self.disabled_at.is_some(),
             version: self.version,
-            totp_secret: self.totp_secret.map(Secret::new),
-            totp_pending_secret: self.totp_pending_secret.map(Secret::new),
+            totp_secret: self.totp_secret.map(Sealed::from_stored),
+            totp_pending_secret: self.totp_pending_secret.map(Sealed::from_stored),
             totp_last_step: self.totp_last_step,
             pin_hash: self.pin_hash.map(PasswordHash),
             locale: self

@@ -2,7 +2,7 @@ use crate::Result;
 use crate::page::{Limit, Page};
 use async_trait::async_trait;
 use comanda_domain::{
-    Locale, Login, NewStore, NewUser, PasswordHash, Secret, StoreId, User, UserId, UserPatch,
+    Locale, Login, NewStore, NewUser, PasswordHash, Sealed, StoreId, User, UserId, UserPatch,
 };
 
 /// Which users a list returns.
@@ -50,17 +50,30 @@ pub trait UserRepo: Send + Sync {
     async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()>;
 
     /// Stores (or clears) the secret of an enrolment awaiting confirmation.
-    async fn set_totp_pending(&self, id: UserId, secret: Option<&Secret>) -> Result<()>;
+    async fn set_totp_pending(&self, id: UserId, secret: Option<&Sealed>) -> Result<()>;
 
     /// Confirms enrolment: the secret becomes active, `step` counts as used, and the
     /// recovery codes replace any earlier ones.
     async fn enable_totp(
         &self,
         id: UserId,
-        secret: &Secret,
+        secret: &Sealed,
         step: i64,
         recovery_hashes: &[[u8; 32]],
     ) -> Result<()>;
+
+    /// Every user's TOTP secrets (active, pending) as stored, for sealing them again under
+    /// a new key.
+    async fn totp_secrets(&self) -> Result<Vec<(UserId, Option<Sealed>, Option<Sealed>)>>;
+
+    /// Replaces a user's stored TOTP secrets with the same secrets sealed anew, if they
+    /// are still `before` (a change in between wins). Whether it replaced them.
+    async fn reseal_totp_secrets(
+        &self,
+        id: UserId,
+        before: (Option<&Sealed>, Option<&Sealed>),
+        after: (Option<&Sealed>, Option<&Sealed>),
+    ) -> Result<bool>;
 
     /// Removes the second factor and its recovery codes.
     async fn disable_totp(&self, id: UserId) -> Result<()>;

@@ -30,11 +30,16 @@ impl TestServer {
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let app = router(state.clone());
         let task = tokio::spawn(async move {
+            let limits = comanda_server::ConnectionLimits {
+                grace: std::time::Duration::ZERO,
+                ..Default::default()
+            };
             let _ = comanda_server::serve(
                 listener,
                 app,
                 std::future::pending(),
-                std::time::Duration::ZERO,
+                limits,
+                Default::default(),
             )
             .await;
         });

@@ -114,8 +114,13 @@ pub async fn serve(storage: Arc<dyn Storage>) -> Result<(AppState, SocketAddr)> 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    let limits = comanda_server::ConnectionLimits {
+        grace: Duration::ZERO,
+        ..Default::default()
+    };
+    let gauges = state.metrics.connection_gauges();
     tokio::spawn(async move {
-        let _ = comanda_server::serve(listener, app, std::future::pending(), Duration::ZERO).await;
+        let _ = comanda_server::serve(listener, app, std::future::pending(), limits, gauges).await;
     });
     Ok((state, addr))
 }

@@ -5,10 +5,12 @@ use super::table::{Table, Verdict};
 use crate::backup::retention;
 use crate::cli::CheckArgs;
 use crate::database;
-use crate::settings::{DatabaseTarget, Settings};
+use crate::settings::{DatabaseTarget, KeySource, Settings};
 use anyhow::Result;
 use chrono::Utc;
 use comanda_domain::password_policy;
+use comanda_server::auth::reseal::census;
+use comanda_server::auth::vault::Vault;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -45,7 +47,8 @@ pub async fn run(settings: &Settings, args: &CheckArgs) -> Result<ExitCode> {
         &mut table,
         args.listen.as_deref().unwrap_or("127.0.0.1:8080"),
     );
-    database_checks(&mut table, settings).await;
+    let vault = secret_key(&mut table, settings, args.production);
+    database_checks(&mut table, settings, vault.as_ref()).await;
     backups(&mut table, settings, args.production);
     Ok(table.finish())
 }
@@ -93,6 +96,37 @@ fn secrets(table: &mut Table, settings: &Settings, production: bool) {
     }
 }
 
+/// The key secrets at rest are sealed with: readable, and in production named by the
+/// operator (a key comanda made in the data directory lives beside what it protects).
+fn secret_key(table: &mut Table, settings: &Settings, production: bool) -> Option<Vault> {
+    match settings.vault(false) {
+        Ok(vault) => {
+            let detail = format!("{} (key {})", settings.secret_key, vault.current_key_id());
+            match settings.secret_key {
+                KeySource::DataDir(_) if production => table.fail(
+                    "secret key",
+                    format!("{detail}: set COMANDA_SECRET_KEY or COMANDA_SECRET_KEY_FILE, kept apart from the data and its backups"),
+                ),
+                KeySource::DataDir(_) => table.add("secret key", Verdict::Warn, detail),
+                _ => table.pass("secret key", detail),
+            }
+            Some(vault)
+        }
+        Err(e) if matches!(settings.secret_key, KeySource::DataDir(_)) && !production => {
+            table.add(
+                "secret key",
+                Verdict::Warn,
+                format!("{e:#}; serve makes one at first start"),
+            );
+            None
+        }
+        Err(e) => {
+            table.fail("secret key", format!("{e:#}"));
+            None
+        }
+    }
+}
+
 fn disk(table: &mut Table, dir: &Path) {
     match rustix::fs::statvfs(dir) {
         Ok(stat) => {
@@ -123,7 +157,7 @@ fn port(table: &mut Table, listen: &str) {
     }
 }
 
-async fn database_checks(table: &mut Table, settings: &Settings) {
+async fn database_checks(table: &mut Table, settings: &Settings, vault: Option<&Vault>) {
     let storage = match database::open(settings).await {
         Ok(storage) => storage,
         Err(e) => {
@@ -174,7 +208,32 @@ async fn database_checks(table: &mut Table, settings: &Settings) {
         Err(e) => table.fail("migrations", e.to_string()),
     }
     clock(table, settings, &*storage).await;
+    if let Some(vault) = vault {
+        sealed_secrets(table, &*storage, vault).await;
+    }
     storage.close().await;
+}
+
+/// Whether the configured keys open every stored secret: one they cannot is a person who
+/// cannot sign in.
+async fn sealed_secrets(table: &mut Table, storage: &dyn comanda_store::Storage, vault: &Vault) {
+    match census(storage, vault).await {
+        Ok(c) if c.unopenable > 0 => table.fail(
+            "secrets at rest",
+            format!(
+                "{} cannot be opened with the configured keys: set the key that sealed them in COMANDA_SECRET_KEY_PREVIOUS",
+                c.unopenable
+            ),
+        ),
+        Ok(c) => {
+            let mut detail = format!("{} sealed under the current key", c.current);
+            if c.stale > 0 {
+                detail.push_str(&format!("; {} to seal again (serve does it at start)", c.stale));
+            }
+            table.pass("secrets at rest", detail);
+        }
+        Err(e) => table.fail("secrets at rest", e.to_string()),
+    }
 }
 
 /// The clock must not run behind what the database has already seen, and on PostgreSQL

@@ -17,6 +17,7 @@ pub async fn run(
     process_started: Instant,
 ) -> Result<ExitCode> {
     settings.prepare_data_dir()?;
+    let vault = settings.vault(true)?;
     let _lock = match &settings.database {
         DatabaseTarget::Sqlite { path } => Some(database::lock_sqlite(path)?),
         DatabaseTarget::Postgres { .. } => None,
@@ -47,6 +48,8 @@ pub async fn run(
     }
 
     state.set_webhook_config(serve.webhooks.clone());
+    state.set_vault(vault);
+    state.set_deadlines(serve.deadlines);
 
     // Start-up (migrations, first-run setup) runs beside the listener so probes can see
     // why the instance is not ready yet; a fatal start-up error stops the server.
@@ -92,11 +95,13 @@ pub async fn run(
         }
     };
 
+    let gauges = state.metrics.connection_gauges();
     let drain = comanda_server::serve(
         listener,
         comanda_server::router(state),
         stop,
-        serve.shutdown_grace,
+        serve.connections,
+        gauges,
     )
     .await?;
     startup_task.abort();

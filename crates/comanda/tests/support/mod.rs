@@ -11,13 +11,18 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_comanda");
 
+/// The key secrets at rest are sealed with in tests (PostgreSQL needs one named). Not a
+/// secret: it protects nothing but test data.
+pub const TEST_SECRET_KEY: &str = "dGVzdCBrZXkgZm9yIHNlY3JldHMgYXQgcmVzdCAzMmI=";
+
 /// A command with a clean environment: nothing from the developer's shell leaks in.
 pub fn comanda(data_dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("COMANDA_DATA_DIR", data_dir)
         .env("COMANDA_LISTEN", "127.0.0.1:0")
-        .env("COMANDA_LOG", "info");
+        .env("COMANDA_LOG", "info")
+        .env("COMANDA_SECRET_KEY", TEST_SECRET_KEY);
     cmd
 }
 

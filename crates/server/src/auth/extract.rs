@@ -82,10 +82,8 @@ impl FromRequestParts<AppState> for RequestMeta {
 }
 
 fn unauthenticated(code: &'static str, message: &str) -> ApiError {
-    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, code, message);
-    e.headers
-        .push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
-    e
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -219,7 +219,7 @@ impl PrincipalCache {
 mod tests {
     use super::*;
     use chrono::Utc;
-    use comanda_domain::{DisplayName, Login, PasswordHash, Secret};
+    use comanda_domain::{DisplayName, Login, PasswordHash, Sealed};
 
     fn user(role: Role) -> User {
         User {
@@ -265,7 +265,7 @@ mod tests {
         let mut admin = user(Role::Admin);
         let actor = Actor::for_session(&session(SessionKind::Password, false), &admin, None);
         assert_eq!(actor.restriction, Some(Restriction::TotpRequired));
-        admin.totp_secret = Some(Secret::new("S"));
+        admin.totp_secret = Some(Sealed::from_stored("S"));
         let unverified = Actor::for_session(&session(SessionKind::Password, false), &admin, None);
         assert_eq!(unverified.restriction, Some(Restriction::TotpRequired));
         let verified = Actor::for_session(&session(SessionKind::Password, true), &admin, None);

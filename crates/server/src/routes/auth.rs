@@ -7,6 +7,7 @@ use crate::auth::limiter::{Decision, Rate};
 use crate::auth::session::{self, TokenResponse};
 use crate::auth::tokens::{OpaqueToken, TokenKind};
 use crate::auth::totp;
+use crate::auth::vault::TOTP;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::password;
@@ -15,7 +16,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use comanda_domain::identity::{SecurityEventKind, SessionKind};
-use comanda_domain::{Login, Role, Secret, User, UserId, clock};
+use comanda_domain::{Login, Role, Sealed, Secret, User, UserId, clock};
 use comanda_store::{Limit, Rotation, UserFilter};
 use serde::{Deserialize, Serialize};
 
@@ -135,11 +136,29 @@ fn wrong_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "wrong login or password")
 }
 
-/// Checks a TOTP code (never the same time step twice) or spends a recovery code.
+/// A person's TOTP secret, opened. A secret this server cannot open (its key was not
+/// configured, or the value was damaged) is the server's failure, not the caller's.
+pub(crate) fn open_totp(
+    state: &AppState,
+    user: &User,
+    sealed: &Sealed,
+) -> Result<Secret, ApiError> {
+    state
+        .vault()
+        .open(TOTP, user.id.as_uuid(), sealed)
+        .map_err(|error| {
+            tracing::error!(%error, user = %user.id, "cannot open a TOTP secret");
+            ApiError::internal()
+        })
+}
+
+/// Checks a TOTP code (never the same time step twice) or spends a recovery code. A
+/// recovery code needs no secret opened: it still works on a server whose key for
+/// secrets at rest is lost.
 pub(crate) async fn second_factor_ok(
     state: &AppState,
     user: &User,
-    secret: &Secret,
+    sealed: &Sealed,
     code: &str,
     meta: &RequestMeta,
 ) -> Result<bool, ApiError> {
@@ -157,7 +176,8 @@ pub(crate) async fn second_factor_ok(
         }
         return Ok(used);
     }
-    match totp::verify(secret, code, clock::now().timestamp()) {
+    let secret = open_totp(state, user, sealed)?;
+    match totp::verify(&secret, code, clock::now().timestamp()) {
         Some(step) => Ok(state.storage.advance_totp_step(user.id, step).await?),
         None => Ok(false),
     }
@@ -215,7 +235,7 @@ pub async fn login(
     }
     let mfa_verified = match &user.totp_secret {
         None => false,
-        Some(secret) => {
+        Some(sealed) => {
             let Some(code) = body
                 .totp
                 .as_deref()
@@ -227,7 +247,7 @@ pub async fn login(
                     "enter the code from your authenticator app",
                 ));
             };
-            if !second_factor_ok(&state, &user, secret, code, &meta).await? {
+            if !second_factor_ok(&state, &user, sealed, code, &meta).await? {
                 charge_failure(&state, &typed, &meta).await;
                 fail("wrong_totp", Some(user.id)).record(&state).await;
                 return Err(ApiError::unauthorized(

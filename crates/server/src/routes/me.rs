@@ -1,11 +1,12 @@
 //! The signed-in user's own account: profile, password, sessions, second factor, PIN.
 
-use super::auth::{charge_failure, check_account};
+use super::auth::{charge_failure, check_account, open_totp};
 use super::views::{SessionView, UserView};
 use crate::audit;
 use crate::auth::extract::{AuthAny, Person, RequestMeta, users_only};
 use crate::auth::session::requirements;
 use crate::auth::totp;
+use crate::auth::vault::TOTP;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::password;
@@ -185,9 +186,10 @@ pub async fn start_totp(
         ));
     }
     let secret = totp::generate_secret();
+    let sealed = state.vault().seal(TOTP, user.id.as_uuid(), &secret);
     state
         .storage
-        .set_totp_pending(user.id, Some(&secret))
+        .set_totp_pending(user.id, Some(&sealed))
         .await?;
     let uri = totp::otpauth_uri(&state.auth.issuer, user.login.as_str(), &secret);
     let qr_svg = totp::qr_svg(&uri).ok_or_else(ApiError::internal)?;
@@ -218,12 +220,13 @@ pub async fn confirm_totp(
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
-    let Some(secret) = user.totp_pending_secret.clone() else {
+    let Some(sealed) = user.totp_pending_secret.clone() else {
         return Err(ApiError::conflict(
             "no_enrolment_pending",
             "start enrolment first (POST /api/v1/me/totp)",
         ));
     };
+    let secret = open_totp(&state, &user, &sealed)?;
     let Some(step) = totp::verify(
         &secret,
         &body.code,
@@ -240,7 +243,7 @@ pub async fn confirm_totp(
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
     state
         .storage
-        .enable_totp(user.id, &secret, step, &hashes)
+        .enable_totp(user.id, &sealed, step, &hashes)
         .await?;
     if let Some(session) = auth.actor.session_id {
         state.storage.mark_session_mfa_verified(session).await?;

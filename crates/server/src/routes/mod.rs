@@ -28,8 +28,10 @@ mod webhooks;
 use crate::error::ApiError;
 use crate::readiness::Phase;
 use crate::state::AppState;
+use crate::state::RequestDeadlines;
 use crate::{health, idempotency, metrics, observe};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode, Uri};
@@ -470,10 +472,7 @@ fn api() -> Api {
 fn with_body_limit(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState> {
     route
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(
-            limit,
-            refuse_declared_oversize,
-        ))
+        .layer(middleware::from_fn_with_state(limit, read_body))
 }
 
 /// Every API route, for tests that must cover them all.
@@ -506,7 +505,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(run_to_completion))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            run_to_completion,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), watch_writes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -521,12 +524,67 @@ pub fn router(state: AppState) -> Router {
 /// guard every await of a begin), which on SQLite keeps the write lock and fails every
 /// write after it. Run apart, the write finishes, and the client's retry with its
 /// idempotency key gets the answer it missed.
-async fn run_to_completion(req: Request, next: Next) -> Response {
-    match tokio::spawn(next.run(req)).await {
-        Ok(response) => response,
+///
+/// The client waits for that answer only until the request's deadline: past it (a
+/// database gone silent, say) it is answered 503 with `Retry-After`, while the request
+/// itself still runs to its end.
+async fn run_to_completion(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let deadlines = state.deadlines();
+    req.extensions_mut().insert(BodyDeadline {
+        at: tokio::time::Instant::now() + deadlines.body,
+        state: state.clone(),
+    });
+    // A catalog file may take longer to check and write than any other request.
+    let answer = if store_section(req.uri().path()) == Some("catalog")
+        && req.method() == Method::POST
+        && req.uri().path().ends_with("/import")
+    {
+        deadlines.answer * 4
+    } else {
+        deadlines.answer
+    };
+    match tokio::time::timeout(answer, tokio::spawn(next.run(req))).await {
+        Ok(Ok(response)) => response,
         // Panics are answered inside (CatchPanicLayer); this is a runtime shutting down.
-        Err(_) => ApiError::unavailable("the server is stopping").into_response(),
+        Ok(Err(_)) => ApiError::unavailable("the server is stopping").into_response(),
+        Err(_) => {
+            state.metrics.timed_out("request");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                format!(
+                    "no answer within {} s; it may still complete: retry with the same Idempotency-Key",
+                    answer.as_secs()
+                ),
+            )
+            .retry_after(1)
+            .into_response()
+        }
     }
+}
+
+/// A request refused because the database could not write tells the database's health
+/// watch, which makes `/ready` say so and probes until writes work again.
+async fn watch_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if let Some(failure) = response
+        .extensions()
+        .get::<crate::write_health::CannotWrite>()
+    {
+        state.write_health.failed(&state, &failure.0);
+    }
+    response
+}
+
+/// When the request's body must have arrived whole.
+#[derive(Clone)]
+struct BodyDeadline {
+    at: tokio::time::Instant,
+    state: AppState,
 }
 
 /// The part of a store that an API path is about: `orders` for
@@ -567,28 +625,53 @@ async fn require_ready(State(state): State<AppState>, req: Request, next: Next) 
     }
 }
 
-/// Refuses a body whose declared length is over the limit before reading any of it, so a
-/// client announcing megabytes cannot hold a connection while it uploads them. Bodies
-/// without a length are cut off by `DefaultBodyLimit` as they are read.
-async fn refuse_declared_oversize(
-    State(limit): State<usize>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// Reads the body whole, within its limit and its deadline, before the handler runs: a
+/// body declared over the limit is refused before any of it is read (a client announcing
+/// megabytes cannot hold a connection while it uploads them), one that grows past it as
+/// it is read, and one still arriving at the deadline (a byte a second) is answered 503.
+async fn read_body(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is too large (at most {} KiB)", limit / 1024),
+        )
+        .into_response()
+    };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is too large (at most {} KiB)", limit / 1024),
-        )
-        .into_response();
+        return too_large();
     }
-    next.run(req).await
+    let deadline = req.extensions().get::<BodyDeadline>().cloned();
+    let at = deadline.as_ref().map_or_else(
+        || tokio::time::Instant::now() + RequestDeadlines::default().body,
+        |d| d.at,
+    );
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout_at(at, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        // The limit, or a connection that broke mid-body (nobody is there to answer).
+        Ok(Err(_)) => too_large(),
+        Err(_) => {
+            if let Some(deadline) = deadline {
+                deadline.state.metrics.timed_out("body");
+            }
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "body_timeout",
+                "the body did not arrive in time; send it again",
+            )
+            .retry_after(1)
+            .into_response()
+        }
+    }
 }
 
 async fn api_index(State(state): State<AppState>) -> axum::Json<serde_json::Value> {

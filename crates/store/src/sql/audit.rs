@@ -110,6 +110,19 @@ macro_rules! impl_sql_audit {
                     .await
                     .map_err(classify)
             }
+
+            async fn probe_write(&self) -> Result<()> {
+                ::sqlx::query(
+                    "INSERT INTO server_secrets (name, value, created_at) VALUES ('write_probe', $1, $2)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+                )
+                .bind(clock::now().timestamp_micros().to_be_bytes().to_vec())
+                .bind(clock::now())
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(())
+            }
         }
     };
 }

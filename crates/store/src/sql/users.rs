@@ -5,7 +5,7 @@ macro_rules! impl_sql_users {
     ($storage:ty) => {
         use $crate::rows::UserRow;
         use $crate::{Bootstrap, BootstrapOutcome, UserFilter, UserRepo};
-        use ::comanda_domain::{Locale, Login, NewUser, PasswordHash, Secret, User, UserId, UserPatch};
+        use ::comanda_domain::{Locale, Login, NewUser, PasswordHash, Sealed, Secret, User, UserId, UserPatch};
 
         const USER_STORES: &str = "SELECT user_id, store_id FROM user_stores WHERE user_id IN (";
 
@@ -207,23 +207,63 @@ macro_rules! impl_sql_users {
                 .await
             }
 
-            async fn set_totp_pending(&self, id: UserId, secret: Option<&Secret>) -> Result<()> {
+            async fn set_totp_pending(&self, id: UserId, secret: Option<&Sealed>) -> Result<()> {
                 self.set_user_field(
                     "UPDATE users SET totp_pending_secret = $1, updated_at = $2 WHERE id = $3",
-                    secret.map(|s| s.expose().to_owned()),
+                    secret.map(|s| s.stored().to_owned()),
                     id,
                 )
                 .await
             }
 
-            async fn enable_totp(&self, id: UserId, secret: &Secret, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<()> {
+            async fn totp_secrets(&self) -> Result<Vec<(UserId, Option<Sealed>, Option<Sealed>)>> {
+                let rows: Vec<(::uuid::Uuid, Option<String>, Option<String>)> = ::sqlx::query_as(
+                    "SELECT id, totp_secret, totp_pending_secret FROM users
+                     WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, active, pending)| {
+                        (UserId::from_uuid(id), active.map(Sealed::from_stored), pending.map(Sealed::from_stored))
+                    })
+                    .collect())
+            }
+
+            async fn reseal_totp_secrets(
+                &self,
+                id: UserId,
+                before: (Option<&Sealed>, Option<&Sealed>),
+                after: (Option<&Sealed>, Option<&Sealed>),
+            ) -> Result<bool> {
+                let text = |s: Option<&Sealed>| s.map(|s| s.stored().to_owned());
+                let affected = ::sqlx::query(
+                    "UPDATE users SET totp_secret = $1, totp_pending_secret = $2
+                     WHERE id = $3 AND totp_secret IS NOT DISTINCT FROM $4
+                       AND totp_pending_secret IS NOT DISTINCT FROM $5",
+                )
+                .bind(text(after.0))
+                .bind(text(after.1))
+                .bind(id.as_uuid())
+                .bind(text(before.0))
+                .bind(text(before.1))
+                .execute(self.writer())
+                .await
+                .map_err(classify)?
+                .rows_affected();
+                Ok(affected == 1)
+            }
+
+            async fn enable_totp(&self, id: UserId, secret: &Sealed, step: i64, recovery_hashes: &[[u8; 32]]) -> Result<()> {
                 let mut tx = begin_write(self.writer()).await?;
                 let affected = ::sqlx::query(
                     "UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2,
                                       version = version + 1, updated_at = $3
                      WHERE id = $4",
                 )
-                .bind(secret.expose().to_owned())
+                .bind(secret.stored().to_owned())
                 .bind(step)
                 .bind(clock::now())
                 .bind(id.as_uuid())
