@@ -7,7 +7,7 @@ use comanda_domain::{Login, Secret};
 use comanda_store::UserRepo;
 use comanda_store_sqlite::{SqliteOptions, SqliteStorage};
 use comanda_testkit::{TcpProxy, TestPostgres};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::{Server, comanda, run};
 use tempfile::TempDir;
@@ -225,6 +225,55 @@ async fn an_unreachable_postgres_at_start_is_waited_for_not_fatal() {
 
     server.signal("TERM");
     assert!(server.wait_exit(Duration::from_secs(10)).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_connection_cut_in_its_handshake_is_a_503_not_a_500() {
+    let Some((_db, proxy, _dir, server)) = serve_postgres_through_proxy().await else {
+        return;
+    };
+    // Every connection cut; once the server has seen it (not ready), the database
+    // listens again but cuts each new connection in its handshake.
+    proxy.kill();
+    let gone = async {
+        while get_json(&server.url("/ready")).await.0 != 503 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), gone)
+        .await
+        .expect("not ready without its database");
+    let proxy = proxy.revive().await;
+    proxy.cut_handshakes();
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let response = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "login": "nobody", "password": "whatever it is" }))
+            .send()
+            .await
+            .expect("an answer");
+        let status = response.status().as_u16();
+        let retry = response.headers().contains_key("retry-after");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            (status, body["error"]["code"].as_str(), retry),
+            (503, Some("storage_unavailable"), true),
+            "{body}"
+        );
+    }
+    proxy.resume();
+    let ready = async {
+        loop {
+            if get_json(&server.url("/ready")).await.0 == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), ready)
+        .await
+        .expect("ready again once handshakes complete");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,7 +210,8 @@ impl Registry {
 /// A connection's socket, which fails a read once the client has taken too long: to send
 /// a request's headers, or to send anything while idle.
 struct Guarded {
-    stream: TcpStream,
+    /// `None` only once dropped (the socket lingers on its own).
+    stream: Option<TcpStream>,
     conn: Arc<Conn>,
     limits: ConnectionLimits,
     /// The requests started when the deadline was set, and whether it is the header one.
@@ -221,7 +222,7 @@ struct Guarded {
 impl Guarded {
     fn new(stream: TcpStream, conn: Arc<Conn>, limits: ConnectionLimits) -> Self {
         Self {
-            stream,
+            stream: Some(stream),
             conn,
             limits,
             // The first request's headers are due from the start.
@@ -257,7 +258,10 @@ impl AsyncRead for Guarded {
             this.arm(started, false);
         }
         let before = buf.filled().len();
-        let read = Pin::new(&mut this.stream).poll_read(cx, buf);
+        let Some(stream) = this.stream.as_mut() else {
+            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        };
+        let read = Pin::new(stream).poll_read(cx, buf);
         if let (Poll::Ready(Ok(())), Some((at, false))) = (&read, this.armed)
             && buf.filled().len() > before
         {
@@ -285,13 +289,25 @@ impl AsyncRead for Guarded {
     }
 }
 
+impl Guarded {
+    fn stream(&mut self) -> io::Result<Pin<&mut TcpStream>> {
+        self.stream
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| io::ErrorKind::NotConnected.into())
+    }
+}
+
 impl AsyncWrite for Guarded {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        match self.stream() {
+            Ok(stream) => stream.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_write_vectored(
@@ -299,19 +315,67 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        match self.stream() {
+            Ok(stream) => stream.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream
+            .as_ref()
+            .is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        match self.stream() {
+            Ok(stream) => stream.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        match self.stream() {
+            Ok(stream) => stream.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// Sockets lingering at once: each holds a file descriptor for up to [`LINGER_FOR`].
+static LINGERING: Semaphore = Semaphore::const_new(256);
+
+/// How long a closed connection keeps reading what its client still sends.
+const LINGER_FOR: Duration = Duration::from_secs(2);
+
+impl Drop for Guarded {
+    /// A connection closed while its client may still be sending (an answer given before
+    /// the whole body was read: too large, too slow) is not cut at once: its end of the
+    /// answer is sent, then what still arrives is read and dropped for a moment, so the
+    /// client reads the answer instead of a reset.
+    fn drop(&mut self) {
+        let Some(mut stream) = self.stream.take() else {
+            return;
+        };
+        let (Ok(runtime), Ok(permit)) = (
+            tokio::runtime::Handle::try_current(),
+            LINGERING.try_acquire(),
+        ) else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = stream.shutdown().await;
+            let mut sink = [0u8; 8192];
+            let drain = async {
+                while let Ok(n) = stream.read(&mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(LINGER_FOR, drain).await;
+            drop(permit);
+        });
     }
 }
 

@@ -1,5 +1,6 @@
-//! A TCP proxy a test can pause (bytes stop flowing, like a database that hangs) or kill
-//! (connections cut and the port closed, like a database that went away), then resume.
+//! A TCP proxy a test can pause (bytes stop flowing, like a database that hangs), kill
+//! (connections cut and the port closed, like a database that went away), or set to cut
+//! each new connection in the middle of its handshake, then resume.
 
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,6 +13,8 @@ enum Mode {
     Forwarding,
     Paused,
     Dead,
+    /// New connections get half of the server's first answer, then are cut.
+    Cutting,
 }
 
 pub struct TcpProxy {
@@ -45,6 +48,10 @@ impl TcpProxy {
                     accepted = listener.accept() => {
                         let Ok((client, _)) = accepted else { return };
                         let Ok(upstream) = TcpStream::connect(target).await else { continue };
+                        if *mode.borrow() == Mode::Cutting {
+                            tokio::spawn(cut_handshake(client, upstream));
+                            continue;
+                        }
                         let (cr, cw) = client.into_split();
                         let (ur, uw) = upstream.into_split();
                         tokio::spawn(pump(cr, uw, mode.clone()));
@@ -69,6 +76,12 @@ impl TcpProxy {
         self.mode.send_replace(Mode::Forwarding);
     }
 
+    /// Cuts each new connection in the middle of its handshake: the client's first
+    /// message goes through, half of the server's answer comes back, then nothing.
+    pub fn cut_handshakes(&self) {
+        self.mode.send_replace(Mode::Cutting);
+    }
+
     /// Cuts every connection and closes the port.
     pub fn kill(&self) {
         self.mode.send_replace(Mode::Dead);
@@ -88,12 +101,27 @@ impl Drop for TcpProxy {
     }
 }
 
+async fn cut_handshake(mut client: TcpStream, mut upstream: TcpStream) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let Ok(n) = client.read(&mut buf).await else {
+        return;
+    };
+    if n == 0 || upstream.write_all(&buf[..n]).await.is_err() {
+        return;
+    }
+    if let Ok(n) = upstream.read(&mut buf).await {
+        let _ = client.write_all(&buf[..n / 2]).await;
+    }
+}
+
 async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut mode: watch::Receiver<Mode>) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let current = *mode.borrow_and_update();
         match current {
             Mode::Dead => return,
+            // Connections made before the cutting began go on as they were.
+            Mode::Cutting => {}
             Mode::Paused => {
                 if mode.changed().await.is_err() {
                     return;

@@ -38,6 +38,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, MethodRouter, get};
+use futures::StreamExt;
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -627,14 +628,21 @@ async fn require_ready(State(state): State<AppState>, req: Request, next: Next) 
 
 /// Reads the body whole, within its limit and its deadline, before the handler runs: a
 /// body declared over the limit is refused before any of it is read (a client announcing
-/// megabytes cannot hold a connection while it uploads them), one that grows past it as
-/// it is read, and one still arriving at the deadline (a byte a second) is answered 503.
+/// megabytes cannot hold a connection while it uploads them), so is one that grows past
+/// it as it is read, and one still arriving at the deadline (a byte a second) is answered
+/// 503.
 async fn read_body(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    // Answered at once; the connection then closes, reading for a moment what the client
+    // still sends (`serve`'s lingering close), so that it reads this instead of a reset.
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the body is too large (at most {} KiB)", limit / 1024),
+        )
+        .with_header(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
         )
         .into_response()
     };
@@ -643,22 +651,31 @@ async fn read_body(State(limit): State<usize>, req: Request, next: Next) -> Resp
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return too_large();
-    }
     let deadline = req.extensions().get::<BodyDeadline>().cloned();
     let at = deadline.as_ref().map_or_else(
         || tokio::time::Instant::now() + RequestDeadlines::default().body,
         |d| d.at,
     );
     let (parts, body) = req.into_parts();
-    match tokio::time::timeout_at(at, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+    let mut stream = body.into_data_stream();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let mut read = Vec::new();
+    let reading = async {
+        while let Some(chunk) = stream.next().await {
+            // A connection that broke mid-body: nobody is there to answer.
+            let chunk = chunk.map_err(|_| ())?;
+            if read.len() + chunk.len() > limit {
+                return Err(());
+            }
+            read.extend_from_slice(&chunk);
         }
-        // The limit, or a connection that broke mid-body (nobody is there to answer).
-        Ok(Err(_)) => too_large(),
+        Ok(())
+    };
+    match tokio::time::timeout_at(at, reading).await {
+        Ok(Ok(())) => next.run(Request::from_parts(parts, Body::from(read))).await,
+        Ok(Err(())) => too_large(),
         Err(_) => {
             if let Some(deadline) = deadline {
                 deadline.state.metrics.timed_out("body");
