@@ -213,7 +213,9 @@ async fn a_silent_database_does_not_hold_requests() {
     let Some(db) = TestPostgres::create().await else {
         return;
     };
-    support::orders::bootstrap_postgres(&db).await.close().await;
+    let storage = support::orders::bootstrap_postgres(&db).await;
+    let (store, product) = support::orders::seed(&*storage).await;
+    storage.close().await;
     let proxy = TcpProxy::start(db.server_addr()).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let url = db.url_through(proxy.addr);
@@ -231,31 +233,33 @@ async fn a_silent_database_does_not_hold_requests() {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    let body = serde_json::json!({ "login": "owner", "password": "owner passphrase 1" });
-    let signed: serde_json::Value = client
-        .post(server.url("/api/v1/auth/login"))
-        .json(&body)
+    let token = support::orders::sign_in(&client, &server).await;
+    let orders = server.url(&format!("/api/v1/stores/{store}/orders"));
+    let order = serde_json::json!({ "kind": "counter", "lines": [{ "product_id": product, "quantity": 1 }] });
+    let first = client
+        .post(&orders)
+        .bearer_auth(&token)
+        .json(&order)
         .send()
         .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = signed["access_token"].as_str().expect("token").to_owned();
+        .expect("an order");
+    assert_eq!(first.status(), 201);
 
-    // Packets to the database go nowhere: requests that need it are answered 503 by
-    // their deadline, not held until it speaks again.
+    // Packets to the database go nowhere: an order the committer has sent on its
+    // connection gets no answer from PostgreSQL, and the client is answered 503 by the
+    // request's deadline, not held until the database speaks again.
     proxy.pause();
     let started = Instant::now();
-    let stores = client
-        .get(server.url("/api/v1/stores"))
+    let held = client
+        .post(&orders)
         .bearer_auth(&token)
+        .json(&order)
         .send()
         .await
         .expect("an answer while the database is silent");
     let took = started.elapsed();
-    assert_eq!(stores.status(), 503);
-    assert!(stores.headers().contains_key("retry-after"));
+    assert_eq!(held.status(), 503);
+    assert!(held.headers().contains_key("retry-after"));
     let live = client.get(server.url("/live")).send().await.expect("live");
     assert_eq!(live.status(), 200);
     eprintln!("answered 503 after {took:?} with the database silent (deadline 2 s)");
