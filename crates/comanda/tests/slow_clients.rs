@@ -265,3 +265,81 @@ async fn a_silent_database_does_not_hold_requests() {
     eprintln!("answered 503 after {took:?} with the database silent (deadline 2 s)");
     proxy.resume();
 }
+
+/// At the cap with every connection busy (live streams, which are never closed to make
+/// room), a newcomer is answered 503 `server_busy` with `Retry-After`, and `/live` still
+/// says the process is alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_connection_busy_newcomers_get_503_and_live_still_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = prepared(dir.path()).await;
+    let (store, _) = support::orders::seed(&storage).await;
+    storage.close().await;
+    let server = Server::start(limited(
+        dir.path(),
+        4096,
+        &[("COMANDA_MAX_CONNECTIONS", "8")],
+    ))
+    .await;
+    server.wait_ready(Duration::from_secs(20)).await;
+    let client = reqwest::Client::new();
+    let token = support::orders::sign_in(&client, &server).await;
+    let addr = address(&server);
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        let mut stream = TcpStream::connect(&addr).await.expect("connect");
+        stream
+            .write_all(
+                format!(
+                    "GET /api/v1/stores/{store}/floor/stream HTTP/1.1\r\nHost: comanda\r\nAuthorization: Bearer {token}\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await
+            .expect("stream");
+        let mut head = [0u8; 512];
+        let n = stream.read(&mut head).await.expect("stream head");
+        assert!(
+            String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&head[..n])
+        );
+        streams.push(stream);
+    }
+    let ask = |path: &'static str| {
+        let addr = addr.clone();
+        async move {
+            let mut stream = TcpStream::connect(&addr).await.expect("connect");
+            stream
+                .write_all(
+                    format!("GET {path} HTTP/1.1\r\nHost: comanda\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await
+                .expect("request");
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+                .await;
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    };
+    let busy = ask("/api/v1").await;
+    assert!(
+        busy.starts_with("HTTP/1.1 503")
+            && busy.contains("server_busy")
+            && busy.contains("retry-after"),
+        "{busy}"
+    );
+    let live = ask("/live").await;
+    assert!(live.starts_with("HTTP/1.1 200"), "{live}");
+    drop(streams);
+    let mut answered = false;
+    for _ in 0..50 {
+        if ask("/api/v1").await.starts_with("HTTP/1.1 200") {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "room again once the streams end");
+}
