@@ -347,6 +347,45 @@ pub enum BenchCommand {
     Outbox(BenchOutboxArgs),
     /// Backup and verified restore of a database holding N paid orders
     Backup(BenchBackupArgs),
+    /// Disk per paid three-line order, table by table, with answers kept and expired
+    Storage(BenchStorageArgs),
+    /// The evening's reads (an order, open orders, floor, tickets, menu, X) over N orders
+    Reads(BenchReadsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchReadsArgs {
+    /// Paid orders in the database, spread over the stores
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+
+    /// Stores the orders are spread over
+    #[arg(long, default_value_t = 4)]
+    pub stores: usize,
+
+    /// Concurrent clients, each cycling through the reads
+    #[arg(long, default_value_t = 64)]
+    pub clients: u32,
+
+    /// How long to measure
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+
+    /// Seconds of load before measuring
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
+
+    /// Fill the database and stop, leaving it (and a file of order paths) for an
+    /// outside load generator: see scripts/bench-reads.sh
+    #[arg(long)]
+    pub fill_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchStorageArgs {
+    /// Paid three-line orders taken through the API
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: usize,
 }
 
 #[derive(Debug, Args)]

@@ -57,7 +57,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             | cli::BenchCommand::Kds(_)
             | cli::BenchCommand::Zreport(_)
             | cli::BenchCommand::Outbox(_)
-            | cli::BenchCommand::Backup(_),
+            | cli::BenchCommand::Backup(_)
+            | cli::BenchCommand::Storage(_)
+            | cli::BenchCommand::Reads(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -104,6 +106,12 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Backup(args)), _) => {
                 commands::bench_backup::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Reads(args)), _) => {
+                commands::bench_reads::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Storage(args)), _) => {
+                commands::bench_storage::run(&settings, args).await
             }
             (Command::Serve(_), None) | (Command::Bench(cli::BenchCommand::Startup(_)), _) => {
                 unreachable!("handled above")

@@ -28,6 +28,7 @@ mod serve;
 pub mod signature;
 pub mod startup;
 mod state;
+pub mod statistics;
 pub mod stripe;
 pub mod web;
 pub mod webhooks;

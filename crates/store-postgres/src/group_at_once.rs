@@ -33,14 +33,14 @@ const WRITE_GROUP: &str = concat!(
     "
         RETURNING 1
     ), opened AS (
-        INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
-        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[])
+        INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
+        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[], $50::bool[])
         RETURNING 1
     ), changed AS (
         UPDATE orders o
-        SET status = v.status, table_id = v.table_id, total = v.total, version = v.version, updated_at = v.updated_at, document = v.document
-        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::text[], $30::int8[])
-            AS v (id, store_id, status, table_id, total, version, updated_at, document, expected)
+        SET status = v.status, table_id = v.table_id, total = v.total, version = v.version, updated_at = v.updated_at, document = v.document, in_kitchen = v.in_kitchen
+        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::text[], $30::int8[], $51::bool[])
+            AS v (id, store_id, status, table_id, total, version, updated_at, document, expected, in_kitchen)
         WHERE o.id = v.id AND o.store_id = v.store_id AND o.version = v.expected
         RETURNING 1
     ), logged AS (
@@ -177,6 +177,7 @@ struct Rows {
     new_opened_at: Vec<Time>,
     new_updated_at: Vec<Time>,
     new_document: Vec<String>,
+    new_in_kitchen: Vec<bool>,
     changed_id: Vec<Uuid>,
     changed_store: Vec<Uuid>,
     changed_status: Vec<&'static str>,
@@ -186,6 +187,7 @@ struct Rows {
     changed_updated_at: Vec<Time>,
     changed_document: Vec<String>,
     changed_expected: Vec<i64>,
+    changed_in_kitchen: Vec<bool>,
     event_store: Vec<Uuid>,
     event_seq: Vec<i64>,
     event_order: Vec<Uuid>,
@@ -247,6 +249,7 @@ impl Rows {
                         rows.new_opened_at.push(order.opened_at);
                         rows.new_updated_at.push(order.updated_at);
                         rows.new_document.push(document.text.clone());
+                        rows.new_in_kitchen.push(document.in_kitchen);
                     }
                     Some(expected) => {
                         rows.changed_id.push(order.id.as_uuid());
@@ -257,6 +260,7 @@ impl Rows {
                         rows.changed_version.push(order.version);
                         rows.changed_updated_at.push(order.updated_at);
                         rows.changed_document.push(document.text.clone());
+                        rows.changed_in_kitchen.push(document.in_kitchen);
                         rows.changed_expected.push(expected);
                     }
                 }
@@ -338,6 +342,8 @@ impl Rows {
             .bind(counts[0])
             .bind(counts[1])
             .bind(counts[2])
+            .bind(self.new_in_kitchen)
+            .bind(self.changed_in_kitchen)
             .execute(conn)
             .await?;
         Ok(())

@@ -289,6 +289,7 @@ fn write_order(
                 &timestamp(order.opened_at),
                 &timestamp(order.updated_at),
                 &document.text,
+                &document.in_kitchen,
             ],
         )?;
         return Ok(());
@@ -308,6 +309,7 @@ fn write_order(
             &timestamp(order.updated_at),
             &document.text,
             &expected,
+            &document.in_kitchen,
         ],
     )?;
     if updated == 1 {
@@ -323,6 +325,12 @@ fn write_order(
 /// Binds `values` to `$1`, `$2`, ... (the shared statements number their parameters and
 /// may use them out of order, which positional binding would get wrong).
 fn bind(statement: &mut CachedStatement<'_>, values: &[&dyn ToSql]) -> rusqlite::Result<()> {
+    if values.len() > PARAMETERS.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            values.len(),
+            PARAMETERS.len(),
+        ));
+    }
     for (name, value) in PARAMETERS.iter().zip(values) {
         let index = statement
             .parameter_index(name)?
@@ -350,8 +358,8 @@ fn first_row<T>(
     rows.next()?.map(read).transpose()
 }
 
-const PARAMETERS: [&str; 12] = [
-    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
+const PARAMETERS: [&str; 13] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13",
 ];
 
 /// Ids as sqlx stores them on SQLite: the 16 bytes.

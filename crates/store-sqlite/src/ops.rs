@@ -63,6 +63,27 @@ impl Ops for SqliteStorage {
             .map_err(|e| migrate_error(e, classify))
     }
 
+    /// `PRAGMA optimize` analyzes only the tables whose size changed much since they
+    /// were last analyzed, each on a sample (`analysis_limit`), so it takes milliseconds
+    /// even on a database of millions of orders; 0x10000 looks at every table, not only
+    /// those this connection has used.
+    async fn refresh_statistics(&self) -> Result<()> {
+        let mut conn = self.writer.acquire().await.map_err(classify)?;
+        sqlx::query("PRAGMA analysis_limit = 1000")
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        sqlx::query("PRAGMA optimize = 0x10002")
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn upkeep_problem(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     fn pool_stats(&self) -> Vec<PoolStats> {
         [("writer", &self.writer), ("reader", &self.reader)]
             .into_iter()

@@ -56,6 +56,8 @@ pub struct Rendered {
 pub struct Document {
     pub text: String,
     pub due: i64,
+    /// A line is with the kitchen: the order is on the kitchen screens.
+    pub in_kitchen: bool,
 }
 
 impl Document {
@@ -63,6 +65,7 @@ impl Document {
         Ok(Self {
             text: order_to_text(order)?,
             due: order_due(order)?,
+            in_kitchen: order.lines.iter().any(|l| l.in_kitchen()),
         })
     }
 }
@@ -343,9 +346,9 @@ pub mod statements {
          RETURNING seq, hash, last_number";
     pub const MOVE_HEAD: &str =
         "UPDATE order_log_heads SET seq = $2, hash = $3, last_number = $4 WHERE store_id = $1";
-    pub const INSERT_ORDER: &str = "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-    pub const UPDATE_ORDER: &str = "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8
+    pub const INSERT_ORDER: &str = "INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    pub const UPDATE_ORDER: &str = "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8, in_kitchen = $10
          WHERE id = $1 AND store_id = $2 AND version = $9";
     pub const ORDER_VERSION: &str = "SELECT version FROM orders WHERE id = $1 AND store_id = $2";
     macro_rules! insert_events {

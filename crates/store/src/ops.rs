@@ -67,6 +67,15 @@ pub trait Ops: Send + Sync {
 
     fn pool_stats(&self) -> Vec<PoolStats>;
 
+    /// Brings the query planner's statistics up to date where the data changed enough
+    /// since they were taken (cheap when nothing did). Every hot query is written to be
+    /// bounded whatever the statistics say; current ones keep the rest well planned.
+    async fn refresh_statistics(&self) -> Result<()>;
+
+    /// Whether the database keeps its own statistics and reclaims space by itself; a
+    /// sentence for `comanda check` when it does not.
+    async fn upkeep_problem(&self) -> Result<Option<String>>;
+
     /// Closes the pools, waiting for connections in use to be returned.
     async fn close(&self);
 }

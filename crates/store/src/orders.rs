@@ -157,17 +157,16 @@ pub trait OrderRepo: Send + Sync {
     /// so events cut from the end are noticed too.
     async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>>;
 
-    /// The orders the kitchen may still be working on (sent, ready, served), and the
+    /// The orders with a line still in the kitchen, and the
     /// sequence of the store's log they are current to, read in one snapshot: a screen
     /// that starts from them and follows the log from that sequence misses nothing and
     /// sees nothing twice.
     async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)>;
 
-    /// Events of one kind logged in `[from, until)`, in log order.
-    async fn events_of_kind(
+    /// The kitchen's bumps logged in `[from, until)`, in log order.
+    async fn bumps_between(
         &self,
         store: StoreId,
-        kind: &str,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<LoggedEvent>>;

@@ -4,12 +4,16 @@
 use crate::database;
 use crate::settings::{DatabaseTarget, Settings};
 use anyhow::{Result, anyhow};
-use comanda_domain::{DisplayName, Login, NewStore, NewUser, Role, Secret, UserId};
+use comanda_domain::catalog::inputs::{ModifierGroupInput, ProductInput, TaxRateInput};
+use comanda_domain::{
+    Currency, DisplayName, Login, NewStore, NewUser, Role, Secret, StoreId, UserId,
+};
 use comanda_server::auth::config::AuthConfig;
 use comanda_server::auth::limiter::{Limiter, Rate};
 use comanda_server::readiness::Readiness;
 use comanda_server::{AppState, router};
 use comanda_store::Storage;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +28,28 @@ pub struct BenchDb {
     _scratch: tempfile::TempDir,
 }
 
+impl BenchDb {
+    /// The run's own temporary directory.
+    pub fn scratch(&self) -> &std::path::Path {
+        self._scratch.path()
+    }
+
+    /// Leaves the scratch directory in place when the benchmark ends.
+    pub fn keep(&mut self) {
+        self._scratch.disable_cleanup(true);
+    }
+}
+
 /// A migrated database: a fresh SQLite file unless PostgreSQL is configured.
 pub async fn open(settings: &Settings) -> Result<BenchDb> {
-    let scratch = tempfile::Builder::new()
+    let mut scratch = tempfile::Builder::new()
         .prefix("comanda-bench-")
         .tempdir()?;
+    // To look at what a benchmark wrote, afterwards.
+    if std::env::var_os("COMANDA_BENCH_KEEP").is_some() {
+        scratch.disable_cleanup(true);
+        eprintln!("keeping {}", scratch.path().display());
+    }
     let mut local = settings.clone();
     if matches!(settings.database, DatabaseTarget::Sqlite { .. }) {
         local.database = DatabaseTarget::Sqlite {
@@ -73,6 +94,13 @@ pub async fn store_and_person(
     currency: &str,
     role: Role,
 ) -> Result<(NewStore, String)> {
+    let store = new_store(storage, currency).await?;
+    let login = person(storage, role, vec![store.id]).await?;
+    Ok((store, login))
+}
+
+/// A store with a unique code.
+pub async fn new_store(storage: &dyn Storage, currency: &str) -> Result<NewStore> {
     let suffix = uuid::Uuid::now_v7().simple().to_string();
     let tag = &suffix[20..];
     let store = NewStore::parse(&format!("bench-{tag}"), "Bench", currency, "UTC", "en-US")
@@ -81,7 +109,13 @@ pub async fn store_and_person(
         .create_store(&store)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let login = format!("bench{tag}");
+    Ok(store)
+}
+
+/// A person of `role` working in `stores`; their login.
+pub async fn person(storage: &dyn Storage, role: Role, stores: Vec<StoreId>) -> Result<String> {
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    let login = format!("bench{}", &suffix[20..]);
     storage
         .create_user(&NewUser {
             id: UserId::new(),
@@ -93,13 +127,13 @@ pub async fn store_and_person(
                 .map_err(|e| anyhow!("{e}"))?,
             role,
             all_stores: false,
-            store_ids: vec![store.id],
+            store_ids: stores,
             must_change_password: false,
             company_id: None,
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    Ok((store, login))
+    Ok(login)
 }
 
 /// The real router on a local port, with sign-in limits out of the way.
@@ -159,4 +193,59 @@ pub fn rss_kib() -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Products on the benchmarks' menu.
+pub const MENU_PRODUCTS: usize = 30;
+
+/// A small restaurant's menu in `store`: a default 5 % tax, two modifier groups (one
+/// required) and [`MENU_PRODUCTS`] grill dishes. Returns one line to order per product,
+/// with two modifiers and a note, as `POST .../lines` takes it.
+pub async fn menu(storage: &dyn Storage, store: StoreId) -> Result<Vec<Value>> {
+    let parse_err = |e: comanda_domain::ValidationError| anyhow!("{e}");
+    let tax = serde_json::from_value::<TaxRateInput>(
+        json!({ "name": "ISS", "rate": "5", "default": true }),
+    )?
+    .parse()
+    .map_err(parse_err)?;
+    storage
+        .create_tax_rate(store, &tax)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut groups = Vec::new();
+    for (name, min, max) in [("Ponto", 1, 1), ("Extras", 0, 3)] {
+        let group = serde_json::from_value::<ModifierGroupInput>(json!({
+            "name": name, "min_choices": min, "max_choices": max,
+            "options": (0..4).map(|o| json!({ "name": format!("{name} {o}"), "price_delta": { "amount": o * 200, "currency": "BRL" } })).collect::<Vec<_>>(),
+        }))?
+        .parse(Currency::Brl)
+        .map_err(parse_err)?;
+        groups.push(
+            storage
+                .create_modifier_group(store, &group)
+                .await
+                .map_err(|e| anyhow!("{e}"))?,
+        );
+    }
+    let mut items = Vec::with_capacity(MENU_PRODUCTS);
+    for p in 0..MENU_PRODUCTS {
+        let product = serde_json::from_value::<ProductInput>(json!({
+            "name": format!("Prato {p}"), "station": "grill",
+            "modifier_group_ids": groups.iter().map(|g| g.id.to_string()).collect::<Vec<_>>(),
+            "variants": [{ "price": { "amount": 1500 + p * 100, "currency": "BRL" } }],
+        }))?
+        .parse(Currency::Brl)
+        .map_err(parse_err)?;
+        let product = storage
+            .create_product(store, &product)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        items.push(json!({
+            "product_id": product.id,
+            "quantity": 1 + p % 3,
+            "options": [groups[0].options[p % 4].id, groups[1].options[p % 4].id],
+            "notes": "sem cebola",
+        }));
+    }
+    Ok(items)
 }

@@ -7,16 +7,13 @@ use super::bench_env::{self, percentile};
 use super::bench_outbox;
 use crate::cli::BenchOrdersArgs;
 use crate::settings::Settings;
-use anyhow::{Result, anyhow};
-use comanda_domain::catalog::inputs::{ModifierGroupInput, ProductInput, TaxRateInput};
-use comanda_domain::{Currency, Role};
+use anyhow::Result;
+use comanda_domain::Role;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-const PRODUCTS: usize = 30;
 
 /// What one client saw from `from` on: what comes before is the warm-up.
 struct Tally {
@@ -41,51 +38,7 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
     let db = bench_env::open(settings).await?;
     let storage = db.storage.clone();
     let (store, login) = bench_env::store_and_person(&*storage, "BRL", Role::Manager).await?;
-    let parse_err = |e: comanda_domain::ValidationError| anyhow!("{e}");
-    let tax = serde_json::from_value::<TaxRateInput>(
-        json!({ "name": "ISS", "rate": "5", "default": true }),
-    )?
-    .parse()
-    .map_err(parse_err)?;
-    storage
-        .create_tax_rate(store.id, &tax)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let mut groups = Vec::new();
-    for (name, min, max) in [("Ponto", 1, 1), ("Extras", 0, 3)] {
-        let group = serde_json::from_value::<ModifierGroupInput>(json!({
-            "name": name, "min_choices": min, "max_choices": max,
-            "options": (0..4).map(|o| json!({ "name": format!("{name} {o}"), "price_delta": { "amount": o * 200, "currency": "BRL" } })).collect::<Vec<_>>(),
-        }))?
-        .parse(Currency::Brl)
-        .map_err(parse_err)?;
-        groups.push(
-            storage
-                .create_modifier_group(store.id, &group)
-                .await
-                .map_err(|e| anyhow!("{e}"))?,
-        );
-    }
-    let mut items: Vec<Value> = Vec::with_capacity(PRODUCTS);
-    for p in 0..PRODUCTS {
-        let product = serde_json::from_value::<ProductInput>(json!({
-            "name": format!("Prato {p}"), "station": "grill",
-            "modifier_group_ids": groups.iter().map(|g| g.id.to_string()).collect::<Vec<_>>(),
-            "variants": [{ "price": { "amount": 1500 + p * 100, "currency": "BRL" } }],
-        }))?
-        .parse(Currency::Brl)
-        .map_err(parse_err)?;
-        let product = storage
-            .create_product(store.id, &product)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-        items.push(json!({
-            "product_id": product.id,
-            "quantity": 1 + p % 3,
-            "options": [groups[0].options[p % 4].id, groups[1].options[p % 4].id],
-            "notes": "sem cebola",
-        }));
-    }
+    let items = bench_env::menu(&*storage, store.id).await?;
     let drain = if args.webhook_backlog > 0 {
         let (base, receiver) = bench_outbox::receiver().await?;
         bench_outbox::subscribe(&*storage, store.id, &base, 1).await?;

@@ -15,7 +15,9 @@ use comanda_domain::orders::lines::{LineStatus, OrderLine};
 use comanda_domain::orders::payments::{TenderInput, TenderKind, Till};
 use comanda_domain::orders::{Order, OrderKind, RateSnapshot};
 use comanda_domain::tax::{Rate, TaxKind, TaxPolicy};
-use comanda_domain::{Currency, OrderLineId, PaymentId, Role, StoreId, TaxRateId, UserId, clock};
+use comanda_domain::{
+    Currency, OrderId, OrderLineId, PaymentId, Role, StoreId, TaxRateId, UserId, clock,
+};
 use comanda_store::{OrderCommit, OrderWrite, Storage, StoredResponse};
 use serde_json::json;
 use std::process::ExitCode;
@@ -132,7 +134,9 @@ pub async fn run(settings: &Settings, args: &BenchZreportArgs) -> Result<ExitCod
         WRITERS
     );
     let started = Instant::now();
-    let expected_total = write_paid_day(storage.clone(), store.id, args.orders).await?;
+    let expected_total = write_paid_day(storage.clone(), store.id, args.orders)
+        .await?
+        .total;
 
     let written = started.elapsed();
     println!(
@@ -216,13 +220,20 @@ pub async fn run(settings: &Settings, args: &BenchZreportArgs) -> Result<ExitCod
     })
 }
 
+/// What [`write_paid_day`] wrote.
+pub struct PaidDay {
+    /// The total due over every order.
+    pub total: i64,
+    pub ids: Vec<OrderId>,
+}
+
 /// Writes a day of `orders` paid orders into `store` (a 200-product catalog first),
-/// many orders per commit; returns the total due over them all.
+/// many orders per commit.
 pub async fn write_paid_day(
     storage: Arc<dyn Storage>,
     store: StoreId,
     orders: usize,
-) -> Result<i64> {
+) -> Result<PaidDay> {
     let err = |e: comanda_domain::ValidationError| anyhow!("{e}");
     let mut categories = Vec::new();
     for c in 0..CATEGORIES {
@@ -281,6 +292,7 @@ pub async fn write_paid_day(
         let total = orders;
         writers.push(tokio::spawn(async move {
             let mut due: i64 = 0;
+            let mut ids = Vec::with_capacity(total / WRITERS + PER_COMMIT);
             let mut n = w * PER_COMMIT;
             while n < total {
                 let mut orders = Vec::with_capacity(PER_COMMIT);
@@ -291,6 +303,7 @@ pub async fn write_paid_day(
                         .map_err(|e| anyhow!("{e}"))?
                         .due;
                     events.extend(logged.into_iter().map(|e| (orders.len(), e)));
+                    ids.push(order.id);
                     orders.push(OrderWrite {
                         order,
                         expected_version: None,
@@ -317,12 +330,17 @@ pub async fn write_paid_day(
                     .map_err(|e| anyhow!("{e}"))?;
                 n += WRITERS * PER_COMMIT;
             }
-            Ok::<i64, anyhow::Error>(due)
+            Ok::<_, anyhow::Error>((due, ids))
         }));
     }
-    let mut expected_total: i64 = 0;
+    let mut day = PaidDay {
+        total: 0,
+        ids: Vec::with_capacity(orders),
+    };
     for w in writers {
-        expected_total += w.await??;
+        let (due, ids) = w.await??;
+        day.total += due;
+        day.ids.extend(ids);
     }
-    Ok(expected_total)
+    Ok(day)
 }

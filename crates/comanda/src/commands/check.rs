@@ -207,6 +207,11 @@ async fn database_checks(table: &mut Table, settings: &Settings, vault: Option<&
         }
         Err(e) => table.fail("migrations", e.to_string()),
     }
+    match storage.upkeep_problem().await {
+        Ok(None) => table.pass("upkeep", "statistics and space kept by the database"),
+        Ok(Some(problem)) => table.add("upkeep", Verdict::Warn, problem),
+        Err(e) => table.fail("upkeep", e.to_string()),
+    }
     clock(table, settings, &*storage).await;
     if let Some(vault) = vault {
         sealed_secrets(table, &*storage, vault).await;

@@ -60,6 +60,13 @@ async fn status(storage: &dyn comanda_store::Storage, settings: &Settings) -> Re
 
 async fn apply(storage: &dyn comanda_store::Storage) -> Result<ExitCode> {
     let applied = storage.migrate().await.map_err(|e| anyhow!("{e}"))?;
+    if !applied.is_empty()
+        && let Err(e) = storage.refresh_statistics().await
+    {
+        eprintln!(
+            "note: the planner's statistics were not refreshed ({e}); serve does it at start"
+        );
+    }
     if applied.is_empty() {
         println!("schema is current; nothing to apply");
     } else {

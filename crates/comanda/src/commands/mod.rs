@@ -8,6 +8,8 @@ pub mod bench_env;
 pub mod bench_kds;
 pub mod bench_orders;
 pub mod bench_outbox;
+pub mod bench_reads;
+pub mod bench_storage;
 pub mod bench_zreport;
 pub mod catalog;
 pub mod check;

@@ -67,6 +67,7 @@ pub async fn run(
                     let ready_ms = process_started.elapsed().as_secs_f64() * 1e3;
                     tracing::info!(ready_ms, "ready to take orders");
                     comanda_server::idempotency::spawn_purger(state.clone());
+                    comanda_server::statistics::spawn_upkeep(state.clone());
                     comanda_server::sales::follow_logs(state.clone());
                     if let Some(every) = backup_every {
                         tokio::spawn(scheduled_backups(every, retention, target, backup_dir));

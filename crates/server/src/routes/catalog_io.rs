@@ -68,6 +68,7 @@ pub async fn import(
     match import_file(state.storage.as_ref(), store, &body).await {
         Ok(summary) => {
             MenuCache::refresh_soon(&state, store);
+            crate::statistics::refresh_soon(&state);
             Ok(Json(summary))
         }
         Err(ImportError::Store(e)) => Err(e.into()),

@@ -177,7 +177,7 @@ pub async fn prep_times(
     }
     let bumps = state
         .storage
-        .events_of_kind(store, "bumped", period.from, period.until)
+        .bumps_between(store, period.from, period.until)
         .await?;
     let mut report = PrepReport::default();
     for bump in &bumps {

@@ -575,7 +575,9 @@ use axum::Json;
 struct EventView {
     seq: i64,
     kind: String,
-    payload: serde_json::Value,
+    /// As stored: a payload is valid JSON when written, and parsing it only to write it
+    /// out again was most of the cost of reading an order.
+    payload: Box<serde_json::value::RawValue>,
     actor_id: Option<UserId>,
     device_id: Option<comanda_domain::DeviceId>,
     at: chrono::DateTime<chrono::Utc>,
@@ -587,7 +589,7 @@ impl From<LoggedEvent> for EventView {
         Self {
             seq: e.seq,
             kind: e.kind,
-            payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+            payload: serde_json::value::RawValue::from_string(e.payload).unwrap_or_default(),
             actor_id: e.actor,
             device_id: e.device,
             at: e.at,

@@ -60,6 +60,20 @@ pub trait SqlBackend {
     /// then found another connection had written since would be refused, not made to wait.
     const BEGIN_WRITE: Option<&'static str> = None;
 
+    /// Put before a column in a condition to keep the planner from searching by it:
+    /// SQLite's unary `+`, which makes the term unusable by an index (PostgreSQL, which
+    /// plans from the statistics comanda keeps current, needs no such hint). Lists
+    /// use it so that a filter on a column whose index covers a store's whole history
+    /// (a table's orders, over a year) never wins over the index of what is open now.
+    const NOT_AN_INDEX: &'static str = "";
+
+    /// Whether a query may name the index it must use (SQLite's `INDEXED BY`, which
+    /// fails the statement rather than fall back to another plan). Used where a
+    /// planner without statistics picks an index that covers a store's whole history:
+    /// with a store and four statuses to match, SQLite took the status index and read
+    /// every paid order to find the ten in the kitchen.
+    const INDEXED_BY: bool = false;
+
     /// Moves a store's log head at the end of a group commit (`$1` store, `$2` seq,
     /// `$3` hash, `$4` last order number). PostgreSQL's also notifies the other
     /// instances, in the same round trip; the notice is delivered when the transaction

@@ -130,6 +130,7 @@ macro_rules! impl_sql_orders {
                     .bind(order.opened_at)
                     .bind(order.updated_at)
                     .bind(&document.text)
+                    .bind(document.in_kitchen)
                     .execute(&mut *conn)
                     .await
                     .map_err(classify)?;
@@ -145,6 +146,7 @@ macro_rules! impl_sql_orders {
                 .bind(order.updated_at)
                 .bind(&document.text)
                 .bind(expected)
+                .bind(document.in_kitchen)
                 .execute(&mut *conn)
                 .await
                 .map_err(classify)?
@@ -315,6 +317,31 @@ macro_rules! impl_sql_orders {
             Ok(outcomes)
         }
 
+        /// The filters of an order list other than its store and status. With a status
+        /// the list reads that status's index range, and the table is only checked.
+        fn list_conditions(query: &mut ::sqlx::QueryBuilder<'_, Db>, filter: &OrderFilter, before: Option<OrderId>, by_status: bool) {
+            let plain = <$storage as $crate::sql::SqlBackend>::NOT_AN_INDEX;
+            if let Some(table) = filter.table {
+                let plain = if by_status { plain } else { "" };
+                query.push(format!(" AND {plain}table_id = ")).push_bind(table.as_uuid());
+            }
+            if let Some(kind) = filter.kind {
+                query.push(format!(" AND {plain}kind = ")).push_bind(kind.as_str());
+            }
+            if let Some(user) = filter.opened_by {
+                query.push(format!(" AND {plain}opened_by = ")).push_bind(user.as_uuid());
+            }
+            if let Some(from) = filter.opened_from {
+                query.push(" AND opened_at >= ").push_bind(from);
+            }
+            if let Some(until) = filter.opened_until {
+                query.push(" AND opened_at < ").push_bind(until);
+            }
+            if let Some(before) = before {
+                query.push(" AND id < ").push_bind(before.as_uuid());
+            }
+        }
+
         #[::async_trait::async_trait]
         impl OrderRepo for $storage {
             async fn create_area(&self, store: StoreId, name: &str, position: i32) -> Result<ServiceArea> {
@@ -457,35 +484,39 @@ macro_rules! impl_sql_orders {
             }
 
             async fn list_orders(&self, store: StoreId, filter: &OrderFilter, before: Option<OrderId>, limit: Limit) -> Result<Page<Order, OrderId>> {
-                let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM orders WHERE store_id = ");
-                query.push_bind(store.as_uuid());
-                if !filter.statuses.is_empty() {
-                    query.push(" AND status IN (");
-                    let mut list = query.separated(", ");
-                    for status in &filter.statuses {
-                        list.push_bind(status.as_str());
+                let probe = i64::from(limit.get()) + 1;
+                if filter.statuses.len() < 2 {
+                    let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM orders WHERE store_id = ");
+                    query.push_bind(store.as_uuid());
+                    if let Some(status) = filter.statuses.first() {
+                        query.push(" AND status = ").push_bind(status.as_str());
                     }
-                    query.push(")");
+                    list_conditions(&mut query, filter, before, !filter.statuses.is_empty());
+                    query.push(" ORDER BY id DESC LIMIT ").push_bind(probe);
+                    let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
+                    let orders = rows.iter().map(|(text,)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
+                    return Ok(Page::from_probe(orders, limit, |o| o.id));
                 }
-                if let Some(table) = filter.table {
-                    query.push(" AND table_id = ").push_bind(table.as_uuid());
+                let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM (");
+                // Each status is its own range of the (store, status, id) index, newest
+                // first and cut at the page size, so a list of what is open reads what
+                // is open, however many orders the store has sold. With one status or
+                // none (the (store, id) index) the list is that range alone.
+                let arms: Vec<Option<&str>> = filter.statuses.iter().map(|s| Some(s.as_str())).collect();
+                for (n, status) in arms.into_iter().enumerate() {
+                    if n > 0 {
+                        query.push(" UNION ALL ");
+                    }
+                    query.push("SELECT id, document FROM (SELECT id, document FROM orders WHERE store_id = ");
+                    query.push_bind(store.as_uuid());
+                    if let Some(status) = status {
+                        query.push(" AND status = ").push_bind(status);
+                    }
+                    list_conditions(&mut query, filter, before, status.is_some());
+                    query.push(" ORDER BY id DESC LIMIT ").push_bind(probe);
+                    query.push(format!(") AS arm{n}"));
                 }
-                if let Some(kind) = filter.kind {
-                    query.push(" AND kind = ").push_bind(kind.as_str());
-                }
-                if let Some(user) = filter.opened_by {
-                    query.push(" AND opened_by = ").push_bind(user.as_uuid());
-                }
-                if let Some(from) = filter.opened_from {
-                    query.push(" AND opened_at >= ").push_bind(from);
-                }
-                if let Some(until) = filter.opened_until {
-                    query.push(" AND opened_at < ").push_bind(until);
-                }
-                if let Some(before) = before {
-                    query.push(" AND id < ").push_bind(before.as_uuid());
-                }
-                query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit.get()) + 1);
+                query.push(") AS listed ORDER BY id DESC LIMIT ").push_bind(probe);
                 let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
                 let orders = rows.iter().map(|(text,)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
                 Ok(Page::from_probe(orders, limit, |o| o.id))
@@ -517,13 +548,16 @@ macro_rules! impl_sql_orders {
             }
 
             async fn order_events(&self, store: StoreId, order: OrderId) -> Result<Vec<LoggedEvent>> {
-                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE order_id = $1 AND store_id = $2 ORDER BY seq"))
+                // By the order alone: with the store in the condition too, a planner
+                // without statistics may choose the log's primary key (store, seq) and
+                // read the store's whole log. Order ids are unique across stores; the
+                // store is checked on what comes back.
+                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE order_id = $1 ORDER BY seq"))
                     .bind(order.as_uuid())
-                    .bind(store.as_uuid())
                     .fetch_all(self.reader())
                     .await
                     .map_err(classify)?;
-                Ok(rows.into_iter().map(logged).collect())
+                Ok(rows.into_iter().map(logged).filter(|e| e.store_id == store).collect())
             }
 
             async fn log_after(&self, store: StoreId, after_seq: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
@@ -547,12 +581,14 @@ macro_rules! impl_sql_orders {
 
             async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)> {
                 // One statement, so one snapshot on both databases.
-                let rows: Vec<(i64, Option<String>)> = ::sqlx::query_as(
+                let index = if <$storage as $crate::sql::SqlBackend>::INDEXED_BY { " INDEXED BY orders_kitchen" } else { "" };
+                let rows: Vec<(i64, Option<String>)> = ::sqlx::query_as(&format!(
                     "SELECT h.seq, o.document FROM order_log_heads h
-                     LEFT JOIN orders o ON o.store_id = h.store_id AND o.status IN ('sent', 'ready', 'served', 'paid')
+                     LEFT JOIN orders o{index} ON o.store_id = h.store_id AND o.in_kitchen = TRUE
+                         AND o.status IN ('sent', 'ready', 'served', 'paid')
                      WHERE h.store_id = $1
                      ORDER BY o.number",
-                )
+                ))
                 .bind(store.as_uuid())
                 .fetch_all(self.reader())
                 .await
@@ -562,13 +598,14 @@ macro_rules! impl_sql_orders {
                 Ok((seq, orders))
             }
 
-            async fn events_of_kind(&self, store: StoreId, kind: &str, from: ::chrono::DateTime<::chrono::Utc>, until: ::chrono::DateTime<::chrono::Utc>) -> Result<Vec<LoggedEvent>> {
+            async fn bumps_between(&self, store: StoreId, from: ::chrono::DateTime<::chrono::Utc>, until: ::chrono::DateTime<::chrono::Utc>) -> Result<Vec<LoggedEvent>> {
+                // The kind is written out, not bound: it is what lets the planner use
+                // the index of bumps alone.
                 let rows: Vec<EventRow> = ::sqlx::query_as(
                     "SELECT store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash FROM order_events
-                     WHERE store_id = $1 AND kind = $2 AND at >= $3 AND at < $4 ORDER BY seq",
+                     WHERE store_id = $1 AND kind = 'bumped' AND at >= $2 AND at < $3 ORDER BY seq",
                 )
                 .bind(store.as_uuid())
-                .bind(kind)
                 .bind(from)
                 .bind(until)
                 .fetch_all(self.reader())

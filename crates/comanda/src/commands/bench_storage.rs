@@ -1,0 +1,269 @@
+//! `comanda bench storage`: what an order costs on disk. Terminals take N paid
+//! three-line orders through the real router (open, three lines with two modifiers and a
+//! note each, send, pay by card), every request with its `Idempotency-Key`, as a till
+//! does; then the database is measured table by table, once with the kept answers to
+//! those requests and once after they have expired and been purged.
+
+use super::bench_env::{self, BenchDb};
+use crate::cli::BenchStorageArgs;
+use crate::settings::{DatabaseTarget, Settings};
+use anyhow::{Context, Result, anyhow, bail};
+use comanda_domain::{Role, clock};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Tills taking orders at once.
+const TILLS: usize = 8;
+
+pub async fn run(settings: &Settings, args: &BenchStorageArgs) -> Result<ExitCode> {
+    let db = bench_env::open(settings).await?;
+    let storage = db.storage.clone();
+    let (store, login) = bench_env::store_and_person(&*storage, "BRL", Role::Manager).await?;
+    let items = Arc::new(bench_env::menu(&*storage, store.id).await?);
+    let (_state, addr) = bench_env::serve(storage.clone()).await?;
+    let client = reqwest::Client::new();
+    let token = bench_env::sign_in(&client, addr, &login).await?;
+    let base = Arc::new(format!("http://{addr}/api/v1/stores/{}/orders", store.id));
+    println!(
+        "backend: {}; {} paid orders: open, 3 x add a line (2 modifiers, a note), send, pay by card; {TILLS} tills",
+        storage.backend(),
+        args.orders
+    );
+    // PostgreSQL is the configured database, which may hold earlier runs: what counts
+    // is what these orders added.
+    let before = measure(&db, false).await?;
+    let events_before = count(&db, "SELECT count(*) FROM order_events").await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tills = Vec::new();
+    for _ in 0..TILLS {
+        let (client, base, token, items, next, orders) = (
+            client.clone(),
+            base.clone(),
+            token.clone(),
+            items.clone(),
+            next.clone(),
+            args.orders,
+        );
+        tills.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= orders {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                paid_order(&client, &base, &token, &items, n).await?;
+                if n % 1000 == 999 {
+                    eprint!("\r{} orders", n + 1);
+                }
+            }
+        }));
+    }
+    for till in tills {
+        till.await??;
+    }
+    eprintln!();
+
+    let kept = measure(&db, false).await?.minus(&before);
+    let parts = breakdown(&db).await?;
+    storage
+        .purge_idempotency_keys(clock::now() + chrono::Duration::days(2))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let expired = measure(&db, true).await?.minus(&before);
+    let orders = args.orders as f64;
+    let events = (count(&db, "SELECT count(*) FROM order_events").await? - events_before) as f64;
+    println!();
+    println!("| table (with its indexes) | bytes per order, answers kept | after they expired |");
+    println!("|---|---|---|");
+    for (table, bytes) in &kept.tables {
+        let after = expired.tables.get(table).copied().unwrap_or(0);
+        if *bytes as f64 / orders >= 1.0 {
+            println!(
+                "| {table} | {:.0} | {:.0} |",
+                *bytes as f64 / orders,
+                after as f64 / orders
+            );
+        }
+    }
+    println!(
+        "| **all** | **{:.0}** | **{:.0}** |",
+        kept.total as f64 / orders,
+        expired.total as f64 / orders
+    );
+    println!();
+    println!(
+        "events: {events:.0} ({:.1} per order), {:.0} bytes per event with their indexes",
+        events / orders,
+        kept.tables.get("order_events").copied().unwrap_or(0) as f64 / events
+    );
+    println!();
+    println!("| what is stored | rows | average bytes (uncompressed) |");
+    println!("|---|---|---|");
+    for (what, rows, bytes) in parts {
+        println!("| {what} | {rows} | {bytes:.0} |");
+    }
+    println!();
+    println!(
+        "database: {:.1} MiB with the answers kept, {:.1} MiB in use after they expired",
+        kept.total as f64 / 1048576.0,
+        expired.total as f64 / 1048576.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One paid order through the API; an error names the step that failed.
+async fn paid_order(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    items: &[Value],
+    n: usize,
+) -> Result<()> {
+    let order = post(client, base, token, json!({ "kind": "counter" })).await?;
+    let id = order["id"].as_str().context("no order id")?.to_owned();
+    let mut version = order["version"].as_i64().context("no version")?;
+    for k in 0..3 {
+        let line = items[(n * 7 + k * 11) % items.len()].clone();
+        let body = json!({ "version": version, "lines": [line] });
+        version = post(client, &format!("{base}/{id}/lines"), token, body).await?["version"]
+            .as_i64()
+            .context("no version")?;
+    }
+    let body = json!({ "version": version });
+    version = post(client, &format!("{base}/{id}/send"), token, body).await?["version"]
+        .as_i64()
+        .context("no version")?;
+    let body =
+        json!({ "version": version, "kind": "external_card", "reference": format!("{n:06}") });
+    post(client, &format!("{base}/{id}/payments"), token, body).await?;
+    Ok(())
+}
+
+async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Result<Value> {
+    let answer = client
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+        .json(&body)
+        .send()
+        .await?;
+    let status = answer.status();
+    let body: Value = answer.json().await?;
+    if !status.is_success() {
+        bail!("{url}: {status} {body}");
+    }
+    Ok(body.get("order").cloned().unwrap_or(body))
+}
+
+/// Bytes on disk per table, each with its indexes (and PostgreSQL's TOAST).
+struct Sizes {
+    tables: BTreeMap<String, u64>,
+    total: u64,
+}
+
+impl Sizes {
+    fn minus(self, before: &Sizes) -> Sizes {
+        let tables: BTreeMap<String, u64> = self
+            .tables
+            .into_iter()
+            .map(|(t, b)| {
+                let was = before.tables.get(&t).copied().unwrap_or(0);
+                (t, b.saturating_sub(was))
+            })
+            .collect();
+        let total = tables.values().sum();
+        Sizes { tables, total }
+    }
+}
+
+/// After a purge SQLite keeps the freed pages in the file for the next answers to use
+/// (they count nowhere); PostgreSQL's VACUUM marks them free the same way, and a
+/// `VACUUM FULL` of the one table (`reclaimed`) gives its size without them.
+async fn measure(db: &BenchDb, reclaimed: bool) -> Result<Sizes> {
+    match &db.target {
+        DatabaseTarget::Sqlite { path } => sqlite_sizes(path).await,
+        DatabaseTarget::Postgres { url } => postgres_sizes(url.expose(), reclaimed).await,
+    }
+}
+
+async fn sqlite_sizes(path: &std::path::Path) -> Result<Sizes> {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await?;
+    // Pages in use per table: its own b-tree and its indexes' (free pages count nowhere).
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d
+         LEFT JOIN sqlite_schema m ON m.name = d.name
+         GROUP BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    let tables: BTreeMap<String, u64> = rows
+        .into_iter()
+        .map(|(t, b)| (t, u64::try_from(b).unwrap_or(0)))
+        .collect();
+    let total = tables.values().sum();
+    Ok(Sizes { tables, total })
+}
+
+async fn postgres_sizes(url: &str, reclaimed: bool) -> Result<Sizes> {
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    if reclaimed {
+        sqlx::query("VACUUM FULL idempotency_keys")
+            .execute(&mut conn)
+            .await?;
+    }
+    sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, pg_total_relation_size(c.oid) FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    let tables: BTreeMap<String, u64> = rows
+        .into_iter()
+        .map(|(t, b)| (t, u64::try_from(b).unwrap_or(0)))
+        .collect();
+    let total = tables.values().sum();
+    Ok(Sizes { tables, total })
+}
+
+/// The big values, by what they are: each kind of event's payload, the order
+/// document, the kept answers.
+async fn breakdown(db: &BenchDb) -> Result<Vec<(String, i64, f64)>> {
+    // DOUBLE PRECISION: PostgreSQL's avg of integers is numeric; SQLite reads the name
+    // as REAL.
+    const SQL: &str = "SELECT 'event ' || kind, count(*), CAST(avg(length(payload)) AS DOUBLE PRECISION) FROM order_events GROUP BY kind
+         UNION ALL SELECT 'order document', count(*), CAST(avg(length(document)) AS DOUBLE PRECISION) FROM orders
+         UNION ALL SELECT 'kept answer', count(*), CAST(coalesce(avg(length(body)), 0) AS DOUBLE PRECISION) FROM idempotency_keys";
+    Ok(match &db.target {
+        DatabaseTarget::Sqlite { path } => {
+            let mut conn =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+            sqlx::query_as(SQL).fetch_all(&mut conn).await?
+        }
+        DatabaseTarget::Postgres { url } => {
+            let mut conn = sqlx::PgConnection::connect(url.expose()).await?;
+            sqlx::query_as(SQL).fetch_all(&mut conn).await?
+        }
+    })
+}
+
+async fn count(db: &BenchDb, sql: &str) -> Result<i64> {
+    Ok(match &db.target {
+        DatabaseTarget::Sqlite { path } => {
+            let mut conn =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+        }
+        DatabaseTarget::Postgres { url } => {
+            let mut conn = sqlx::PgConnection::connect(url.expose()).await?;
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+        }
+    })
+}
