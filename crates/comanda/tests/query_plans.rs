@@ -81,6 +81,7 @@ async fn request_queries_stay_bounded_at_a_million_orders_on_sqlite() {
         unbounded.iter().any(|u| u.contains("WHERE order_id = ")),
         "without the index of the log by order, reading an order's events is caught: {unbounded:?}"
     );
+    eprintln!("without order_events_order:\n{}", unbounded.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,6 +123,7 @@ async fn request_queries_stay_bounded_at_a_million_orders_on_postgres() {
         unbounded.iter().any(|u| u.contains("WHERE order_id = ")),
         "without the index of the log by order, reading an order's events is caught: {unbounded:?}"
     );
+    eprintln!("without order_events_order:\n{}", unbounded.join("\n"));
 }
 
 // The service, through the API, with the statement log on.

@@ -249,3 +249,21 @@ pub async fn menu(storage: &dyn Storage, store: StoreId) -> Result<Vec<Value>> {
     }
     Ok(items)
 }
+
+/// A write through the API with its own `Idempotency-Key`, which must succeed; the
+/// order in the answer (or the answer itself).
+pub async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Result<Value> {
+    let answer = client
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+        .json(&body)
+        .send()
+        .await?;
+    let status = answer.status();
+    let body: Value = answer.json().await?;
+    if !status.is_success() {
+        anyhow::bail!("{url}: {status} {body}");
+    }
+    Ok(body.get("order").cloned().unwrap_or(body))
+}

@@ -18,7 +18,7 @@ use crate::settings::{DatabaseTarget, Settings};
 use anyhow::{Result, anyhow, bail};
 use comanda_domain::{OrderId, Role, StoreId};
 use comanda_store::TableDraft;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -239,7 +239,7 @@ async fn live_service(
         if t >= OPEN_TABS {
             continue;
         }
-        let order = post(
+        let order = bench_env::post(
             client,
             &format!("{base}/orders"),
             token,
@@ -249,11 +249,12 @@ async fn live_service(
         let id = order["id"].as_str().unwrap_or_default().to_owned();
         let mut version = order["version"].as_i64().unwrap_or(0);
         let body = json!({ "version": version, "lines": [items[t % items.len()], items[(t * 7) % items.len()]] });
-        version = post(client, &format!("{base}/orders/{id}/lines"), token, body).await?["version"]
+        version = bench_env::post(client, &format!("{base}/orders/{id}/lines"), token, body)
+            .await?["version"]
             .as_i64()
             .unwrap_or(0);
         if t < SENT_TABS {
-            post(
+            bench_env::post(
                 client,
                 &format!("{base}/orders/{id}/send"),
                 token,
@@ -263,22 +264,6 @@ async fn live_service(
         }
     }
     Ok(())
-}
-
-async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Result<Value> {
-    let answer = client
-        .post(url)
-        .bearer_auth(token)
-        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
-        .json(&body)
-        .send()
-        .await?;
-    let status = answer.status();
-    let body: Value = answer.json().await?;
-    if !status.is_success() {
-        bail!("{url}: {status} {body}");
-    }
-    Ok(body.get("order").cloned().unwrap_or(body))
 }
 
 /// Leaves the database for `scripts/bench-reads.sh`: where it is, who signs in, and a

@@ -7,7 +7,7 @@
 use super::bench_env::{self, BenchDb};
 use crate::cli::BenchStorageArgs;
 use crate::settings::{DatabaseTarget, Settings};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use comanda_domain::{Role, clock};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -122,40 +122,25 @@ async fn paid_order(
     items: &[Value],
     n: usize,
 ) -> Result<()> {
-    let order = post(client, base, token, json!({ "kind": "counter" })).await?;
+    let order = bench_env::post(client, base, token, json!({ "kind": "counter" })).await?;
     let id = order["id"].as_str().context("no order id")?.to_owned();
     let mut version = order["version"].as_i64().context("no version")?;
     for k in 0..3 {
         let line = items[(n * 7 + k * 11) % items.len()].clone();
         let body = json!({ "version": version, "lines": [line] });
-        version = post(client, &format!("{base}/{id}/lines"), token, body).await?["version"]
-            .as_i64()
-            .context("no version")?;
+        version =
+            bench_env::post(client, &format!("{base}/{id}/lines"), token, body).await?["version"]
+                .as_i64()
+                .context("no version")?;
     }
     let body = json!({ "version": version });
-    version = post(client, &format!("{base}/{id}/send"), token, body).await?["version"]
+    version = bench_env::post(client, &format!("{base}/{id}/send"), token, body).await?["version"]
         .as_i64()
         .context("no version")?;
     let body =
         json!({ "version": version, "kind": "external_card", "reference": format!("{n:06}") });
-    post(client, &format!("{base}/{id}/payments"), token, body).await?;
+    bench_env::post(client, &format!("{base}/{id}/payments"), token, body).await?;
     Ok(())
-}
-
-async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Result<Value> {
-    let answer = client
-        .post(url)
-        .bearer_auth(token)
-        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
-        .json(&body)
-        .send()
-        .await?;
-    let status = answer.status();
-    let body: Value = answer.json().await?;
-    if !status.is_success() {
-        bail!("{url}: {status} {body}");
-    }
-    Ok(body.get("order").cloned().unwrap_or(body))
 }
 
 /// Bytes on disk per table, each with its indexes (and PostgreSQL's TOAST).
