@@ -317,12 +317,17 @@ macro_rules! impl_sql_orders {
             Ok(outcomes)
         }
 
-        /// The filters of an order list other than its store and status. With a status
-        /// the list reads that status's index range, and the table is only checked.
-        fn list_conditions(query: &mut ::sqlx::QueryBuilder<'_, Db>, filter: &OrderFilter, before: Option<OrderId>, by_status: bool) {
+        /// One range of an order list, newest first, cut at `probe` rows: the store's
+        /// orders of `status` (the (store, status, id) index, where the table is only
+        /// checked) or, without one, the (store, id) or (store, table, id) index.
+        fn list_range<'q>(query: &mut ::sqlx::QueryBuilder<'q, Db>, store: StoreId, status: Option<&'q str>, filter: &OrderFilter, before: Option<OrderId>, probe: i64) {
             let plain = <$storage as $crate::sql::SqlBackend>::NOT_AN_INDEX;
+            query.push("SELECT id, document FROM orders WHERE store_id = ").push_bind(store.as_uuid());
+            if let Some(status) = status {
+                query.push(" AND status = ").push_bind(status);
+            }
             if let Some(table) = filter.table {
-                let plain = if by_status { plain } else { "" };
+                let plain = if status.is_some() { plain } else { "" };
                 query.push(format!(" AND {plain}table_id = ")).push_bind(table.as_uuid());
             }
             if let Some(kind) = filter.kind {
@@ -340,6 +345,7 @@ macro_rules! impl_sql_orders {
             if let Some(before) = before {
                 query.push(" AND id < ").push_bind(before.as_uuid());
             }
+            query.push(" ORDER BY id DESC LIMIT ").push_bind(probe);
         }
 
         #[::async_trait::async_trait]
@@ -485,40 +491,26 @@ macro_rules! impl_sql_orders {
 
             async fn list_orders(&self, store: StoreId, filter: &OrderFilter, before: Option<OrderId>, limit: Limit) -> Result<Page<Order, OrderId>> {
                 let probe = i64::from(limit.get()) + 1;
+                let mut query = ::sqlx::QueryBuilder::<Db>::new("");
                 if filter.statuses.len() < 2 {
-                    let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM orders WHERE store_id = ");
-                    query.push_bind(store.as_uuid());
-                    if let Some(status) = filter.statuses.first() {
-                        query.push(" AND status = ").push_bind(status.as_str());
+                    list_range(&mut query, store, filter.statuses.first().map(|s| s.as_str()), filter, before, probe);
+                } else {
+                    // Each status is its own range of the (store, status, id) index,
+                    // newest first and cut at the page size, so a list of what is open
+                    // reads what is open, however many orders the store has sold.
+                    query.push("SELECT id, document FROM (");
+                    for (n, status) in filter.statuses.iter().enumerate() {
+                        if n > 0 {
+                            query.push(" UNION ALL ");
+                        }
+                        query.push("SELECT id, document FROM (");
+                        list_range(&mut query, store, Some(status.as_str()), filter, before, probe);
+                        query.push(format!(") AS arm{n}"));
                     }
-                    list_conditions(&mut query, filter, before, !filter.statuses.is_empty());
-                    query.push(" ORDER BY id DESC LIMIT ").push_bind(probe);
-                    let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
-                    let orders = rows.iter().map(|(text,)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
-                    return Ok(Page::from_probe(orders, limit, |o| o.id));
+                    query.push(") AS listed ORDER BY id DESC LIMIT ").push_bind(probe);
                 }
-                let mut query = ::sqlx::QueryBuilder::<Db>::new("SELECT document FROM (");
-                // Each status is its own range of the (store, status, id) index, newest
-                // first and cut at the page size, so a list of what is open reads what
-                // is open, however many orders the store has sold. With one status or
-                // none (the (store, id) index) the list is that range alone.
-                let arms: Vec<Option<&str>> = filter.statuses.iter().map(|s| Some(s.as_str())).collect();
-                for (n, status) in arms.into_iter().enumerate() {
-                    if n > 0 {
-                        query.push(" UNION ALL ");
-                    }
-                    query.push("SELECT id, document FROM (SELECT id, document FROM orders WHERE store_id = ");
-                    query.push_bind(store.as_uuid());
-                    if let Some(status) = status {
-                        query.push(" AND status = ").push_bind(status);
-                    }
-                    list_conditions(&mut query, filter, before, status.is_some());
-                    query.push(" ORDER BY id DESC LIMIT ").push_bind(probe);
-                    query.push(format!(") AS arm{n}"));
-                }
-                query.push(") AS listed ORDER BY id DESC LIMIT ").push_bind(probe);
-                let rows: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
-                let orders = rows.iter().map(|(text,)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
+                let rows: Vec<(Uuid, String)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
+                let orders = rows.iter().map(|(_, text)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
                 Ok(Page::from_probe(orders, limit, |o| o.id))
             }
 
