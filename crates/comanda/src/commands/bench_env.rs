@@ -195,6 +195,17 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The highest resident memory of this process, sampled every 200 ms until `deadline`,
+/// in KiB: how long a load runs.
+pub async fn peak_rss_until(deadline: std::time::Instant) -> u64 {
+    let mut peak = 0;
+    while std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peak = peak.max(rss_kib());
+    }
+    peak
+}
+
 /// Products on the benchmarks' menu.
 pub const MENU_PRODUCTS: usize = 30;
 

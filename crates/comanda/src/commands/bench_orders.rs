@@ -124,12 +124,8 @@ pub async fn run(settings: &Settings, args: &BenchOrdersArgs) -> Result<ExitCode
             tally
         }));
     }
-    let mut peak_rss = 0;
-    let deadline = measured_from + Duration::from_secs(args.seconds);
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        peak_rss = peak_rss.max(bench_env::rss_kib());
-    }
+    let peak_rss =
+        bench_env::peak_rss_until(measured_from + Duration::from_secs(args.seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut all = Tally::new(measured_from);
     for task in tasks {

@@ -157,12 +157,8 @@ pub async fn run(settings: &Settings, args: &BenchReadsArgs) -> Result<ExitCode>
             (tally, errors)
         }));
     }
-    let mut peak_rss = 0;
-    let deadline = measured_from + Duration::from_secs(args.seconds);
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        peak_rss = peak_rss.max(bench_env::rss_kib());
-    }
+    let peak_rss =
+        bench_env::peak_rss_until(measured_from + Duration::from_secs(args.seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut all: Vec<Vec<f64>> = vec![Vec::new(); READS.len()];
     let mut errors = 0;
