@@ -89,7 +89,7 @@ async fn verify_passes_an_intact_log_and_finds_tampering() {
     };
     // A tip changed behind the server's back.
     sql(
-        "DROP TRIGGER order_events_no_update; UPDATE order_events SET payload = '{\"tip\":5}' WHERE seq = 4;",
+        "DROP TRIGGER order_events_no_update; UPDATE order_events SET payload = CAST('{\"tip\":5}' AS BLOB) WHERE seq = 4;",
     ).await;
     let altered = run(comanda(dir.path()).args(["audit", "verify", "--store", "main"]));
     assert!(!altered.status.success());
@@ -101,7 +101,7 @@ async fn verify_passes_an_intact_log_and_finds_tampering() {
         altered.stdout
     );
 
-    sql("UPDATE order_events SET payload = '{\"tip\":500}' WHERE seq = 4;").await;
+    sql("UPDATE order_events SET payload = CAST('{\"tip\":500}' AS BLOB) WHERE seq = 4;").await;
     assert!(
         run(comanda(dir.path()).args(["audit", "verify"]))
             .status

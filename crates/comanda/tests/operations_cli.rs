@@ -234,3 +234,50 @@ async fn this_release_keeps_serving_after_a_newer_release_expanded_the_schema() 
     .await;
     assert!(matches!(opened, Some((201, _))), "{opened:?}");
 }
+
+/// A rollback past a migration that changed how data is stored: this binary cannot read
+/// what the newer release wrote, so it says so and stays not-ready instead of failing on
+/// every order written since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn this_release_refuses_a_schema_a_newer_release_changed_one_way() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = prepared(dir.path()).await;
+    storage.close().await;
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("comanda.db").display()
+    ))
+    .await
+    .expect("connect");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (29991231000002, 'new value format one way', 1, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("a newer one-way migration");
+    sqlx::Connection::close(conn).await.expect("close");
+
+    let status = run(comanda(dir.path()).args(["migrate", "--status"]));
+    assert!(!status.status.success(), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("29991231000002") && status.stdout.contains("ONE-WAY"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("cannot read"), "{}", status.stdout);
+
+    let server = Server::start(comanda(dir.path())).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let ready = reqwest::get(server.url("/ready")).await.expect("ready");
+        assert_ne!(ready.status(), 200, "served a schema it cannot read");
+        let body = ready.text().await.expect("body");
+        if body.contains("cannot read") {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(body.contains("29991231000002"), "{body}");
+}

@@ -408,7 +408,7 @@ async fn sqlite_fill(db: &mut sqlx::SqliteConnection, stores: &[String], orders:
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)
              INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
              SELECT unhex(printf('%012x7000%016x', ?2 + i, i)), ?3, ?4 + 1 + i, 'counter', 'paid', NULL, NULL, 1000, 3,
-                    '2025-12-07 20:00:00+00:00', '2025-12-07 20:05:00+00:00', '{}', 0 FROM n",
+                    '2025-12-07 20:00:00+00:00', '2025-12-07 20:05:00+00:00', CAST('{}' AS BLOB), 0 FROM n",
         )
         .bind(share as i64)
         .bind(ms)
@@ -421,7 +421,7 @@ async fn sqlite_fill(db: &mut sqlx::SqliteConnection, stores: &[String], orders:
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 * 2 - 1)
              INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash)
              SELECT ?3, ?4 + 1 + i, unhex(printf('%012x7000%016x', ?2 + i / 2, i / 2)),
-                    CASE i % 2 WHEN 0 THEN 'opened' ELSE 'paid' END, '{}', NULL, NULL,
+                    CASE i % 2 WHEN 0 THEN 'opened' ELSE 'paid' END, CAST('{}' AS BLOB), NULL, NULL,
                     '2025-12-07 20:00:00+00:00', zeroblob(32), zeroblob(32) FROM n",
         )
         .bind(share as i64)

@@ -34,18 +34,18 @@ const WRITE_GROUP: &str = concat!(
         RETURNING 1
     ), opened AS (
         INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
-        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[], $50::bool[])
+        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::bytea[], $50::bool[])
         RETURNING 1
     ), changed AS (
         UPDATE orders o
         SET status = v.status, table_id = v.table_id, total = v.total, version = v.version, updated_at = v.updated_at, document = v.document, in_kitchen = v.in_kitchen
-        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::text[], $30::int8[], $51::bool[])
+        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::bytea[], $30::int8[], $51::bool[])
             AS v (id, store_id, status, table_id, total, version, updated_at, document, expected, in_kitchen)
         WHERE o.id = v.id AND o.store_id = v.store_id AND o.version = v.expected
         RETURNING 1
     ), logged AS (
         INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash)
-        SELECT * FROM unnest($31::uuid[], $32::int8[], $33::uuid[], $34::text[], $35::text[], $36::uuid[], $37::uuid[], $38::timestamptz[], $39::bytea[], $40::bytea[])
+        SELECT * FROM unnest($31::uuid[], $32::int8[], $33::uuid[], $34::text[], $35::bytea[], $36::uuid[], $37::uuid[], $38::timestamptz[], $39::bytea[], $40::bytea[])
         RETURNING 1
     ), moved AS (
         UPDATE order_log_heads h
@@ -176,7 +176,7 @@ struct Rows {
     new_version: Vec<i64>,
     new_opened_at: Vec<Time>,
     new_updated_at: Vec<Time>,
-    new_document: Vec<String>,
+    new_document: Vec<Vec<u8>>,
     new_in_kitchen: Vec<bool>,
     changed_id: Vec<Uuid>,
     changed_store: Vec<Uuid>,
@@ -185,14 +185,14 @@ struct Rows {
     changed_total: Vec<i64>,
     changed_version: Vec<i64>,
     changed_updated_at: Vec<Time>,
-    changed_document: Vec<String>,
+    changed_document: Vec<Vec<u8>>,
     changed_expected: Vec<i64>,
     changed_in_kitchen: Vec<bool>,
     event_store: Vec<Uuid>,
     event_seq: Vec<i64>,
     event_order: Vec<Uuid>,
     event_kind: Vec<String>,
-    event_payload: Vec<String>,
+    event_payload: Vec<Vec<u8>>,
     event_actor: Vec<Option<Uuid>>,
     event_device: Vec<Option<Uuid>>,
     event_at: Vec<Time>,
@@ -220,9 +220,11 @@ impl Rows {
                 rows.key_scope.push(claim.scope.clone());
                 rows.key.push(claim.key.clone());
                 rows.key_request.push(claim.request_hash.clone());
-                rows.key_status.push(i32::from(commit.response.status));
-                rows.key_headers.push(commit.response.headers_text()?);
-                rows.key_body.push(commit.response.body.clone());
+                rows.key_status
+                    .push(i32::from(commit.answer.response.status));
+                rows.key_headers
+                    .push(commit.answer.response.headers_text()?);
+                rows.key_body.push(commit.answer.packed_body.clone());
                 rows.key_created.push(now);
                 rows.key_lease.push(claim.lease_until.timestamp_millis());
                 rows.key_expires.push(claim.expires_at.timestamp_millis());
@@ -248,7 +250,7 @@ impl Rows {
                         rows.new_version.push(order.version);
                         rows.new_opened_at.push(order.opened_at);
                         rows.new_updated_at.push(order.updated_at);
-                        rows.new_document.push(document.text.clone());
+                        rows.new_document.push(document.packed.clone());
                         rows.new_in_kitchen.push(document.in_kitchen);
                     }
                     Some(expected) => {
@@ -259,18 +261,18 @@ impl Rows {
                         rows.changed_total.push(document.due);
                         rows.changed_version.push(order.version);
                         rows.changed_updated_at.push(order.updated_at);
-                        rows.changed_document.push(document.text.clone());
+                        rows.changed_document.push(document.packed.clone());
                         rows.changed_in_kitchen.push(document.in_kitchen);
                         rows.changed_expected.push(expected);
                     }
                 }
             }
-            for e in &commit.events {
+            for (e, packed) in commit.events.iter().zip(&commit.packed_payloads) {
                 rows.event_store.push(e.store_id.as_uuid());
                 rows.event_seq.push(e.seq);
                 rows.event_order.push(e.order_id.as_uuid());
                 rows.event_kind.push(e.kind.clone());
-                rows.event_payload.push(e.payload.clone());
+                rows.event_payload.push(packed.clone());
                 rows.event_actor.push(e.actor.map(|a| a.as_uuid()));
                 rows.event_device.push(e.device.map(|d| d.as_uuid()));
                 rows.event_at.push(e.at);

@@ -15,10 +15,10 @@ use comanda_domain::StoreId;
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::GENESIS;
 use comanda_store::group_commit::{
-    self, CommitJob, Document, KeyRow, LogHead, Prepared, Step, statements,
+    self, Answer, CommitJob, Document, KeyRow, LogHead, Prepared, Step, statements,
 };
 use comanda_store::log_tail::LogTail;
-use comanda_store::{CommitOutcome, IdempotencyClaim, Result, StoredResponse};
+use comanda_store::{CommitOutcome, IdempotencyClaim, Result};
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, TransactionBehavior};
 use std::collections::HashMap;
@@ -159,7 +159,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     let commit = &job.commit;
     let prepared = Prepared::new(job, head)?;
     if let Some(claim) = &commit.idempotency
-        && let Err(outcome) = keep_answer(conn, claim, &prepared.response)?
+        && let Err(outcome) = keep_answer(conn, claim, &prepared.answer)?
     {
         return Ok(outcome);
     }
@@ -178,7 +178,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     let mut insert = conn
         .prepare_cached(statements::INSERT_EVENT)
         .map_err(classify)?;
-    for e in &prepared.events {
+    for (e, packed) in prepared.events.iter().zip(&prepared.packed_payloads) {
         execute(
             &mut insert,
             &[
@@ -186,7 +186,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
                 &e.seq,
                 &uuid(e.order_id.as_uuid()),
                 &e.kind,
-                &e.payload,
+                packed,
                 &e.actor.map(|a| uuid(a.as_uuid())),
                 &e.device.map(|d| uuid(d.as_uuid())),
                 &timestamp(e.at),
@@ -202,7 +202,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
 fn keep_answer(
     conn: &Connection,
     claim: &IdempotencyClaim,
-    response: &StoredResponse,
+    answer: &Answer,
 ) -> Result<std::result::Result<(), CommitOutcome>> {
     let mut keep = conn
         .prepare_cached(statements::KEEP_ANSWER)
@@ -213,9 +213,9 @@ fn keep_answer(
             &claim.scope,
             &claim.key,
             &claim.request_hash,
-            &i32::from(response.status),
-            &response.headers_text()?,
-            &response.body,
+            &i32::from(answer.response.status),
+            &answer.response.headers_text()?,
+            &answer.packed_body,
             &comanda_domain::clock::now().timestamp_millis(),
             &claim.lease_until.timestamp_millis(),
             &claim.expires_at.timestamp_millis(),
@@ -288,7 +288,7 @@ fn write_order(
                 &order.version,
                 &timestamp(order.opened_at),
                 &timestamp(order.updated_at),
-                &document.text,
+                &document.packed,
                 &document.in_kitchen,
             ],
         )?;
@@ -307,7 +307,7 @@ fn write_order(
             &document.due,
             &order.version,
             &timestamp(order.updated_at),
-            &document.text,
+            &document.packed,
             &expected,
             &document.in_kitchen,
         ],

@@ -5,7 +5,7 @@
 //! code for PostgreSQL, a thread with its own connection for SQLite.
 
 use crate::orders::{CommitOutcome, OrderCommit, Respond, order_due, order_to_text, payload_text};
-use crate::{IdempotencyClaim, Result, StoreError, StoredResponse};
+use crate::{IdempotencyClaim, Result, StoreError, StoredResponse, packed};
 use comanda_domain::clock;
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::{LoggedEvent, event_hash};
@@ -43,18 +43,18 @@ impl CommitJob {
 
 /// The parts of a commit that do not depend on its place in the log.
 pub struct Rendered {
-    /// Each event's payload as stored.
-    pub payloads: Vec<String>,
+    /// Each event's payload: its text, which the log's hash covers, and the text packed.
+    pub payloads: Vec<(String, Vec<u8>)>,
     /// Each order's document and amount due, and the answer: known before the commit
     /// when no order in it is new (a new order's number, which both show, is given in
     /// the commit).
-    pub ready: Option<(Vec<Document>, StoredResponse)>,
+    pub ready: Option<(Vec<Document>, Answer)>,
 }
 
-/// An order as stored: its JSON document and what it costs with its tip.
+/// An order as stored: its document, packed, and what it costs with its tip.
 #[derive(Clone)]
 pub struct Document {
-    pub text: String,
+    pub packed: Vec<u8>,
     pub due: i64,
     /// A line is with the kitchen: the order is on the kitchen screens.
     pub in_kitchen: bool,
@@ -63,9 +63,25 @@ pub struct Document {
 impl Document {
     fn of(order: &Order) -> Result<Self> {
         Ok(Self {
-            text: order_to_text(order)?,
+            packed: packed::pack(order_to_text(order)?.as_bytes())?,
             due: order_due(order)?,
             in_kitchen: order.lines.iter().any(|l| l.in_kitchen()),
+        })
+    }
+}
+
+/// The answer to a commit, and its body as kept for retries.
+#[derive(Clone)]
+pub struct Answer {
+    pub response: StoredResponse,
+    pub packed_body: Vec<u8>,
+}
+
+impl Answer {
+    fn of(response: StoredResponse) -> Result<Self> {
+        Ok(Self {
+            packed_body: packed::pack(&response.body)?,
+            response,
         })
     }
 }
@@ -75,13 +91,17 @@ impl Rendered {
         let payloads = commit
             .events
             .iter()
-            .map(|(_, event)| payload_text(event))
+            .map(|(_, event)| {
+                let text = payload_text(event)?;
+                let packed = packed::pack(text.as_bytes())?;
+                Ok((text, packed))
+            })
             .collect::<Result<_>>()?;
         let known = commit.orders.iter().all(|w| w.expected_version.is_some());
         let ready = if known {
             let orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
             let documents = orders.iter().map(Document::of).collect::<Result<_>>()?;
-            Some((documents, respond(&orders)?))
+            Some((documents, Answer::of(respond(&orders)?)?))
         } else {
             None
         };
@@ -199,7 +219,9 @@ pub struct Prepared {
     pub orders: Vec<Order>,
     pub documents: Vec<Document>,
     pub events: Vec<LoggedEvent>,
-    pub response: StoredResponse,
+    /// Each event's payload packed, in the order of `events`.
+    pub packed_payloads: Vec<Vec<u8>>,
+    pub answer: Answer,
     pub head: LogHead,
 }
 
@@ -217,13 +239,16 @@ impl Prepared {
         }
         let at = clock::now();
         let mut events = Vec::with_capacity(commit.events.len());
-        for ((index, event), payload) in commit.events.iter().zip(&job.rendered.payloads) {
+        let mut packed_payloads = Vec::with_capacity(commit.events.len());
+        for ((index, event), (payload, packed)) in commit.events.iter().zip(&job.rendered.payloads)
+        {
             let order_id = orders
                 .get(*index)
                 .map(|o| o.id)
                 .ok_or_else(|| StoreError::Internal("event for no order".into()))?;
             next.seq += 1;
             let payload = payload.clone();
+            packed_payloads.push(packed.clone());
             let hash = event_hash(
                 &next.hash,
                 store,
@@ -248,18 +273,19 @@ impl Prepared {
                 hash,
             });
         }
-        let (documents, response) = match &job.rendered.ready {
-            Some((documents, response)) => (documents.clone(), response.clone()),
+        let (documents, answer) = match &job.rendered.ready {
+            Some((documents, answer)) => (documents.clone(), answer.clone()),
             None => (
                 orders.iter().map(Document::of).collect::<Result<_>>()?,
-                (job.respond)(&orders)?,
+                Answer::of((job.respond)(&orders)?)?,
             ),
         };
         Ok(Self {
             orders,
             documents,
             events,
-            response,
+            packed_payloads,
+            answer,
             head: next,
         })
     }
@@ -268,7 +294,7 @@ impl Prepared {
         CommitOutcome::Committed {
             orders: self.orders,
             events: self.events,
-            response: self.response,
+            response: self.answer.response,
         }
     }
 }

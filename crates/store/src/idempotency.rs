@@ -91,7 +91,10 @@ impl StoredResponse {
             status: u16::try_from(status)
                 .map_err(|_| StoreError::Internal(format!("stored status {status}")))?,
             headers,
-            body: body.unwrap_or_default(),
+            body: body
+                .map(crate::packed::unpack)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod ops;
 pub mod orders;
 pub mod outbox;
+pub mod packed;
 pub mod page;
 pub mod reports;
 pub mod rows;

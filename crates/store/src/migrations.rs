@@ -16,6 +16,7 @@ pub struct KnownMigration {
 #[derive(Clone, Debug)]
 pub struct AppliedMigration {
     pub version: i64,
+    pub description: String,
     pub checksum: Vec<u8>,
     pub success: bool,
     pub applied_at: DateTime<Utc>,
@@ -37,9 +38,18 @@ pub struct MigrationStatus {
     /// Versions applied by a newer binary. Harmless under the expand/contract policy
     /// (a newer release only adds), so an older binary keeps serving during a rollback.
     pub newer_applied: Vec<i64>,
+    /// Of those, the ones that changed how data is stored ([`ONE_WAY`]): a binary that
+    /// does not know them cannot read what was written after them, and must not serve.
+    pub newer_one_way: Vec<i64>,
     /// Versions whose last attempt failed part-way.
     pub failed: Vec<i64>,
 }
+
+/// How a migration's name ends (`20261207000003_packed_values_one_way.sql`) when it
+/// changes how data is stored, so that a binary from before it cannot read what is
+/// written after it. An older binary that finds one it does not know refuses to serve,
+/// rather than fail on every order written since; see docs/migrations.md.
+pub const ONE_WAY: &str = "one way";
 
 /// A failed migration run: an unreachable database is worth waiting for, anything else
 /// (a bad migration, an edited one) is not.
@@ -90,9 +100,14 @@ impl MigrationStatus {
                 }
             })
             .collect();
-        let newer_applied = applied
+        let newer: Vec<&AppliedMigration> = applied
             .iter()
             .filter(|a| a.success && !known.iter().any(|k| k.version == a.version))
+            .collect();
+        let newer_applied = newer.iter().map(|a| a.version).collect();
+        let newer_one_way = newer
+            .iter()
+            .filter(|a| a.description.ends_with(ONE_WAY))
             .map(|a| a.version)
             .collect();
         let failed = applied
@@ -103,6 +118,7 @@ impl MigrationStatus {
         Self {
             migrations,
             newer_applied,
+            newer_one_way,
             failed,
         }
     }
@@ -116,6 +132,11 @@ impl MigrationStatus {
         if let Some(v) = self.failed.first() {
             return Some(format!(
                 "migration {v} failed part-way; fix it by hand, then run `comanda migrate`"
+            ));
+        }
+        if let Some(v) = self.newer_one_way.first() {
+            return Some(format!(
+                "migration {v}, applied by a newer release, changed how data is stored and this binary cannot read it; run that release, or restore the backup taken before it"
             ));
         }
         if let Some(m) = self.migrations.iter().find(|m| !m.checksum_matches) {
@@ -155,6 +176,7 @@ mod tests {
     fn applied(version: i64, checksum: u8, success: bool) -> AppliedMigration {
         AppliedMigration {
             version,
+            description: format!("m{version}"),
             checksum: vec![checksum],
             success,
             applied_at: DateTime::UNIX_EPOCH,
@@ -183,6 +205,30 @@ mod tests {
             MigrationStatus::compute(&[known(1, 1)], &[applied(1, 1, true), applied(7, 7, true)]);
         assert!(s.is_current());
         assert_eq!(s.newer_applied, vec![7]);
+    }
+
+    #[test]
+    fn a_newer_one_way_migration_blocks() {
+        let one_way = AppliedMigration {
+            description: "packed values one way".into(),
+            ..applied(7, 7, true)
+        };
+        let s = MigrationStatus::compute(&[known(1, 1)], &[applied(1, 1, true), one_way]);
+        assert_eq!(s.newer_one_way, vec![7]);
+        assert!(
+            s.problem()
+                .is_some_and(|p| p.contains("7") && p.contains("cannot read")),
+            "{:?}",
+            s.problem()
+        );
+    }
+
+    #[test]
+    fn a_one_way_migration_this_binary_knows_does_not_block() {
+        let mut known = known(7, 7);
+        known.description = "packed values one way".into();
+        let s = MigrationStatus::compute(&[known], &[applied(7, 7, true)]);
+        assert!(s.is_current(), "{:?}", s.problem());
     }
 
     #[test]

@@ -192,9 +192,11 @@ pub fn order_to_text(order: &Order) -> Result<String> {
     serde_json::to_string(order).map_err(|e| crate::StoreError::Internal(e.to_string()))
 }
 
+/// An order's document as read from its row (packed, or JSON text from before values
+/// were packed).
 #[doc(hidden)]
-pub fn order_from_text(text: &str) -> Result<Order> {
-    serde_json::from_str(text)
+pub fn order_from_stored(stored: Vec<u8>) -> Result<Order> {
+    serde_json::from_slice(&crate::packed::unpack(stored)?)
         .map_err(|e| crate::StoreError::Internal(format!("unreadable order document: {e}")))
 }
 

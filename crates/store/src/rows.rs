@@ -303,12 +303,12 @@ pub(crate) fn corrupt_value(table: &str, column: &str, value: &str) -> StoreErro
 }
 
 /// The columns of sqlx's migration history that tell whether the schema is current.
-pub const APPLIED_MIGRATIONS_SQL: &str =
-    "SELECT version, checksum, success, installed_on FROM _sqlx_migrations ORDER BY version";
+pub const APPLIED_MIGRATIONS_SQL: &str = "SELECT version, description, checksum, success, installed_on FROM _sqlx_migrations ORDER BY version";
 
 #[derive(sqlx::FromRow)]
 pub struct AppliedMigrationRow {
     pub version: i64,
+    pub description: String,
     pub checksum: Vec<u8>,
     pub success: bool,
     pub installed_on: DateTime<Utc>,
@@ -318,6 +318,7 @@ impl From<AppliedMigrationRow> for crate::AppliedMigration {
     fn from(row: AppliedMigrationRow) -> Self {
         Self {
             version: row.version,
+            description: row.description,
             checksum: row.checksum,
             success: row.success,
             applied_at: row.installed_on,

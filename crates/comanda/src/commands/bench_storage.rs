@@ -100,7 +100,7 @@ pub async fn run(settings: &Settings, args: &BenchStorageArgs) -> Result<ExitCod
         kept.tables.get("order_events").copied().unwrap_or(0) as f64 / events
     );
     println!();
-    println!("| what is stored | rows | average bytes (uncompressed) |");
+    println!("| what is stored | rows | average bytes as stored |");
     println!("|---|---|---|");
     for (what, rows, bytes) in parts {
         println!("| {what} | {rows} | {bytes:.0} |");
@@ -219,13 +219,13 @@ async fn postgres_sizes(url: &str, reclaimed: bool) -> Result<Sizes> {
     Ok(Sizes::of(rows))
 }
 
-/// The big values, by what they are: each kind of event's payload, the order
+/// The big values as stored (packed), by what they are: each kind of event's payload, the order
 /// document, the kept answers.
 async fn breakdown(db: &BenchDb) -> Result<Vec<(String, i64, f64)>> {
     // DOUBLE PRECISION: PostgreSQL's avg of integers is numeric; SQLite reads the name
     // as REAL.
-    const SQL: &str = "SELECT 'event ' || kind, count(*), CAST(avg(length(payload)) AS DOUBLE PRECISION) FROM order_events GROUP BY kind
-         UNION ALL SELECT 'order document', count(*), CAST(avg(length(document)) AS DOUBLE PRECISION) FROM orders
+    const SQL: &str = "SELECT 'event ' || kind, count(*), CAST(coalesce(avg(length(payload)), 0) AS DOUBLE PRECISION) FROM order_events GROUP BY kind
+         UNION ALL SELECT 'order document', count(*), CAST(coalesce(avg(length(document)), 0) AS DOUBLE PRECISION) FROM orders
          UNION ALL SELECT 'kept answer', count(*), CAST(coalesce(avg(length(body)), 0) AS DOUBLE PRECISION) FROM idempotency_keys";
     Ok(match &db.target {
         DatabaseTarget::Sqlite { path } => {

@@ -184,6 +184,7 @@ async fn database_checks(table: &mut Table, settings: &Settings, vault: Option<&
     match storage.migration_status().await {
         Ok(status)
             if !status.failed.is_empty()
+                || !status.newer_one_way.is_empty()
                 || status
                     .migrations
                     .iter()

@@ -41,10 +41,15 @@ async fn status(storage: &dyn comanda_store::Storage, settings: &Settings) -> Re
         );
     }
     for v in &status.newer_applied {
-        println!(
-            "{v:<16} {:<10} {:<24} (applied by a newer release)",
-            "newer", ""
-        );
+        let (state, note) = if status.newer_one_way.contains(v) {
+            (
+                "ONE-WAY",
+                "(applied by a newer release; changed how data is stored)",
+            )
+        } else {
+            ("newer", "(applied by a newer release)")
+        };
+        println!("{v:<16} {state:<10} {:<24} {note}", "");
     }
     match status.problem() {
         None => {

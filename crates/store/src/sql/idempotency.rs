@@ -96,7 +96,7 @@ macro_rules! impl_sql_idempotency {
                 .bind(key)
                 .bind(i32::from(response.status))
                 .bind(headers)
-                .bind(&response.body)
+                .bind($crate::packed::pack(&response.body)?)
                 .execute(self.writer())
                 .await
                 .map_err(classify)?;

@@ -3,7 +3,7 @@
 #[macro_export]
 macro_rules! impl_sql_orders {
     ($storage:ty) => {
-        use $crate::orders::order_from_text;
+        use $crate::orders::order_from_stored;
         use $crate::{CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, Respond, ServiceArea, TableDraft};
         use ::comanda_domain::orders::chain::{LoggedEvent, GENESIS};
         use $crate::group_commit::{statements, CommitJob, LogHead, Prepared};
@@ -12,7 +12,7 @@ macro_rules! impl_sql_orders {
 
         type AreaRow = (Uuid, Uuid, String, i32, bool);
         type TableRow = (Uuid, Uuid, Option<Uuid>, String, i32, i32, bool, i64);
-        type EventRow = (Uuid, i64, Uuid, String, String, Option<Uuid>, Option<Uuid>, ::chrono::DateTime<::chrono::Utc>, Vec<u8>, Vec<u8>);
+        type EventRow = (Uuid, i64, Uuid, String, Vec<u8>, Option<Uuid>, Option<Uuid>, ::chrono::DateTime<::chrono::Utc>, Vec<u8>, Vec<u8>);
 
 
         fn area(row: AreaRow) -> ServiceArea {
@@ -32,19 +32,19 @@ macro_rules! impl_sql_orders {
             }
         }
 
-        fn logged(row: EventRow) -> LoggedEvent {
-            LoggedEvent {
+        fn logged(row: EventRow) -> Result<LoggedEvent> {
+            Ok(LoggedEvent {
                 store_id: StoreId::from_uuid(row.0),
                 seq: row.1,
                 order_id: OrderId::from_uuid(row.2),
                 kind: row.3,
-                payload: row.4,
+                payload: $crate::packed::unpack_text("event payload", row.4)?,
                 actor: row.5.map(UserId::from_uuid),
                 device: row.6.map(DeviceId::from_uuid),
                 at: row.7,
                 prev_hash: row.8,
                 hash: row.9,
-            }
+            })
         }
 
         async fn check_area(conn: &mut Conn, store: StoreId, area: Option<ServiceAreaId>) -> Result<()> {
@@ -77,14 +77,14 @@ macro_rules! impl_sql_orders {
 
         /// Keeps the write's answer for its key, in the write's transaction. `Err(outcome)`
         /// when the key already holds another answer (the caller then rolls back).
-        async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, response: &$crate::StoredResponse) -> Result<::std::result::Result<(), CommitOutcome>> {
+        async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, answer: &$crate::group_commit::Answer) -> Result<::std::result::Result<(), CommitOutcome>> {
             let kept = ::sqlx::query(statements::KEEP_ANSWER)
                 .bind(&claim.scope)
                 .bind(&claim.key)
                 .bind(&claim.request_hash)
-                .bind(i32::from(response.status))
-                .bind(response.headers_text()?)
-                .bind(&response.body)
+                .bind(i32::from(answer.response.status))
+                .bind(answer.response.headers_text()?)
+                .bind(&answer.packed_body)
                 .bind(clock::now().timestamp_millis())
                 .bind(claim.lease_until.timestamp_millis())
                 .bind(claim.expires_at.timestamp_millis())
@@ -129,7 +129,7 @@ macro_rules! impl_sql_orders {
                     .bind(order.version)
                     .bind(order.opened_at)
                     .bind(order.updated_at)
-                    .bind(&document.text)
+                    .bind(&document.packed)
                     .bind(document.in_kitchen)
                     .execute(&mut *conn)
                     .await
@@ -144,7 +144,7 @@ macro_rules! impl_sql_orders {
                 .bind(document.due)
                 .bind(order.version)
                 .bind(order.updated_at)
-                .bind(&document.text)
+                .bind(&document.packed)
                 .bind(expected)
                 .bind(document.in_kitchen)
                 .execute(&mut *conn)
@@ -172,7 +172,7 @@ macro_rules! impl_sql_orders {
             let commit = &job.commit;
             let prepared = Prepared::new(job, head)?;
             if let Some(claim) = &commit.idempotency {
-                if let Err(outcome) = keep_answer(&mut *conn, claim, &prepared.response).await? {
+                if let Err(outcome) = keep_answer(&mut *conn, claim, &prepared.answer).await? {
                     return Ok(outcome);
                 }
             }
@@ -191,12 +191,12 @@ macro_rules! impl_sql_orders {
             }
             if !prepared.events.is_empty() {
                 let mut insert = ::sqlx::QueryBuilder::<Db>::new(statements::INSERT_EVENTS);
-                insert.push_values(&prepared.events, |mut row, e| {
+                insert.push_values(prepared.events.iter().zip(&prepared.packed_payloads), |mut row, (e, packed)| {
                     row.push_bind(e.store_id.as_uuid())
                         .push_bind(e.seq)
                         .push_bind(e.order_id.as_uuid())
                         .push_bind(e.kind.clone())
-                        .push_bind(e.payload.clone())
+                        .push_bind(packed.clone())
                         .push_bind(e.actor.map(|a| a.as_uuid()))
                         .push_bind(e.device.map(|d| d.as_uuid()))
                         .push_bind(e.at)
@@ -480,13 +480,13 @@ macro_rules! impl_sql_orders {
             }
 
             async fn get_order(&self, store: StoreId, id: OrderId) -> Result<Option<Order>> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT document FROM orders WHERE id = $1 AND store_id = $2")
+                let row: Option<(Vec<u8>,)> = ::sqlx::query_as("SELECT document FROM orders WHERE id = $1 AND store_id = $2")
                     .bind(id.as_uuid())
                     .bind(store.as_uuid())
                     .fetch_optional(self.reader())
                     .await
                     .map_err(classify)?;
-                row.map(|(text,)| order_from_text(&text)).transpose()
+                row.map(|(stored,)| order_from_stored(stored)).transpose()
             }
 
             async fn list_orders(&self, store: StoreId, filter: &OrderFilter, before: Option<OrderId>, limit: Limit) -> Result<Page<Order, OrderId>> {
@@ -509,8 +509,8 @@ macro_rules! impl_sql_orders {
                     }
                     query.push(") AS listed ORDER BY id DESC LIMIT ").push_bind(probe);
                 }
-                let rows: Vec<(Uuid, String)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
-                let orders = rows.iter().map(|(_, text)| order_from_text(text)).collect::<Result<Vec<_>>>()?;
+                let rows: Vec<(Uuid, Vec<u8>)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
+                let orders = rows.into_iter().map(|(_, stored)| order_from_stored(stored)).collect::<Result<Vec<_>>>()?;
                 Ok(Page::from_probe(orders, limit, |o| o.id))
             }
 
@@ -549,7 +549,7 @@ macro_rules! impl_sql_orders {
                     .fetch_all(self.reader())
                     .await
                     .map_err(classify)?;
-                Ok(rows.into_iter().map(logged).filter(|e| e.store_id == store).collect())
+                rows.into_iter().filter(|row| StoreId::from_uuid(row.0) == store).map(logged).collect()
             }
 
             async fn log_after(&self, store: StoreId, after_seq: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
@@ -560,7 +560,7 @@ macro_rules! impl_sql_orders {
                     .fetch_all(self.reader())
                     .await
                     .map_err(classify)?;
-                Ok(rows.into_iter().map(logged).collect())
+                rows.into_iter().map(logged).collect()
             }
 
             async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>> {
@@ -574,7 +574,7 @@ macro_rules! impl_sql_orders {
             async fn kitchen_orders(&self, store: StoreId) -> Result<(i64, Vec<Order>)> {
                 // One statement, so one snapshot on both databases.
                 let index = if <$storage as $crate::sql::SqlBackend>::INDEXED_BY { " INDEXED BY orders_kitchen" } else { "" };
-                let rows: Vec<(i64, Option<String>)> = ::sqlx::query_as(&format!(
+                let rows: Vec<(i64, Option<Vec<u8>>)> = ::sqlx::query_as(&format!(
                     "SELECT h.seq, o.document FROM order_log_heads h
                      LEFT JOIN orders o{index} ON o.store_id = h.store_id AND o.in_kitchen = TRUE
                          AND o.status IN ('sent', 'ready', 'served', 'paid')
@@ -586,7 +586,7 @@ macro_rules! impl_sql_orders {
                 .await
                 .map_err(classify)?;
                 let seq = rows.first().map_or(0, |(seq, _)| *seq);
-                let orders = rows.iter().filter_map(|(_, text)| text.as_deref()).map(order_from_text).collect::<Result<Vec<_>>>()?;
+                let orders = rows.into_iter().filter_map(|(_, stored)| stored).map(order_from_stored).collect::<Result<Vec<_>>>()?;
                 Ok((seq, orders))
             }
 
@@ -603,7 +603,7 @@ macro_rules! impl_sql_orders {
                 .fetch_all(self.reader())
                 .await
                 .map_err(classify)?;
-                Ok(rows.into_iter().map(logged).collect())
+                rows.into_iter().map(logged).collect()
             }
 
             async fn list_stations(&self, store: StoreId) -> Result<Vec<::comanda_domain::orders::kitchen::Station>> {
