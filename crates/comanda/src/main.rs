@@ -1,5 +1,6 @@
 //! The `comanda` binary: one executable for the server and every operator command.
 
+mod allocator;
 mod backup;
 mod cli;
 mod commands;
@@ -12,14 +13,10 @@ use cli::{Cli, Command};
 use settings::{ServeSettings, Settings};
 use std::process::ExitCode;
 
-/// glibc's allocator spends a large share of a busy server's time consolidating and
-/// returning small blocks between threads (a tokio worker allocates, a SQLite worker
-/// frees); mimalloc keeps per-thread pages and measured faster under order load.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
+    allocator::start_with_options();
     let started = Instant::now();
     let cli = Cli::parse();
     match run(cli, started) {

@@ -281,3 +281,29 @@ async fn this_release_refuses_a_schema_a_newer_release_changed_one_way() {
     };
     assert!(body.contains("29991231000002"), "{body}");
 }
+
+/// The server gives memory back to the system when it is freed (an idle server after
+/// first-run setup held Argon2's 19 MiB otherwise): it runs with the allocator options
+/// that do that, and keeps an operator's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_with_its_allocator_options_and_keeps_the_operators() {
+    let environment = |pid: u32| {
+        let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+        format!("\n{}\n", String::from_utf8_lossy(&raw).replace('\0', "\n"))
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(comanda(dir.path())).await;
+    let env = environment(server.pid());
+    assert!(env.contains("\nMIMALLOC_PURGE_DELAY=0\n"), "{env}");
+    assert!(env.contains("\nMIMALLOC_ARENA_EAGER_COMMIT=0\n"), "{env}");
+    server.wait_ready(Duration::from_secs(20)).await;
+    drop(server);
+
+    let mut own = comanda(dir.path());
+    own.env("MIMALLOC_PURGE_DELAY", "5");
+    let server = Server::start(own).await;
+    let env = environment(server.pid());
+    assert!(env.contains("\nMIMALLOC_PURGE_DELAY=5\n"), "{env}");
+    assert!(env.contains("\nMIMALLOC_ARENA_EAGER_COMMIT=0\n"), "{env}");
+    server.wait_ready(Duration::from_secs(20)).await;
+}

@@ -87,6 +87,7 @@ macro_rules! conformance_suite {
             a_branch_sells_from_its_main_store_with_its_own_prices_and_stock,
             idempotency_keys_replay_refuse_and_expire,
             concurrent_claims_of_one_key_admit_one,
+            a_purge_takes_every_expired_answer_and_no_other,
             concurrent_order_commits_number_and_chain_without_gaps,
             refused_commits_leave_the_rest_of_their_group_written,
             one_open_shift_per_terminal_numbered_and_versioned,

@@ -128,3 +128,46 @@ pub async fn concurrent_claims_of_one_key_admit_one(db: Arc<dyn Storage>) {
     }
     assert_eq!(claimed, 1);
 }
+
+/// A purge takes every expired answer, however many (it deletes them in batches), and
+/// only those.
+pub async fn a_purge_takes_every_expired_answer_and_no_other(db: Arc<dyn Storage>) {
+    let t0 = comanda_domain::clock::now();
+    let expired = 4_500;
+    for n in 0..expired {
+        let key = format!("old-{n}");
+        db.claim_idempotency_key(&claim(&key, "order", t0), t0)
+            .await
+            .expect("claim");
+        db.complete_idempotency_key("user:test", &key, &answer(b"{}"))
+            .await
+            .expect("complete");
+    }
+    let kept = IdempotencyClaim {
+        expires_at: t0 + Duration::hours(72),
+        ..claim("recent", "order", t0)
+    };
+    db.claim_idempotency_key(&kept, t0).await.expect("claim");
+    db.complete_idempotency_key("user:test", "recent", &answer(b"{\"kept\":true}"))
+        .await
+        .expect("complete");
+
+    let purged = db
+        .purge_idempotency_keys(t0 + Duration::hours(48))
+        .await
+        .expect("purge");
+    assert_eq!(purged, expired, "every expired answer, and only those");
+    let later = t0 + Duration::hours(48);
+    assert_eq!(
+        db.claim_idempotency_key(&kept, later).await.expect("claim"),
+        ClaimOutcome::Replay(answer(b"{\"kept\":true}")),
+        "an answer not yet expired is kept"
+    );
+    assert_eq!(
+        db.claim_idempotency_key(&claim("old-0", "order", later), later)
+            .await
+            .expect("claim"),
+        ClaimOutcome::Claimed,
+        "a purged key is free again"
+    );
+}

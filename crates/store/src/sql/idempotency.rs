@@ -114,12 +114,27 @@ macro_rules! impl_sql_idempotency {
             }
 
             async fn purge_idempotency_keys(&self, now: ::chrono::DateTime<::chrono::Utc>) -> Result<u64> {
-                Ok(::sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+                // In batches, each its own short transaction: a day of a busy chain's
+                // answers deleted in one statement would hold SQLite's one writer (and
+                // PostgreSQL's locks on those rows) while order writes wait behind it.
+                const BATCH: i64 = 2000;
+                let mut purged = 0;
+                loop {
+                    let deleted = ::sqlx::query(
+                        "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                             SELECT scope, key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)",
+                    )
                     .bind(now.timestamp_millis())
+                    .bind(BATCH)
                     .execute(self.writer())
                     .await
                     .map_err(classify)?
-                    .rows_affected())
+                    .rows_affected();
+                    purged += deleted;
+                    if deleted < BATCH as u64 {
+                        return Ok(purged);
+                    }
+                }
             }
         }
     };
