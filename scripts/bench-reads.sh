@@ -9,8 +9,12 @@
 #   ORDERS=100000 scripts/bench-reads.sh
 #   COMANDA_DATABASE_URL=postgres://postgres@127.0.0.1:5432/comanda_bench scripts/bench-reads.sh
 #
-# Needs wrk (Debian: apt-get install wrk). Environment: ORDERS (1000000), STORES (4),
-# CONNECTIONS (64), THREADS (2), DURATION (20s), PORT (8089), COMANDA_BIN.
+# Needs wrk (Debian: apt-get install wrk). wrk sends as fast as the server answers, so
+# its latency is the queue (64 connections / throughput); with oha (cargo install oha)
+# the script also gets an order at a set rate (RATE, 4000/s), latency corrected for
+# coordinated omission: the p99 a till sees when the server is busy but not saturated.
+# Environment: ORDERS (1000000), STORES (4), CONNECTIONS (64), THREADS (2),
+# DURATION (20s), RATE (4000), PORT (8089), COMANDA_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${COMANDA_BIN:-./target/release/comanda}
@@ -19,6 +23,7 @@ stores=${STORES:-4}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
 duration=${DURATION:-20s}
+rate=${RATE:-4000}
 port=${PORT:-8089}
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 [ -x "$bin" ] || { echo "$bin not found: cargo build --release" >&2; exit 1; }
@@ -44,6 +49,11 @@ case "$scratch" in
     */comanda-bench-*) trap 'cleanup; rm -rf "$scratch"' EXIT ;;
     *) echo "unexpected scratch directory $scratch" >&2; exit 1 ;;
 esac
+
+# The fill leaves gigabytes for the kernel to write back; reads measured while it does
+# measure the disk, not the server.
+sync
+sleep 5
 
 # PostgreSQL needs a named key for secrets at rest; a throwaway one for the run.
 if [ -z "$database" ] && [ -z "${COMANDA_SECRET_KEY:-}" ]; then
@@ -114,6 +124,16 @@ run "floor" "$base/tables"
 run "grill tickets" "$base/kds/grill/tickets"
 run "menu (304)" "$base/catalog/menu" "" "if-none-match: $etag"
 run "X report" "$base/reports/x"
+if command -v oha >/dev/null; then
+    sed "s|^|http://127.0.0.1:$port|" "$paths" >"$work/order-urls.txt"
+    oha --no-tui -u ms -z "$duration" -c "$connections" -q "$rate" --latency-correction \
+        --urls-from-file -H "authorization: Bearer $token" "$work/order-urls.txt" >"$work/paced.txt"
+    percentile() { awk -v p="$1%" '$1 == p {print $3 " ms"}' "$work/paced.txt"; }
+    echo
+    echo "oha, $connections connections, get an order at $rate/s for $duration (latency corrected):"
+    echo "requests/s $(awk '/Requests\/sec:/ {print $2}' "$work/paced.txt"), p50 $(percentile 50.00), p99 $(percentile 99.00), p99.9 $(percentile 99.90)"
+    echo "answers: $(awk '/^Status code distribution/ {on = 1; next} on && /\[/ {printf "%s%s %s", sep, $1, $2; sep = ", "} on && !/\[/ {on = 0}' "$work/paced.txt"); $(awk '/Success rate:/ {print $3}' "$work/paced.txt") of requests answered"
+fi
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$server/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
 echo

@@ -185,6 +185,23 @@ async fn serve_takes_scheduled_backups_and_prunes_them() {
     assert!(out.stdout.contains(&kept[0]), "{}", out.stdout);
 }
 
+/// What a newer release's migrations did to the SQLite database in `dir`.
+async fn newer_release_ran(dir: &std::path::Path, statements: &[&str]) {
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.join("comanda.db").display()
+    ))
+    .await
+    .expect("connect");
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    sqlx::Connection::close(conn).await.expect("close");
+}
+
 /// A rollback, or the old pods of a rolling update: this binary against a schema a newer
 /// release has expanded (a column and a migration it does not know) keeps serving orders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,24 +210,16 @@ async fn this_release_keeps_serving_after_a_newer_release_expanded_the_schema() 
     let storage = prepared(dir.path()).await;
     let (store, product) = seed(&storage).await;
     storage.close().await;
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("comanda.db").display()
-    ))
-    .await
-    .expect("connect");
-    for statement in [
-        "ALTER TABLE orders ADD COLUMN loyalty_card TEXT",
-        "CREATE TABLE loyalty_cards (id TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0)",
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (29991231000001, 'loyalty cards', 1, x'00', 0)",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut conn)
-            .await
-            .expect(statement);
-    }
-    sqlx::Connection::close(conn).await.expect("close");
+    newer_release_ran(
+        dir.path(),
+        &[
+            "ALTER TABLE orders ADD COLUMN loyalty_card TEXT",
+            "CREATE TABLE loyalty_cards (id TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0)",
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (29991231000001, 'loyalty cards', 1, x'00', 0)",
+        ],
+    )
+    .await;
 
     let status = run(comanda(dir.path()).args(["migrate", "--status"]));
     assert!(
@@ -243,20 +252,12 @@ async fn this_release_refuses_a_schema_a_newer_release_changed_one_way() {
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = prepared(dir.path()).await;
     storage.close().await;
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("comanda.db").display()
-    ))
-    .await
-    .expect("connect");
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (29991231000002, 'new value format one way', 1, x'00', 0)",
+    newer_release_ran(
+        dir.path(),
+        &["INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+           VALUES (29991231000002, 'new value format one way', 1, x'00', 0)"],
     )
-    .execute(&mut conn)
-    .await
-    .expect("a newer one-way migration");
-    sqlx::Connection::close(conn).await.expect("close");
+    .await;
 
     let status = run(comanda(dir.path()).args(["migrate", "--status"]));
     assert!(!status.status.success(), "{}", status.stdout);

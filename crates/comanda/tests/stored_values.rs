@@ -5,7 +5,6 @@
 mod support;
 
 use comanda_store::Ops;
-use sqlx::Row;
 use std::time::Duration;
 use support::orders::{open, seed, sign_in};
 use support::{Server, comanda, prepared, run};
@@ -77,50 +76,15 @@ async fn values_are_packed_and_values_stored_before_packing_still_read() {
     }
 
     // The same rows as a database from before packing holds them: JSON text.
-    let text = |value: Vec<u8>| comanda_store::packed::unpack(value).expect("unpack");
-    let rows = sqlx::query("SELECT id, document FROM orders")
-        .fetch_all(&db)
-        .await
-        .expect("orders");
-    for row in rows {
-        let document = text(row.get(1));
-        sqlx::query("UPDATE orders SET document = ?1 WHERE id = ?2")
-            .bind(document)
-            .bind(row.get::<Vec<u8>, _>(0))
-            .execute(&db)
-            .await
-            .expect("unpacked document");
-    }
+    unpack_all(&db, "orders", "document", "'id = ' || quote(id)").await;
     sqlx::raw_sql("DROP TRIGGER order_events_no_update")
         .execute(&db)
         .await
         .expect("trigger");
-    let rows = sqlx::query("SELECT store_id, seq, payload FROM order_events")
-        .fetch_all(&db)
-        .await
-        .expect("events");
-    for row in rows {
-        sqlx::query("UPDATE order_events SET payload = ?1 WHERE store_id = ?2 AND seq = ?3")
-            .bind(text(row.get(2)))
-            .bind(row.get::<Vec<u8>, _>(0))
-            .bind(row.get::<i64, _>(1))
-            .execute(&db)
-            .await
-            .expect("unpacked payload");
-    }
-    let rows = sqlx::query("SELECT scope, key, body FROM idempotency_keys WHERE body IS NOT NULL")
-        .fetch_all(&db)
-        .await
-        .expect("answers");
-    for row in rows {
-        sqlx::query("UPDATE idempotency_keys SET body = ?1 WHERE scope = ?2 AND key = ?3")
-            .bind(text(row.get(2)))
-            .bind(row.get::<String, _>(0))
-            .bind(row.get::<String, _>(1))
-            .execute(&db)
-            .await
-            .expect("unpacked answer");
-    }
+    let event = "'store_id = ' || quote(store_id) || ' AND seq = ' || seq";
+    unpack_all(&db, "order_events", "payload", event).await;
+    let answer = "'scope = ' || quote(scope) || ' AND key = ' || quote(key)";
+    unpack_all(&db, "idempotency_keys", "body", answer).await;
     db.close().await;
 
     assert_eq!(read(client.clone(), one, token.clone()).await, before);
@@ -145,4 +109,23 @@ async fn values_are_packed_and_values_stored_before_packing_still_read() {
         "{}",
         verified.stdout
     );
+}
+
+/// Rewrites each of `table`'s `column` values unpacked; `place` is SQL that gives the
+/// condition naming its row.
+async fn unpack_all(db: &sqlx::SqlitePool, table: &str, column: &str, place: &str) {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(&format!(
+        "SELECT {place}, {column} FROM {table} WHERE {column} IS NOT NULL"
+    ))
+    .fetch_all(db)
+    .await
+    .expect("values");
+    for (place, value) in rows {
+        let text = comanda_store::packed::unpack(value).expect("unpack");
+        sqlx::query(&format!("UPDATE {table} SET {column} = ?1 WHERE {place}"))
+            .bind(text)
+            .execute(db)
+            .await
+            .expect("unpacked value");
+    }
 }

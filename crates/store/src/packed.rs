@@ -52,23 +52,21 @@ fn broken(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// `value` as it is kept on disk.
 pub fn pack(value: &[u8]) -> Result<Vec<u8>> {
-    PACKER.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let packer = match cell.as_mut() {
-            Some(packer) => packer,
-            None => cell.insert(
-                Compressor::with_prepared_dictionary(&ENCODER)
-                    .map_err(|e| broken("cannot set up compression", e))?,
-            ),
-        };
-        let frame = packer
-            .compress(value)
-            .map_err(|e| broken("cannot compress a value", e))?;
-        let mut packed = Vec::with_capacity(frame.len() + 1);
-        packed.push(ZSTD_DICTIONARY_1);
-        packed.extend_from_slice(&frame);
-        Ok(packed)
-    })
+    let make = || {
+        Compressor::with_prepared_dictionary(&ENCODER)
+            .map_err(|e| broken("cannot set up compression", e))
+    };
+    let frame = PACKER.with(|cell| {
+        with_kept(cell, make, |packer| {
+            packer
+                .compress(value)
+                .map_err(|e| broken("cannot compress a value", e))
+        })
+    })?;
+    let mut packed = Vec::with_capacity(frame.len() + 1);
+    packed.push(ZSTD_DICTIONARY_1);
+    packed.extend_from_slice(&frame);
+    Ok(packed)
 }
 
 /// A value as it was given to [`pack`] (or as it was stored before values were packed).
@@ -96,19 +94,31 @@ fn unpack_frame(frame: &[u8]) -> Result<Vec<u8>> {
         Err(e) => return Err(broken("a damaged packed value", format!("{e:?}"))),
     };
     let capacity = usize::try_from(size).map_err(|e| broken("a packed value", e))?;
+    let make = || {
+        Decompressor::with_prepared_dictionary(&DECODER)
+            .map_err(|e| broken("cannot set up decompression", e))
+    };
     UNPACKER.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let unpacker = match cell.as_mut() {
-            Some(unpacker) => unpacker,
-            None => cell.insert(
-                Decompressor::with_prepared_dictionary(&DECODER)
-                    .map_err(|e| broken("cannot set up decompression", e))?,
-            ),
-        };
-        unpacker
-            .decompress(frame, capacity)
-            .map_err(|e| broken("a damaged packed value", e))
+        with_kept(cell, make, |unpacker| {
+            unpacker
+                .decompress(frame, capacity)
+                .map_err(|e| broken("a damaged packed value", e))
+        })
     })
+}
+
+/// Runs `work` on the thread's kept context, made by `make` the first time.
+fn with_kept<T, R>(
+    cell: &RefCell<Option<T>>,
+    make: impl FnOnce() -> Result<T>,
+    work: impl FnOnce(&mut T) -> Result<R>,
+) -> Result<R> {
+    let mut cell = cell.borrow_mut();
+    let kept = match cell.as_mut() {
+        Some(kept) => kept,
+        None => cell.insert(make()?),
+    };
+    work(kept)
 }
 
 #[cfg(test)]

@@ -104,7 +104,11 @@ fn start(
         .env("COMANDA_LOG", "warn")
         .env("COMANDA_BOOTSTRAP_PASSWORD", "bench passphrase 1234")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
+    // PostgreSQL keeps secrets encrypted with the operator's key; the server needs it.
+    if let Some(key) = std::env::var_os("COMANDA_SECRET_KEY") {
+        cmd.env("COMANDA_SECRET_KEY", key);
+    }
     if let Some(url) = postgres {
         cmd.env("COMANDA_DATABASE_URL", url);
     }
@@ -115,7 +119,12 @@ fn start(
             return Ok((child, started.elapsed().as_secs_f64() * 1e3));
         }
         if let Some(status) = child.try_wait()? {
-            bail!("comanda serve exited early ({status})");
+            let mut said = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut said);
+            }
+            let last = said.lines().last().unwrap_or_default().to_owned();
+            bail!("comanda serve exited early ({status}): {last}");
         }
         if started.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
