@@ -232,6 +232,13 @@ async fn service(
         statements.len() >= 10,
         "the statement log was captured: {statements:?}"
     );
+    // The purge of expired answers runs as the server starts; its plan is checked too.
+    assert!(
+        statements
+            .keys()
+            .any(|sql| sql.starts_with("DELETE FROM idempotency_keys")),
+        "the purge was captured: {statements:?}"
+    );
     statements
 }
 

@@ -117,21 +117,27 @@ macro_rules! impl_sql_idempotency {
                 // In batches, each its own short transaction: a day of a busy chain's
                 // answers deleted in one statement would hold SQLite's one writer (and
                 // PostgreSQL's locks on those rows) while order writes wait behind it.
+                // Each batch is a range of the expiry index, up to the BATCH-th answer to
+                // expire (a list of keys to delete would let a planner without statistics
+                // scan the table to match them).
                 const BATCH: i64 = 2000;
                 let mut purged = 0;
                 loop {
                     let deleted = ::sqlx::query(
-                        "DELETE FROM idempotency_keys WHERE (scope, key) IN (
-                             SELECT scope, key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)",
+                        "DELETE FROM idempotency_keys
+                         WHERE expires_at <= $1
+                           AND expires_at <= coalesce((
+                               SELECT expires_at FROM idempotency_keys WHERE expires_at <= $1
+                               ORDER BY expires_at LIMIT 1 OFFSET $2), $1)",
                     )
                     .bind(now.timestamp_millis())
-                    .bind(BATCH)
+                    .bind(BATCH - 1)
                     .execute(self.writer())
                     .await
                     .map_err(classify)?
                     .rows_affected();
                     purged += deleted;
-                    if deleted < BATCH as u64 {
+                    if deleted == 0 {
                         return Ok(purged);
                     }
                 }
