@@ -110,7 +110,10 @@ async fn backup_under_load(
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Enough acknowledged orders for the backup to be tested against, however long the
+    // machine takes to make them.
+    let count = || acknowledged.lock().expect("lock").len();
+    wait_for("21 acknowledged orders", || count() > 20).await;
     let started = Instant::now();
     let mut cmd = live();
     cmd.args(["backup", "--to"]).arg(backups);
@@ -123,7 +126,11 @@ async fn backup_under_load(
         backup.stdout,
         backup.stderr
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = count();
+    wait_for("an order acknowledged after the backup", || {
+        count() > during
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     for terminal in terminals {
         terminal.await.expect("terminal");
@@ -422,4 +429,13 @@ fn prune_keeps_daily_weekly_and_monthly_backups() {
         "{}",
         again.stdout
     );
+}
+
+/// Waits until `done` holds; a minute is a machine that has stopped, not a slow one.
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited a minute for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
