@@ -32,6 +32,13 @@ pub struct MigrationState {
     pub checksum_matches: bool,
 }
 
+impl MigrationState {
+    /// It changes how data is stored ([`ONE_WAY`]).
+    pub fn is_one_way(&self) -> bool {
+        self.description.ends_with(ONE_WAY)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MigrationStatus {
     pub migrations: Vec<MigrationState>,
@@ -125,6 +132,14 @@ impl MigrationStatus {
 
     pub fn pending(&self) -> impl Iterator<Item = &MigrationState> {
         self.migrations.iter().filter(|m| m.applied_at.is_none())
+    }
+
+    /// Pending migrations that change how data is stored: once applied, a binary from
+    /// before them cannot read what is written after. Worth a backup first, unless the
+    /// database is new (nothing applied, so nothing an older binary wrote).
+    pub fn pending_one_way(&self) -> impl Iterator<Item = &MigrationState> {
+        let new = self.migrations.iter().all(|m| m.applied_at.is_none());
+        self.pending().filter(move |m| !new && m.is_one_way())
     }
 
     /// Why the schema is not what this binary needs, or `None` when it is.
@@ -225,10 +240,21 @@ mod tests {
 
     #[test]
     fn a_one_way_migration_this_binary_knows_does_not_block() {
-        let mut known = known(7, 7);
-        known.description = "packed values one way".into();
-        let s = MigrationStatus::compute(&[known], &[applied(7, 7, true)]);
+        let mut one_way = known(7, 7);
+        one_way.description = "packed values one way".into();
+        let all = [known(1, 1), one_way.clone()];
+        let pending = MigrationStatus::compute(&all, &[applied(1, 1, true)]);
+        let versions: Vec<i64> = pending.pending_one_way().map(|m| m.version).collect();
+        assert_eq!(versions, vec![7], "named before it is applied");
+        let new = MigrationStatus::compute(&all, &[]);
+        assert_eq!(
+            new.pending_one_way().count(),
+            0,
+            "a new database has nothing to lose"
+        );
+        let s = MigrationStatus::compute(&[one_way], &[applied(7, 7, true)]);
         assert!(s.is_current(), "{:?}", s.problem());
+        assert_eq!(s.pending_one_way().count(), 0);
     }
 
     #[test]

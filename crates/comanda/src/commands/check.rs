@@ -194,9 +194,17 @@ async fn database_checks(table: &mut Table, settings: &Settings, vault: Option<&
         }
         Ok(status) => {
             let pending = status.pending().count();
-            let mut detail = match pending {
-                0 => "schema current".to_owned(),
-                n => format!("{n} pending, all additive; serve applies them at start"),
+            let one_way: Vec<String> = status
+                .pending_one_way()
+                .map(|m| m.version.to_string())
+                .collect();
+            let mut detail = match (pending, one_way.is_empty()) {
+                (0, _) => "schema current".to_owned(),
+                (n, true) => format!("{n} pending, all additive; serve applies them at start"),
+                (n, false) => format!(
+                    "{n} pending, serve applies them at start; {} one-way (a binary from before cannot read what is written after): `comanda backup` first",
+                    one_way.join(", ")
+                ),
             };
             if !status.newer_applied.is_empty() {
                 detail.push_str(&format!(
@@ -204,7 +212,11 @@ async fn database_checks(table: &mut Table, settings: &Settings, vault: Option<&
                     status.newer_applied.len()
                 ));
             }
-            table.pass("migrations", detail);
+            if one_way.is_empty() {
+                table.pass("migrations", detail);
+            } else {
+                table.add("migrations", Verdict::Warn, detail);
+            }
         }
         Err(e) => table.fail("migrations", e.to_string()),
     }

@@ -27,6 +27,7 @@ async fn status(storage: &dyn comanda_store::Storage, settings: &Settings) -> Re
     );
     for m in &status.migrations {
         let state = match (m.applied_at, m.checksum_matches) {
+            (None, _) if m.is_one_way() => "pending!",
             (None, _) => "pending",
             (Some(_), true) => "applied",
             (Some(_), false) => "MODIFIED",
@@ -50,6 +51,11 @@ async fn status(storage: &dyn comanda_store::Storage, settings: &Settings) -> Re
             ("newer", "(applied by a newer release)")
         };
         println!("{v:<16} {state:<10} {:<24} {note}", "");
+    }
+    if status.pending_one_way().next().is_some() {
+        println!(
+            "pending! changes how data is stored: a binary from before it cannot read what is written after; `comanda backup` first (docs/migrations.md)"
+        );
     }
     match status.problem() {
         None => {
