@@ -267,12 +267,12 @@ impl Rows {
                     }
                 }
             }
-            for (e, packed) in commit.events.iter().zip(&commit.packed_payloads) {
+            for (e, packed) in commit.events.iter().zip(job.packed_payloads()) {
                 rows.event_store.push(e.store_id.as_uuid());
                 rows.event_seq.push(e.seq);
                 rows.event_order.push(e.order_id.as_uuid());
                 rows.event_kind.push(e.kind.clone());
-                rows.event_payload.push(packed.clone());
+                rows.event_payload.push(packed.to_vec());
                 rows.event_actor.push(e.actor.map(|a| a.as_uuid()));
                 rows.event_device.push(e.device.map(|d| d.as_uuid()));
                 rows.event_at.push(e.at);

@@ -178,7 +178,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     let mut insert = conn
         .prepare_cached(statements::INSERT_EVENT)
         .map_err(classify)?;
-    for (e, packed) in prepared.events.iter().zip(&prepared.packed_payloads) {
+    for (e, packed) in prepared.events.iter().zip(job.packed_payloads()) {
         execute(
             &mut insert,
             &[
@@ -186,7 +186,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
                 &e.seq,
                 &uuid(e.order_id.as_uuid()),
                 &e.kind,
-                packed,
+                &packed,
                 &e.actor.map(|a| uuid(a.as_uuid())),
                 &e.device.map(|d| uuid(d.as_uuid())),
                 &timestamp(e.at),

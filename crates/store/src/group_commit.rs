@@ -24,6 +24,15 @@ pub struct CommitJob {
 }
 
 impl CommitJob {
+    /// Each event's payload as written to the log, in the order of the commit's events
+    /// (and of [`Prepared::events`]).
+    pub fn packed_payloads(&self) -> impl Iterator<Item = &[u8]> {
+        self.rendered
+            .payloads
+            .iter()
+            .map(|(_, packed)| packed.as_slice())
+    }
+
     /// Renders what it can on the caller's task: the committer is one thread for the
     /// whole instance, so every serialization done here is one it does not do in line.
     pub fn new(
@@ -219,8 +228,6 @@ pub struct Prepared {
     pub orders: Vec<Order>,
     pub documents: Vec<Document>,
     pub events: Vec<LoggedEvent>,
-    /// Each event's payload packed, in the order of `events`.
-    pub packed_payloads: Vec<Vec<u8>>,
     pub answer: Answer,
     pub head: LogHead,
 }
@@ -284,7 +291,6 @@ impl Prepared {
             orders,
             documents,
             events,
-            packed_payloads,
             answer,
             head: next,
         })

@@ -35,7 +35,7 @@ pub struct MigrationState {
 impl MigrationState {
     /// It changes how data is stored ([`ONE_WAY`]).
     pub fn is_one_way(&self) -> bool {
-        self.description.ends_with(ONE_WAY)
+        is_one_way(&self.description)
     }
 }
 
@@ -57,6 +57,10 @@ pub struct MigrationStatus {
 /// written after it. An older binary that finds one it does not know refuses to serve,
 /// rather than fail on every order written since; see docs/migrations.md.
 pub const ONE_WAY: &str = "one way";
+
+fn is_one_way(description: &str) -> bool {
+    description.ends_with(ONE_WAY)
+}
 
 /// A failed migration run: an unreachable database is worth waiting for, anything else
 /// (a bad migration, an edited one) is not.
@@ -114,7 +118,7 @@ impl MigrationStatus {
         let newer_applied = newer.iter().map(|a| a.version).collect();
         let newer_one_way = newer
             .iter()
-            .filter(|a| a.description.ends_with(ONE_WAY))
+            .filter(|a| is_one_way(&a.description))
             .map(|a| a.version)
             .collect();
         let failed = applied

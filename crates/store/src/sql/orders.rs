@@ -191,12 +191,12 @@ macro_rules! impl_sql_orders {
             }
             if !prepared.events.is_empty() {
                 let mut insert = ::sqlx::QueryBuilder::<Db>::new(statements::INSERT_EVENTS);
-                insert.push_values(prepared.events.iter().zip(&prepared.packed_payloads), |mut row, (e, packed)| {
+                insert.push_values(prepared.events.iter().zip(job.packed_payloads()), |mut row, (e, packed)| {
                     row.push_bind(e.store_id.as_uuid())
                         .push_bind(e.seq)
                         .push_bind(e.order_id.as_uuid())
                         .push_bind(e.kind.clone())
-                        .push_bind(packed.clone())
+                        .push_bind(packed.to_vec())
                         .push_bind(e.actor.map(|a| a.as_uuid()))
                         .push_bind(e.device.map(|d| d.as_uuid()))
                         .push_bind(e.at)
