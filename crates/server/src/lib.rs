@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod observe;
 pub mod order_cache;
 pub mod outbox;
+pub mod packing;
 pub mod password;
 pub mod readiness;
 pub mod receipt;

@@ -18,6 +18,7 @@ use comanda_store::group_commit::{
     self, Answer, CommitJob, Document, KeyRow, LogHead, Prepared, Step, statements,
 };
 use comanda_store::log_tail::LogTail;
+use comanda_store::packed::Dictionaries;
 use comanda_store::{CommitOutcome, IdempotencyClaim, Result};
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, TransactionBehavior};
@@ -159,7 +160,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     let commit = &job.commit;
     let prepared = Prepared::new(job, head)?;
     if let Some(claim) = &commit.idempotency
-        && let Err(outcome) = keep_answer(conn, claim, &prepared.answer)?
+        && let Err(outcome) = keep_answer(conn, claim, &prepared.answer, &job.dictionaries)?
     {
         return Ok(outcome);
     }
@@ -203,6 +204,7 @@ fn keep_answer(
     conn: &Connection,
     claim: &IdempotencyClaim,
     answer: &Answer,
+    dictionaries: &Dictionaries,
 ) -> Result<std::result::Result<(), CommitOutcome>> {
     let mut keep = conn
         .prepare_cached(statements::KEEP_ANSWER)
@@ -231,7 +233,21 @@ fn keep_answer(
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )
     .map_err(classify)?;
-    Ok(Err(group_commit::key_taken(claim, row)?))
+    let body = row.as_ref().and_then(|r| r.3.as_deref());
+    for number in dictionaries.missing(body) {
+        let content: Option<Vec<u8>> = first_row(
+            conn,
+            "SELECT content FROM packing_dictionaries WHERE number = $1",
+            &[&number],
+            |r| r.get(0),
+        )
+        .map_err(classify)?;
+        let content = content.ok_or_else(|| {
+            comanda_store::StoreError::Internal(format!("store dictionary {number} is missing"))
+        })?;
+        dictionaries.learn(number, &comanda_store::packed::unpack(content)?);
+    }
+    Ok(Err(group_commit::key_taken(claim, row, dictionaries)?))
 }
 
 fn take_head(conn: &Connection, store: StoreId) -> Result<LogHead> {

@@ -33,7 +33,14 @@ pub use catering::*;
 /// A migrated, empty database for one test; dropping it removes the database.
 pub trait Harness {
     fn storage(&self) -> Arc<dyn Storage>;
+
+    /// Another storage on the same database, as a second instance or a restart sees it.
+    fn reopen(&self) -> Reopened<'_>;
 }
+
+/// What [`Harness::reopen`] gives.
+pub type Reopened<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Arc<dyn Storage>> + Send + 'a>>;
 
 /// Generates one `#[tokio::test]` per conformance check for a backend. `$factory` is an
 /// async fn returning `Option<impl Harness>`; `None` skips (the backend is not available
@@ -101,6 +108,18 @@ macro_rules! conformance_suite {
             client_people_belong_to_one_company,
             companies_stay_in_their_stores,
         );
+        $crate::conformance_suite!(@harness $factory;
+            store_dictionaries_pack_new_values_and_every_instance_reads_them,
+        );
+    };
+    (@harness $factory:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let Some(harness) = $factory().await else { return };
+                $crate::conformance::$check(&harness).await;
+            }
+        )*
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
         $(

@@ -5,10 +5,12 @@
 //! code for PostgreSQL, a thread with its own connection for SQLite.
 
 use crate::orders::{CommitOutcome, OrderCommit, Respond, order_due, order_to_text, payload_text};
-use crate::{IdempotencyClaim, Result, StoreError, StoredResponse, packed};
+use crate::packed::{self, Dictionaries, StoreDictionary};
+use crate::{IdempotencyClaim, Result, StoreError, StoredResponse};
 use comanda_domain::clock;
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::{LoggedEvent, event_hash};
+use std::sync::Arc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender};
 
@@ -21,6 +23,10 @@ pub struct CommitJob {
     pub respond: Box<Respond>,
     pub rendered: Rendered,
     pub reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
+    /// The storage's dictionaries, to read a kept answer with.
+    pub dictionaries: Arc<Dictionaries>,
+    /// The store's dictionary its values are packed with, if it has one yet.
+    pub dictionary: Option<Arc<StoreDictionary>>,
 }
 
 impl CommitJob {
@@ -39,13 +45,17 @@ impl CommitJob {
         commit: OrderCommit,
         respond: Box<Respond>,
         reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
+        dictionaries: &Arc<Dictionaries>,
     ) -> Result<Self> {
-        let rendered = Rendered::new(&commit, &*respond)?;
+        let dictionary = dictionaries.current(commit.store);
+        let rendered = Rendered::new(&commit, &*respond, dictionary.as_deref())?;
         Ok(Self {
             commit,
             respond,
             rendered,
             reply,
+            dictionaries: dictionaries.clone(),
+            dictionary,
         })
     }
 }
@@ -70,9 +80,9 @@ pub struct Document {
 }
 
 impl Document {
-    fn of(order: &Order) -> Result<Self> {
+    fn of(order: &Order, dictionary: Option<&StoreDictionary>) -> Result<Self> {
         Ok(Self {
-            packed: packed::pack(order_to_text(order)?.as_bytes())?,
+            packed: packed::pack_with(dictionary, order_to_text(order)?.as_bytes())?,
             due: order_due(order)?,
             in_kitchen: order.lines.iter().any(|l| l.in_kitchen()),
         })
@@ -87,30 +97,37 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn of(response: StoredResponse) -> Result<Self> {
+    fn of(response: StoredResponse, dictionary: Option<&StoreDictionary>) -> Result<Self> {
         Ok(Self {
-            packed_body: packed::pack(&response.body)?,
+            packed_body: packed::pack_with(dictionary, &response.body)?,
             response,
         })
     }
 }
 
 impl Rendered {
-    fn new(commit: &OrderCommit, respond: &Respond) -> Result<Self> {
+    fn new(
+        commit: &OrderCommit,
+        respond: &Respond,
+        dictionary: Option<&StoreDictionary>,
+    ) -> Result<Self> {
         let payloads = commit
             .events
             .iter()
             .map(|(_, event)| {
                 let text = payload_text(event)?;
-                let packed = packed::pack(text.as_bytes())?;
+                let packed = packed::pack_with(dictionary, text.as_bytes())?;
                 Ok((text, packed))
             })
             .collect::<Result<_>>()?;
         let known = commit.orders.iter().all(|w| w.expected_version.is_some());
         let ready = if known {
             let orders: Vec<Order> = commit.orders.iter().map(|w| w.order.clone()).collect();
-            let documents = orders.iter().map(Document::of).collect::<Result<_>>()?;
-            Some((documents, Answer::of(respond(&orders)?)?))
+            let documents = orders
+                .iter()
+                .map(|o| Document::of(o, dictionary))
+                .collect::<Result<_>>()?;
+            Some((documents, Answer::of(respond(&orders)?, dictionary)?))
         } else {
             None
         };
@@ -125,6 +142,8 @@ pub struct CommitQueue {
     sender: std::sync::Mutex<Option<Sender<CommitJob>>>,
     /// What the committer wrote last, for the screens following the log.
     pub tail: std::sync::Arc<crate::log_tail::LogTail>,
+    /// The storage's store dictionaries (see [`crate::packed`]).
+    pub dictionaries: Arc<Dictionaries>,
 }
 
 impl CommitQueue {
@@ -282,10 +301,16 @@ impl Prepared {
         }
         let (documents, answer) = match &job.rendered.ready {
             Some((documents, answer)) => (documents.clone(), answer.clone()),
-            None => (
-                orders.iter().map(Document::of).collect::<Result<_>>()?,
-                Answer::of((job.respond)(&orders)?)?,
-            ),
+            None => {
+                let dictionary = job.dictionary.as_deref();
+                (
+                    orders
+                        .iter()
+                        .map(|o| Document::of(o, dictionary))
+                        .collect::<Result<_>>()?,
+                    Answer::of((job.respond)(&orders)?, dictionary)?,
+                )
+            }
         };
         Ok(Self {
             orders,
@@ -309,14 +334,19 @@ impl Prepared {
 pub type KeyRow = (Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>);
 
 /// What a commit whose key could not be taken gets: the first answer, or the key's owner.
-pub fn key_taken(claim: &IdempotencyClaim, row: Option<KeyRow>) -> Result<CommitOutcome> {
+/// The answer's dictionary must have been read (see [`Dictionaries::missing`]).
+pub fn key_taken(
+    claim: &IdempotencyClaim,
+    row: Option<KeyRow>,
+    dictionaries: &Dictionaries,
+) -> Result<CommitOutcome> {
     Ok(match row {
         Some((hash, _, _, _)) if hash != claim.request_hash => {
             CommitOutcome::KeyTaken { mismatch: true }
         }
-        Some((_, Some(status), headers, body)) => {
-            CommitOutcome::Replayed(StoredResponse::from_row(status, headers, body)?)
-        }
+        Some((_, Some(status), headers, body)) => CommitOutcome::Replayed(
+            StoredResponse::from_row(status, headers, body, dictionaries)?,
+        ),
         _ => CommitOutcome::KeyTaken { mismatch: false },
     })
 }

@@ -81,7 +81,12 @@ impl StoredResponse {
     }
 
     #[doc(hidden)]
-    pub fn from_row(status: i32, headers: Option<String>, body: Option<Vec<u8>>) -> Result<Self> {
+    pub fn from_row(
+        status: i32,
+        headers: Option<String>,
+        body: Option<Vec<u8>>,
+        dictionaries: &crate::packed::Dictionaries,
+    ) -> Result<Self> {
         let headers = match headers {
             Some(text) => serde_json::from_str(&text)
                 .map_err(|e| StoreError::Internal(format!("stored response headers: {e}")))?,
@@ -92,7 +97,7 @@ impl StoredResponse {
                 .map_err(|_| StoreError::Internal(format!("stored status {status}")))?,
             headers,
             body: body
-                .map(crate::packed::unpack)
+                .map(|body| dictionaries.unpack(body))
                 .transpose()?
                 .unwrap_or_default(),
         })

@@ -153,6 +153,15 @@ pub trait OrderRepo: Send + Sync {
     /// Stores that have a log, for verifying every chain.
     async fn logged_stores(&self) -> Result<Vec<StoreId>>;
 
+    /// Gives each store that has sold enough since its last dictionary a new one, made
+    /// of its latest orders (see [`crate::packed`]), and packs every store's new values
+    /// with its newest, including dictionaries another instance made. The stores given a
+    /// new one.
+    async fn refresh_packing_dictionaries(
+        &self,
+        rule: &crate::packed::Renewal,
+    ) -> Result<Vec<StoreId>>;
+
     /// The last sequence number and hash of a store's log, kept apart from the events,
     /// so events cut from the end are noticed too.
     async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>>;
@@ -195,8 +204,11 @@ pub fn order_to_text(order: &Order) -> Result<String> {
 /// An order's document as read from its row (packed, or JSON text from before values
 /// were packed).
 #[doc(hidden)]
-pub fn order_from_stored(stored: Vec<u8>) -> Result<Order> {
-    serde_json::from_slice(&crate::packed::unpack(stored)?)
+pub fn order_from_stored(
+    dictionaries: &crate::packed::Dictionaries,
+    stored: Vec<u8>,
+) -> Result<Order> {
+    serde_json::from_slice(&dictionaries.unpack(stored)?)
         .map_err(|e| crate::StoreError::Internal(format!("unreadable order document: {e}")))
 }
 

@@ -594,6 +594,11 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         field: "store_id",
     },
     UniqueKey {
+        rule: "packing_dictionaries(number)",
+        entity: "packing dictionary",
+        field: "number",
+    },
+    UniqueKey {
         rule: "order_settings(store_id)",
         entity: "order settings",
         field: "store_id",

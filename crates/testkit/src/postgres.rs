@@ -147,6 +147,13 @@ impl Harness for PgHarness {
     fn storage(&self) -> Arc<dyn Storage> {
         self.storage.clone()
     }
+
+    fn reopen(&self) -> comanda_store::conformance::Reopened<'_> {
+        Box::pin(async move {
+            let storage: Arc<dyn Storage> = self._db.open_migrated().await;
+            storage
+        })
+    }
 }
 
 pub async fn postgres_harness() -> Option<PgHarness> {

@@ -55,6 +55,13 @@ impl Harness for SqliteHarness {
     fn storage(&self) -> Arc<dyn Storage> {
         self.storage.clone()
     }
+
+    fn reopen(&self) -> comanda_store::conformance::Reopened<'_> {
+        Box::pin(async move {
+            let storage: Arc<dyn Storage> = self._db.open_migrated().await;
+            storage
+        })
+    }
 }
 
 pub async fn sqlite_harness() -> Option<SqliteHarness> {

@@ -68,6 +68,7 @@ pub async fn run(
                     tracing::info!(ready_ms, "ready to take orders");
                     comanda_server::idempotency::spawn_purger(state.clone());
                     comanda_server::statistics::spawn_upkeep(state.clone());
+                    comanda_server::packing::spawn_upkeep(state.clone());
                     comanda_server::sales::follow_logs(state.clone());
                     if let Some(every) = backup_every {
                         tokio::spawn(scheduled_backups(every, retention, target, backup_dir));

@@ -372,3 +372,112 @@ pub async fn two_instances_share_one_log(a: Arc<dyn Storage>, b: Arc<dyn Storage
         verifier.check(event).expect("chained");
     }
 }
+
+/// A store's dictionary is made once it has sold enough; the values written after it are
+/// packed with it (smaller), and a storage that never saw it (another instance, a
+/// restart) reads the orders, their log and a kept answer all the same.
+pub async fn store_dictionaries_pack_new_values_and_every_instance_reads_them(
+    harness: &dyn super::Harness,
+) {
+    use crate::packed::Renewal;
+    use crate::{ClaimOutcome, IdempotencyClaim};
+    let db = harness.storage();
+    let s = store(&db, "dicionario").await;
+    let rule = Renewal {
+        first_after: 3,
+        ..Renewal::default()
+    };
+    let menu = json!({ "lines": [{ "product_id": "01a25051-e18c-727c-bf1b-535e3601e542",
+        "name": "Picanha 300 g", "modifiers": ["Ao ponto", "Farofa"], "notes": "sem cebola" }] });
+    let open = |db: Arc<dyn Storage>, key: Option<&str>| {
+        let claim = key.map(|key| IdempotencyClaim {
+            scope: "user:dicionario".into(),
+            key: key.into(),
+            request_hash: vec![7; 32],
+            lease_until: clock::now() + chrono::Duration::seconds(30),
+            expires_at: clock::now() + chrono::Duration::hours(24),
+        });
+        let mut c = commit(
+            s,
+            OrderWrite {
+                order: order(s),
+                expected_version: None,
+            },
+            "lines_added",
+        );
+        c.events[0].1.payload = menu.clone();
+        c.idempotency = claim;
+        async move {
+            match db.commit_orders(c, numbers()).await.expect("commit") {
+                CommitOutcome::Committed { orders, .. } => orders[0].id,
+                _ => panic!("not committed"),
+            }
+        }
+    };
+    assert!(
+        db.refresh_packing_dictionaries(&rule)
+            .await
+            .expect("refresh")
+            .is_empty(),
+        "no dictionary before the store has sold"
+    );
+    for _ in 0..3 {
+        open(db.clone(), None).await;
+    }
+    assert_eq!(
+        db.refresh_packing_dictionaries(&rule)
+            .await
+            .expect("refresh"),
+        vec![s]
+    );
+    assert!(
+        db.refresh_packing_dictionaries(&rule)
+            .await
+            .expect("refresh")
+            .is_empty(),
+        "one dictionary until the store has sold enough more"
+    );
+
+    let packed_after = open(db.clone(), Some("after")).await;
+    let fresh = harness.reopen().await;
+    let read = fresh
+        .get_order(s, packed_after)
+        .await
+        .expect("read")
+        .expect("order");
+    assert_eq!(read.id, packed_after);
+    let log = fresh.order_events(s, packed_after).await.expect("events");
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&log[0].payload).expect("json"),
+        menu
+    );
+    let listed = fresh
+        .list_orders(s, &Default::default(), None, crate::Limit::new(Some(50)))
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 4);
+    let retry = IdempotencyClaim {
+        scope: "user:dicionario".into(),
+        key: "after".into(),
+        request_hash: vec![7; 32],
+        lease_until: clock::now() + chrono::Duration::seconds(30),
+        expires_at: clock::now() + chrono::Duration::hours(24),
+    };
+    let again = harness.reopen().await;
+    match again
+        .claim_idempotency_key(&retry, clock::now())
+        .await
+        .expect("claim")
+    {
+        ClaimOutcome::Replay(answer) => {
+            assert_eq!(answer.body, read.number.to_string().into_bytes())
+        }
+        other => panic!("the kept answer is replayed, got {other:?}"),
+    }
+    // The whole log still verifies from the new instance.
+    let mut verifier = Verifier::default();
+    for event in fresh.log_after(s, 0, 100).await.expect("log") {
+        verifier.check(&event).expect("chain");
+    }
+}

@@ -56,8 +56,10 @@ macro_rules! impl_sql_idempotency {
                 if hash != claim.request_hash {
                     return Ok(ClaimOutcome::Mismatch);
                 }
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.writer(), dictionaries, body.as_deref()).await?;
                 match status {
-                    Some(status) => Ok(ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body)?)),
+                    Some(status) => Ok(ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body, dictionaries)?)),
                     None => Ok(ClaimOutcome::InProgress),
                 }
             }
@@ -76,11 +78,13 @@ macro_rules! impl_sql_idempotency {
                 .await
                 .map_err(classify)?;
                 let now = now.timestamp_millis();
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, row.iter().filter_map(|r| r.3.as_deref())).await?;
                 Ok(match row {
                     None => ClaimOutcome::Claimed,
                     Some((_, _, _, _, _, expires_at)) if expires_at <= now => ClaimOutcome::Claimed,
                     Some((hash, _, _, _, _, _)) if hash != claim.request_hash => ClaimOutcome::Mismatch,
-                    Some((_, Some(status), headers, body, _, _)) => ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body)?),
+                    Some((_, Some(status), headers, body, _, _)) => ClaimOutcome::Replay(StoredResponse::from_row(status, headers, body, dictionaries)?),
                     Some((_, None, _, _, lease_until, _)) if lease_until <= now => ClaimOutcome::Claimed,
                     Some(_) => ClaimOutcome::InProgress,
                 })

@@ -130,6 +130,54 @@ macro_rules! impl_sql_repos {
                 .map_err(classify)
             }
 
+            /// Reads the store dictionaries `values` were packed with that this storage has
+            /// not read yet (another instance made them, or they are old).
+            async fn read_dictionaries<'a>(
+                conn: &mut Conn,
+                dictionaries: &$crate::packed::Dictionaries,
+                values: impl IntoIterator<Item = &'a [u8]>,
+            ) -> Result<()> {
+                for number in dictionaries.missing(values) {
+                    read_dictionary(&mut *conn, dictionaries, number).await?;
+                }
+                Ok(())
+            }
+
+            /// Store dictionary `number`, read from the database unless already known.
+            async fn read_dictionary(
+                conn: &mut Conn,
+                dictionaries: &$crate::packed::Dictionaries,
+                number: i64,
+            ) -> Result<::std::sync::Arc<$crate::packed::StoreDictionary>> {
+                if let Some(known) = dictionaries.known(number) {
+                    return Ok(known);
+                }
+                let row: Option<(Vec<u8>,)> =
+                    ::sqlx::query_as("SELECT content FROM packing_dictionaries WHERE number = $1")
+                        .bind(number)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(classify)?;
+                let (content,) = row.ok_or_else(|| {
+                    StoreError::Internal(format!("store dictionary {number} is missing"))
+                })?;
+                Ok(dictionaries.learn(number, &$crate::packed::unpack(content)?))
+            }
+
+            /// [`read_dictionaries`] on a connection of `pool`, taken only when one is missing.
+            async fn read_dictionaries_from<'a>(
+                pool: &::sqlx::Pool<Db>,
+                dictionaries: &$crate::packed::Dictionaries,
+                values: impl IntoIterator<Item = &'a [u8]>,
+            ) -> Result<()> {
+                let values: Vec<&[u8]> = values.into_iter().collect();
+                if dictionaries.missing(values.iter().copied()).is_empty() {
+                    return Ok(());
+                }
+                let mut conn = pool.acquire().await.map_err(classify)?;
+                read_dictionaries(&mut *conn, dictionaries, values).await
+            }
+
             /// Zero rows touched by an update of one row means it does not exist.
             fn one_row(affected: u64, entity: &'static str) -> Result<()> {
                 if affected == 0 {

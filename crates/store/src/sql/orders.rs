@@ -32,13 +32,13 @@ macro_rules! impl_sql_orders {
             }
         }
 
-        fn logged(row: EventRow) -> Result<LoggedEvent> {
+        fn logged(dictionaries: &$crate::packed::Dictionaries, row: EventRow) -> Result<LoggedEvent> {
             Ok(LoggedEvent {
                 store_id: StoreId::from_uuid(row.0),
                 seq: row.1,
                 order_id: OrderId::from_uuid(row.2),
                 kind: row.3,
-                payload: $crate::packed::unpack_text("event payload", row.4)?,
+                payload: dictionaries.unpack_text("event payload", row.4)?,
                 actor: row.5.map(UserId::from_uuid),
                 device: row.6.map(DeviceId::from_uuid),
                 at: row.7,
@@ -77,7 +77,7 @@ macro_rules! impl_sql_orders {
 
         /// Keeps the write's answer for its key, in the write's transaction. `Err(outcome)`
         /// when the key already holds another answer (the caller then rolls back).
-        async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, answer: &$crate::group_commit::Answer) -> Result<::std::result::Result<(), CommitOutcome>> {
+        async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, answer: &$crate::group_commit::Answer, dictionaries: &$crate::packed::Dictionaries) -> Result<::std::result::Result<(), CommitOutcome>> {
             let kept = ::sqlx::query(statements::KEEP_ANSWER)
                 .bind(&claim.scope)
                 .bind(&claim.key)
@@ -101,7 +101,8 @@ macro_rules! impl_sql_orders {
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
-            Ok(Err($crate::group_commit::key_taken(claim, row)?))
+            read_dictionaries(&mut *conn, dictionaries, row.iter().filter_map(|r| r.3.as_deref())).await?;
+            Ok(Err($crate::group_commit::key_taken(claim, row, dictionaries)?))
         }
 
         async fn take_head(conn: &mut Conn, store: StoreId) -> Result<LogHead> {
@@ -172,7 +173,7 @@ macro_rules! impl_sql_orders {
             let commit = &job.commit;
             let prepared = Prepared::new(job, head)?;
             if let Some(claim) = &commit.idempotency {
-                if let Err(outcome) = keep_answer(&mut *conn, claim, &prepared.answer).await? {
+                if let Err(outcome) = keep_answer(&mut *conn, claim, &prepared.answer, &job.dictionaries).await? {
                     return Ok(outcome);
                 }
             }
@@ -486,7 +487,9 @@ macro_rules! impl_sql_orders {
                     .fetch_optional(self.reader())
                     .await
                     .map_err(classify)?;
-                row.map(|(stored,)| order_from_stored(stored)).transpose()
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, row.iter().map(|(stored,)| stored.as_slice())).await?;
+                row.map(|(stored,)| order_from_stored(dictionaries, stored)).transpose()
             }
 
             async fn list_orders(&self, store: StoreId, filter: &OrderFilter, before: Option<OrderId>, limit: Limit) -> Result<Page<Order, OrderId>> {
@@ -510,13 +513,15 @@ macro_rules! impl_sql_orders {
                     query.push(") AS listed ORDER BY id DESC LIMIT ").push_bind(probe);
                 }
                 let rows: Vec<(Uuid, Vec<u8>)> = query.build_query_as().fetch_all(self.reader()).await.map_err(classify)?;
-                let orders = rows.into_iter().map(|(_, stored)| order_from_stored(stored)).collect::<Result<Vec<_>>>()?;
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, rows.iter().map(|(_, stored)| stored.as_slice())).await?;
+                let orders = rows.into_iter().map(|(_, stored)| order_from_stored(dictionaries, stored)).collect::<Result<Vec<_>>>()?;
                 Ok(Page::from_probe(orders, limit, |o| o.id))
             }
 
             async fn commit_orders(&self, commit: OrderCommit, respond: Box<Respond>) -> Result<CommitOutcome> {
                 let (reply, answer) = $crate::tokio::sync::oneshot::channel();
-                let job = CommitJob::new(commit, respond, reply)?;
+                let job = CommitJob::new(commit, respond, reply, &self.commit_queue().dictionaries)?;
                 let pool = self.writer().clone();
                 let tail = self.commit_queue().tail.clone();
                 match self.commit_queue().submit(job, |jobs| {
@@ -549,7 +554,9 @@ macro_rules! impl_sql_orders {
                     .fetch_all(self.reader())
                     .await
                     .map_err(classify)?;
-                rows.into_iter().filter(|row| StoreId::from_uuid(row.0) == store).map(logged).collect()
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, rows.iter().map(|row| row.4.as_slice())).await?;
+                rows.into_iter().filter(|row| StoreId::from_uuid(row.0) == store).map(|row| logged(dictionaries, row)).collect()
             }
 
             async fn log_after(&self, store: StoreId, after_seq: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
@@ -560,7 +567,9 @@ macro_rules! impl_sql_orders {
                     .fetch_all(self.reader())
                     .await
                     .map_err(classify)?;
-                rows.into_iter().map(logged).collect()
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, rows.iter().map(|row| row.4.as_slice())).await?;
+                rows.into_iter().map(|row| logged(dictionaries, row)).collect()
             }
 
             async fn log_head(&self, store: StoreId) -> Result<Option<(i64, Vec<u8>)>> {
@@ -586,7 +595,9 @@ macro_rules! impl_sql_orders {
                 .await
                 .map_err(classify)?;
                 let seq = rows.first().map_or(0, |(seq, _)| *seq);
-                let orders = rows.into_iter().filter_map(|(_, stored)| stored).map(order_from_stored).collect::<Result<Vec<_>>>()?;
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, rows.iter().filter_map(|(_, stored)| stored.as_deref())).await?;
+                let orders = rows.into_iter().filter_map(|(_, stored)| stored).map(|stored| order_from_stored(dictionaries, stored)).collect::<Result<Vec<_>>>()?;
                 Ok((seq, orders))
             }
 
@@ -603,7 +614,9 @@ macro_rules! impl_sql_orders {
                 .fetch_all(self.reader())
                 .await
                 .map_err(classify)?;
-                rows.into_iter().map(logged).collect()
+                let dictionaries = &self.commit_queue().dictionaries;
+                read_dictionaries_from(self.reader(), dictionaries, rows.iter().map(|row| row.4.as_slice())).await?;
+                rows.into_iter().map(|row| logged(dictionaries, row)).collect()
             }
 
             async fn list_stations(&self, store: StoreId) -> Result<Vec<::comanda_domain::orders::kitchen::Station>> {
@@ -651,6 +664,73 @@ macro_rules! impl_sql_orders {
                 let tail = self.commit_queue().tail.clone();
                 self.follow_other_instances(&tail);
                 tail
+            }
+
+            async fn refresh_packing_dictionaries(&self, rule: &$crate::packed::Renewal) -> Result<Vec<StoreId>> {
+                type Newest = (Uuid, i64, Option<i64>, Option<::chrono::DateTime<::chrono::Utc>>, Option<i64>);
+                let dictionaries = &self.commit_queue().dictionaries;
+                // Each store with a log, and its newest dictionary if it has one.
+                let stores: Vec<Newest> = ::sqlx::query_as(
+                    "SELECT h.store_id, h.last_number, d.number, d.made_at, d.last_order FROM order_log_heads h
+                     LEFT JOIN packing_dictionaries d
+                       ON d.number = (SELECT max(n.number) FROM packing_dictionaries n WHERE n.store_id = h.store_id)",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                let now = clock::now();
+                let mut made = Vec::new();
+                for (store, last_number, number, made_at, last_order) in stores {
+                    let store = StoreId::from_uuid(store);
+                    if let Some(number) = number {
+                        let mut conn = self.reader().acquire().await.map_err(classify)?;
+                        dictionaries.use_for(store, read_dictionary(&mut *conn, dictionaries, number).await?);
+                    }
+                    let newest = made_at.zip(last_order);
+                    if !rule.due(last_number, newest, now) {
+                        continue;
+                    }
+                    let documents: Vec<(Vec<u8>,)> = ::sqlx::query_as("SELECT document FROM orders WHERE store_id = $1 ORDER BY number DESC LIMIT $2")
+                        .bind(store.as_uuid())
+                        .bind($crate::packed::RECENT_ORDERS)
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(classify)?;
+                    let events: Vec<(String, Vec<u8>)> = ::sqlx::query_as("SELECT kind, payload FROM order_events WHERE store_id = $1 ORDER BY seq DESC LIMIT $2")
+                        .bind(store.as_uuid())
+                        .bind($crate::packed::RECENT_EVENTS)
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(classify)?;
+                    let values = documents.iter().map(|(d,)| d.as_slice()).chain(events.iter().map(|(_, p)| p.as_slice()));
+                    read_dictionaries_from(self.reader(), dictionaries, values).await?;
+                    // The latest payload of each kind, and the documents oldest first.
+                    let mut kinds = Vec::new();
+                    let mut samples = Vec::new();
+                    for (kind, payload) in events {
+                        if !kinds.contains(&kind) {
+                            samples.push(dictionaries.unpack(payload)?);
+                            kinds.push(kind);
+                        }
+                    }
+                    samples.reverse();
+                    let documents = documents.into_iter().rev().map(|(d,)| dictionaries.unpack(d)).collect::<Result<Vec<_>>>()?;
+                    let content = $crate::packed::dictionary_content(&samples, &documents);
+                    let (number,): (i64,) = ::sqlx::query_as(
+                        "INSERT INTO packing_dictionaries (store_id, made_at, last_order, content) VALUES ($1, $2, $3, $4) RETURNING number",
+                    )
+                    .bind(store.as_uuid())
+                    .bind(now)
+                    .bind(last_number)
+                    .bind($crate::packed::pack(&content)?)
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(classify)?;
+                    // Committed before any value names it.
+                    dictionaries.use_for(store, dictionaries.learn(number, &content));
+                    made.push(store);
+                }
+                Ok(made)
             }
 
             async fn logged_stores(&self) -> Result<Vec<StoreId>> {

@@ -1,0 +1,26 @@
+//! Keeps each store's compression dictionary current (see `comanda_store::packed`):
+//! when the server is ready and every ten minutes, a store that has sold enough since
+//! its last dictionary gets a new one, and dictionaries other instances made are taken
+//! up.
+
+use crate::AppState;
+use comanda_store::packed::Renewal;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_secs(600);
+
+/// Refreshes now and then every ten minutes, for the life of the server.
+pub fn spawn_upkeep(state: AppState) {
+    tokio::spawn(async move {
+        let rule = Renewal::default();
+        let mut every = tokio::time::interval(EVERY);
+        loop {
+            every.tick().await;
+            match state.storage.refresh_packing_dictionaries(&rule).await {
+                Ok(made) if made.is_empty() => {}
+                Ok(made) => tracing::info!(stores = made.len(), "new packing dictionaries"),
+                Err(e) => tracing::warn!(error = %e, "could not refresh packing dictionaries"),
+            }
+        }
+    });
+}
