@@ -426,10 +426,10 @@ async fn sqlite_fill(db: &mut sqlx::SqliteConnection, stores: &[String], orders:
         .expect("orders");
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 * 2 - 1)
-             INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash)
+             INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash)
              SELECT ?3, ?4 + 1 + i, unhex(printf('%012x7000%016x', ?2 + i / 2, i / 2)),
                     CASE i % 2 WHEN 0 THEN 'opened' ELSE 'paid' END, CAST('{}' AS BLOB), NULL, NULL,
-                    '2025-12-07 20:00:00+00:00', zeroblob(32), zeroblob(32) FROM n",
+                    '2025-12-07 20:00:00+00:00', zeroblob(32) FROM n",
         )
         .bind(share as i64)
         .bind(ms)
@@ -483,10 +483,10 @@ async fn postgres_fill(db: &mut sqlx::PgConnection, stores: &[String], orders: u
         .await
         .expect("orders");
         sqlx::query(
-            "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash)
+            "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash)
              SELECT $3, h.seq + 1 + i, (lpad(to_hex($2 + i / 2), 12, '0') || '7000' || lpad(to_hex(i / 2), 16, '0'))::uuid,
                     CASE i % 2 WHEN 0 THEN 'opened' ELSE 'paid' END, '{}', NULL, NULL,
-                    '2025-12-07 20:00:00+00', '\\x00', '\\x00'
+                    '2025-12-07 20:00:00+00', '\\x00'
              FROM generate_series(0, $1 * 2 - 1) AS i, order_log_heads h WHERE h.store_id = $3",
         )
         .bind(share)

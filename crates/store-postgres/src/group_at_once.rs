@@ -34,31 +34,31 @@ const WRITE_GROUP: &str = concat!(
         RETURNING 1
     ), opened AS (
         INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
-        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::bytea[], $50::bool[])
+        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::bytea[], $49::bool[])
         RETURNING 1
     ), changed AS (
         UPDATE orders o
         SET status = v.status, table_id = v.table_id, total = v.total, version = v.version, updated_at = v.updated_at, document = v.document, in_kitchen = v.in_kitchen
-        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::bytea[], $30::int8[], $51::bool[])
+        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::bytea[], $30::int8[], $50::bool[])
             AS v (id, store_id, status, table_id, total, version, updated_at, document, expected, in_kitchen)
         WHERE o.id = v.id AND o.store_id = v.store_id AND o.version = v.expected
         RETURNING 1
     ), logged AS (
-        INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash)
-        SELECT * FROM unnest($31::uuid[], $32::int8[], $33::uuid[], $34::text[], $35::bytea[], $36::uuid[], $37::uuid[], $38::timestamptz[], $39::bytea[], $40::bytea[])
+        INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash)
+        SELECT * FROM unnest($31::uuid[], $32::int8[], $33::uuid[], $34::text[], $35::bytea[], $36::uuid[], $37::uuid[], $38::timestamptz[], $39::bytea[])
         RETURNING 1
     ), moved AS (
         UPDATE order_log_heads h
         SET seq = v.seq, hash = v.hash, last_number = v.last_number
-        FROM unnest($41::uuid[], $42::int8[], $43::int8[], $44::int8[], $45::bytea[], $46::int8[])
+        FROM unnest($40::uuid[], $41::int8[], $42::int8[], $43::int8[], $44::bytea[], $45::int8[])
             AS v (store_id, was_seq, was_number, seq, hash, last_number)
         WHERE h.store_id = v.store_id AND h.seq = v.was_seq AND h.last_number = v.was_number
         RETURNING h.store_id, h.seq
     )
     SELECT comanda_group_written(
-            (SELECT count(*) FROM keys) = $47
-            AND (SELECT count(*) FROM changed) = $48
-            AND (SELECT count(*) FROM moved) = $49),
+            (SELECT count(*) FROM keys) = $46
+            AND (SELECT count(*) FROM changed) = $47
+            AND (SELECT count(*) FROM moved) = $48),
         (SELECT count(pg_notify('comanda_order_log', store_id::text || ':' || seq::text)) FROM moved)"
 );
 
@@ -160,7 +160,7 @@ struct Rows {
     key: Vec<String>,
     key_request: Vec<Vec<u8>>,
     key_status: Vec<i32>,
-    key_headers: Vec<String>,
+    key_headers: Vec<Option<String>>,
     key_body: Vec<Vec<u8>>,
     key_created: Vec<i64>,
     key_lease: Vec<i64>,
@@ -196,7 +196,6 @@ struct Rows {
     event_actor: Vec<Option<Uuid>>,
     event_device: Vec<Option<Uuid>>,
     event_at: Vec<Time>,
-    event_prev_hash: Vec<Vec<u8>>,
     event_hash: Vec<Vec<u8>>,
     head_store: Vec<Uuid>,
     head_was_seq: Vec<i64>,
@@ -276,7 +275,6 @@ impl Rows {
                 rows.event_actor.push(e.actor.map(|a| a.as_uuid()));
                 rows.event_device.push(e.device.map(|d| d.as_uuid()));
                 rows.event_at.push(e.at);
-                rows.event_prev_hash.push(e.prev_hash.clone());
                 rows.event_hash.push(e.hash.clone());
             }
         }
@@ -333,7 +331,6 @@ impl Rows {
             .bind(self.event_actor)
             .bind(self.event_device)
             .bind(self.event_at)
-            .bind(self.event_prev_hash)
             .bind(self.event_hash)
             .bind(self.head_store)
             .bind(self.head_was_seq)

@@ -191,7 +191,6 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
                 &e.actor.map(|a| uuid(a.as_uuid())),
                 &e.device.map(|d| uuid(d.as_uuid())),
                 &timestamp(e.at),
-                &e.prev_hash,
                 &e.hash,
             ],
         )?;

@@ -295,9 +295,9 @@ impl Prepared {
                 actor: commit.actor,
                 device: commit.device,
                 at,
-                prev_hash: std::mem::replace(&mut next.hash, hash.clone()),
-                hash,
+                hash: hash.clone(),
             });
+            next.hash = hash;
         }
         let (documents, answer) = match &job.rendered.ready {
             Some((documents, answer)) => (documents.clone(), answer.clone()),
@@ -415,7 +415,7 @@ pub mod statements {
     pub const ORDER_VERSION: &str = "SELECT version FROM orders WHERE id = $1 AND store_id = $2";
     macro_rules! insert_events {
         () => {
-            "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash) "
+            "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash) "
         };
     }
     /// The start of a multi-row insert of events (a query builder adds the rows).
@@ -423,7 +423,7 @@ pub mod statements {
     /// One event, for a driver that runs a cached statement per row.
     pub const INSERT_EVENT: &str = concat!(
         insert_events!(),
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     );
     pub const SAVEPOINT: &str = "SAVEPOINT several_orders";
     pub const RELEASE: &str = "RELEASE SAVEPOINT several_orders";

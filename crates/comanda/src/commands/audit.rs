@@ -95,10 +95,9 @@ pub async fn check_chains(storage: &dyn Storage, stores: Vec<StoreId>) -> Result
             ChainBreak::Gap { expected, found } => {
                 format!("event {expected} is missing (the log goes on to {found}): removed")
             }
-            ChainBreak::Unlinked { seq } => {
-                format!("event {seq} does not follow the one before: reordered or replaced")
+            ChainBreak::Altered { seq } => {
+                format!("event {seq} does not match its hash: altered, replaced or reordered")
             }
-            ChainBreak::Altered { seq } => format!("event {seq} does not match its hash: altered"),
         });
         reports.push(ChainReport {
             store,

@@ -1,6 +1,8 @@
 //! The order log's hash chain. Each event's hash covers the previous event's hash and
 //! every field of the event as stored (the payload as its exact JSON text), so changing
 //! or removing any event breaks every hash after it, and `comanda audit verify` finds it.
+//! The previous hash is not stored with an event: it is the hash of the event before
+//! it in the store's log (or [`GENESIS`]), which a walk of the log has in hand.
 
 use crate::ids::{DeviceId, OrderId, StoreId, UserId};
 use chrono::{DateTime, Utc};
@@ -22,7 +24,6 @@ pub struct LoggedEvent {
     pub actor: Option<UserId>,
     pub device: Option<DeviceId>,
     pub at: DateTime<Utc>,
-    pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
 }
 
@@ -70,9 +71,10 @@ pub fn event_hash(
 }
 
 impl LoggedEvent {
-    pub fn expected_hash(&self) -> Vec<u8> {
+    /// The hash this event must have when `prev` is the hash of the event before it.
+    pub fn expected_hash(&self, prev: &[u8]) -> Vec<u8> {
         event_hash(
-            &self.prev_hash,
+            prev,
             self.store_id,
             self.seq,
             self.order_id,
@@ -90,9 +92,8 @@ impl LoggedEvent {
 pub enum ChainBreak {
     /// A sequence number is missing (an event was removed) or repeated.
     Gap { expected: i64, found: i64 },
-    /// The event does not point at the hash of the one before it.
-    Unlinked { seq: i64 },
-    /// The event's content does not match its hash (it was changed).
+    /// The event's hash is not the one its content and the event before it give (it
+    /// was changed, or an event before it was).
     Altered { seq: i64 },
 }
 
@@ -120,10 +121,7 @@ impl Verifier {
                 found: event.seq,
             });
         }
-        if event.prev_hash != self.last_hash {
-            return Err(ChainBreak::Unlinked { seq: event.seq });
-        }
-        if event.expected_hash() != event.hash {
+        if event.expected_hash(&self.last_hash) != event.hash {
             return Err(ChainBreak::Altered { seq: event.seq });
         }
         self.next_seq += 1;

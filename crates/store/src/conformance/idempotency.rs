@@ -52,6 +52,33 @@ pub async fn idempotency_keys_replay_refuse_and_expire(db: Arc<dyn Storage>) {
         outcome(claim("k1", "order B", t0), t0).await,
         ClaimOutcome::Mismatch
     );
+    // Answers with other headers than the usual JSON ones keep exactly theirs.
+    for (key, headers) in [
+        ("k-none", vec![]),
+        (
+            "k-more",
+            vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("location".to_owned(), "/api/v1/x/1".to_owned()),
+            ],
+        ),
+        (
+            "k-text",
+            vec![("content-type".to_owned(), "text/csv".to_owned())],
+        ),
+    ] {
+        let c = claim(key, "other", t0);
+        assert_eq!(outcome(c.clone(), t0).await, ClaimOutcome::Claimed);
+        let kept = StoredResponse {
+            status: 204,
+            headers,
+            body: Vec::new(),
+        };
+        db.complete_idempotency_key("user:test", key, &kept)
+            .await
+            .expect("complete");
+        assert_eq!(outcome(c, t0).await, ClaimOutcome::Replay(kept), "{key}");
+    }
     let other_caller = IdempotencyClaim {
         scope: "user:someone-else".into(),
         ..claim("k1", "order B", t0)

@@ -12,7 +12,7 @@ macro_rules! impl_sql_orders {
 
         type AreaRow = (Uuid, Uuid, String, i32, bool);
         type TableRow = (Uuid, Uuid, Option<Uuid>, String, i32, i32, bool, i64);
-        type EventRow = (Uuid, i64, Uuid, String, Vec<u8>, Option<Uuid>, Option<Uuid>, ::chrono::DateTime<::chrono::Utc>, Vec<u8>, Vec<u8>);
+        type EventRow = (Uuid, i64, Uuid, String, Vec<u8>, Option<Uuid>, Option<Uuid>, ::chrono::DateTime<::chrono::Utc>, Vec<u8>);
 
 
         fn area(row: AreaRow) -> ServiceArea {
@@ -42,8 +42,7 @@ macro_rules! impl_sql_orders {
                 actor: row.5.map(UserId::from_uuid),
                 device: row.6.map(DeviceId::from_uuid),
                 at: row.7,
-                prev_hash: row.8,
-                hash: row.9,
+                hash: row.8,
             })
         }
 
@@ -201,7 +200,6 @@ macro_rules! impl_sql_orders {
                         .push_bind(e.actor.map(|a| a.as_uuid()))
                         .push_bind(e.device.map(|d| d.as_uuid()))
                         .push_bind(e.at)
-                        .push_bind(e.prev_hash.clone())
                         .push_bind(e.hash.clone());
                 });
                 insert.build().execute(&mut *conn).await.map_err(classify)?;
@@ -549,7 +547,7 @@ macro_rules! impl_sql_orders {
                 // without statistics may choose the log's primary key (store, seq) and
                 // read the store's whole log. Order ids are unique across stores; the
                 // store is checked on what comes back.
-                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE order_id = $1 ORDER BY seq"))
+                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash", " FROM order_events WHERE order_id = $1 ORDER BY seq"))
                     .bind(order.as_uuid())
                     .fetch_all(self.reader())
                     .await
@@ -560,7 +558,7 @@ macro_rules! impl_sql_orders {
             }
 
             async fn log_after(&self, store: StoreId, after_seq: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
-                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash", " FROM order_events WHERE store_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
+                let rows: Vec<EventRow> = ::sqlx::query_as(concat!("SELECT ", "store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash", " FROM order_events WHERE store_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
                     .bind(store.as_uuid())
                     .bind(after_seq)
                     .bind(limit)
@@ -605,7 +603,7 @@ macro_rules! impl_sql_orders {
                 // The kind is written out, not bound: it is what lets the planner use
                 // the index of bumps alone.
                 let rows: Vec<EventRow> = ::sqlx::query_as(
-                    "SELECT store_id, seq, order_id, kind, payload, actor_id, device_id, at, prev_hash, hash FROM order_events
+                    "SELECT store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash FROM order_events
                      WHERE store_id = $1 AND kind = 'bumped' AND at >= $2 AND at < $3 ORDER BY seq",
                 )
                 .bind(store.as_uuid())
@@ -704,11 +702,11 @@ macro_rules! impl_sql_orders {
                         .map_err(classify)?;
                     let values = documents.iter().map(|(d,)| d.as_slice()).chain(events.iter().map(|(_, p)| p.as_slice()));
                     read_dictionaries_from(self.reader(), dictionaries, values).await?;
-                    // The latest payload of each kind, and the documents oldest first.
-                    let mut kinds = Vec::new();
+                    // The latest payloads of each kind, and the documents, oldest first.
+                    let mut kinds: Vec<String> = Vec::new();
                     let mut samples = Vec::new();
                     for (kind, payload) in events {
-                        if !kinds.contains(&kind) {
+                        if kinds.iter().filter(|k| **k == kind).count() < $crate::packed::SAMPLES_OF_A_KIND {
                             samples.push(dictionaries.unpack(payload)?);
                             kinds.push(kind);
                         }
