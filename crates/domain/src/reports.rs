@@ -126,6 +126,16 @@ fn key(v: &Value) -> String {
     v.as_str().map_or_else(|| "none".to_owned(), str::to_owned)
 }
 
+/// What a sale's line sold: its product and variant (`product/variant`), so that a
+/// Picanha 300 g and a Picanha 500 g are two rows, each with the name it was sold under.
+/// Lines of sales kept before variants were told apart have the product alone.
+fn sold_key(line: &Value) -> String {
+    match line["variant_id"].as_str() {
+        Some(variant) => format!("{}/{variant}", key(&line["product_id"])),
+        None => key(&line["product_id"]),
+    }
+}
+
 impl Totals {
     fn add(&mut self, dimension: Dimension, key: String, change: Total) {
         self.rows.entry((dimension, key)).or_default().add(&change);
@@ -268,7 +278,7 @@ impl Totals {
             );
             self.add(
                 Dimension::Product,
-                key(&line["product_id"]),
+                sold_key(line),
                 Total {
                     label: line["name"].as_str().unwrap_or_default().to_owned(),
                     ..change
@@ -371,6 +381,11 @@ pub struct SalesSummary {
 pub struct Breakdown {
     pub key: String,
     pub name: String,
+    /// By product: the product and variant sold (the key names both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<String>,
     pub count: i64,
     pub quantity: i64,
     pub amount: i64,
@@ -446,6 +461,11 @@ impl SalesReport {
                     name: name(dimension, &r.key)
                         .or_else(|| (!r.total.label.is_empty()).then(|| r.total.label.clone()))
                         .unwrap_or_else(|| r.key.clone()),
+                    product_id: (dimension == Dimension::Product)
+                        .then(|| r.key.split('/').next().unwrap_or_default().to_owned()),
+                    variant_id: (dimension == Dimension::Product)
+                        .then(|| r.key.split('/').nth(1).map(str::to_owned))
+                        .flatten(),
                     count: r.total.count,
                     quantity: r.total.quantity,
                     amount: r.total.amount,
@@ -589,6 +609,55 @@ mod tests {
                 total,
             })
             .collect()
+    }
+
+    #[test]
+    fn each_variant_sold_is_its_own_row_under_its_own_name() {
+        let mut totals = Totals::default();
+        let at = DateTime::parse_from_rfc3339("2026-11-30T21:15:00-03:00").expect("time");
+        let line = |variant: &str, name: &str, quantity: i64, total: i64| {
+            json!({ "product_id": "picanha", "variant_id": variant, "category_id": null,
+                    "name": name, "quantity": quantity, "total": total, "tax": 0, "discount": 0 })
+        };
+        totals.fold(
+            "paid",
+            &json!({ "total": 8000, "lines": [line("v300", "Picanha (300 g)", 1, 8000)] }),
+            at,
+        );
+        totals.fold(
+            "paid",
+            &json!({ "total": 24000, "lines": [line("v500", "Picanha (500 g)", 2, 24000)] }),
+            at,
+        );
+        // A sale kept before variants were told apart stays a row of its product.
+        totals.fold(
+            "paid",
+            &json!({ "total": 500, "lines": [{ "product_id": "agua", "name": "Água", "quantity": 1, "total": 500 }] }),
+            at,
+        );
+        let report = SalesReport::build(&rows(totals), &[], |_, _| None);
+        let sold: Vec<_> = report
+            .by_product
+            .iter()
+            .map(|b| {
+                (
+                    b.name.as_str(),
+                    b.product_id.as_deref(),
+                    b.variant_id.as_deref(),
+                    b.quantity,
+                    b.amount,
+                )
+            })
+            .collect();
+        assert_eq!(
+            sold,
+            vec![
+                ("Picanha (500 g)", Some("picanha"), Some("v500"), 2, 24000),
+                ("Picanha (300 g)", Some("picanha"), Some("v300"), 1, 8000),
+                ("Água", Some("agua"), None, 1, 500),
+            ]
+        );
+        assert!(report.by_category.iter().all(|b| b.product_id.is_none()));
     }
 
     #[test]

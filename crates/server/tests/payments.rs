@@ -15,6 +15,7 @@ on_both_backends!(
     bad_payments_are_refused_and_nothing_is_written,
     a_day_of_cash_reconciles_in_the_shift_and_the_z_report,
     sales_take_stock_out_and_refunds_put_it_back,
+    reports_name_each_variant_sold,
 );
 
 /// Store A's API, with a till's set-up.
@@ -853,5 +854,84 @@ async fn sales_take_stock_out_and_refunds_put_it_back(db: TestDb) {
             ("receipt".to_owned(), 10, String::new()),
         ],
         "only the product that tracks stock is in the ledger"
+    );
+}
+
+/// One Picanha 300 g and two 500 g: the X report has a row for each variant, under the
+/// name it was sold as, with the product's and the variant's ids.
+async fn reports_name_each_variant_sold(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    t.product("Água", 500, None).await; // the store's tax rate
+    let owner = &org.owner.token;
+    let picanha = t
+        .ok(
+            owner,
+            Method::POST,
+            "/catalog/products",
+            json!({ "name": "Picanha", "variants": [
+                { "name": "300 g", "price": brl(8000) },
+                { "name": "500 g", "price": brl(12000) },
+            ]}),
+        )
+        .await;
+    let (small, large) = (&picanha["variants"][0]["id"], &picanha["variants"][1]["id"]);
+    for (variant, quantity) in [(small, 1), (large, 2)] {
+        let order = t
+            .ok(
+                owner,
+                Method::POST,
+                "/orders",
+                json!({ "kind": "counter", "lines": [
+                    { "product_id": picanha["id"], "variant_id": variant, "quantity": quantity }
+                ]}),
+            )
+            .await;
+        let sent = t
+            .ok(
+                owner,
+                Method::POST,
+                &format!("/orders/{}/send", id(&order)),
+                json!({ "version": 1 }),
+            )
+            .await;
+        t.pay(
+            owner,
+            &sent,
+            json!({ "version": 2, "kind": "external_card" }),
+        )
+        .await;
+    }
+    let x = t.call(owner, Method::GET, "/reports/x", None).await;
+    assert_eq!(x.status, 200, "{x:?}");
+    let rows: Vec<(String, Value, Value, i64)> = x.body["by_product"]
+        .as_array()
+        .expect("by product")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_owned(),
+                r["product_id"].clone(),
+                r["variant_id"].clone(),
+                r["quantity"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Picanha (500 g)".to_owned(),
+                picanha["id"].clone(),
+                large.clone(),
+                2
+            ),
+            (
+                "Picanha (300 g)".to_owned(),
+                picanha["id"].clone(),
+                small.clone(),
+                1
+            ),
+        ]
     );
 }
