@@ -418,6 +418,9 @@ pub struct CashReport {
     pub difference: i64,
     /// Cash taken outside any shift (by the back office or an integration).
     pub outside_shifts: i64,
+    /// Shifts not closed yet: their drawers are not counted, so `counted` and
+    /// `difference` are the closed shifts' alone.
+    pub open_shifts: i64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -540,7 +543,9 @@ impl SalesReport {
             .filter(|r| r.dimension == Dimension::Drawer && r.key == "none")
             .map(|r| r.total.amount.saturating_sub(r.total.extra));
         let outside = saturating_sum(outside);
+        let open_shifts = drawers.iter().filter(|d| d.counted.is_none()).count();
         let cash = CashReport {
+            open_shifts: i64::try_from(open_shifts).unwrap_or(i64::MAX),
             expected: saturating_sum(drawers.iter().map(|d| d.expected)),
             counted: saturating_sum(drawers.iter().filter_map(|d| d.counted)),
             difference: saturating_sum(drawers.iter().filter_map(|d| d.difference)),

@@ -211,6 +211,11 @@ impl Words {
     }
 }
 
+/// A tender's name in `locale`, as receipts and reports print it.
+pub fn tender_name(locale: Locale, kind: TenderKind) -> &'static str {
+    words(locale).tender(kind)
+}
+
 fn words(locale: Locale) -> Words {
     match locale {
         Locale::PtBr => Words {

@@ -2,6 +2,7 @@
 //! report kept years ago prints as it was issued), in the store's language and money.
 
 use crate::receipt::escape;
+use comanda_domain::orders::payments::TenderKind;
 use comanda_domain::{Locale, Money, Store};
 use serde_json::Value;
 use std::fmt::Write;
@@ -31,6 +32,8 @@ struct Words {
     difference: &'static str,
     shift: &'static str,
     quantity: &'static str,
+    /// In the counted column of a shift still open, whose drawer is counted at its close.
+    open: &'static str,
 }
 
 fn words(locale: Locale) -> Words {
@@ -58,6 +61,7 @@ fn words(locale: Locale) -> Words {
             expected: "Esperado",
             counted: "Contado",
             difference: "Diferença",
+            open: "em aberto",
             shift: "Turno",
             quantity: "Qtd.",
         },
@@ -84,6 +88,7 @@ fn words(locale: Locale) -> Words {
             expected: "Expected",
             counted: "Counted",
             difference: "Difference",
+            open: "open",
             shift: "Shift",
             quantity: "Qty",
         },
@@ -110,6 +115,7 @@ fn words(locale: Locale) -> Words {
             expected: "Seharusnya",
             counted: "Dihitung",
             difference: "Selisih",
+            open: "masih buka",
             shift: "Shift",
             quantity: "Jml",
         },
@@ -187,7 +193,13 @@ pub fn render(doc: &Value, store: &Store) -> String {
             );
         }
         for line in lines {
-            let name = escape(line["name"].as_str().unwrap_or_default());
+            let name = line["name"].as_str().unwrap_or_default();
+            // Tenders are kept by kind (`cash`); they print in the store's language.
+            let name = match name.parse::<TenderKind>() {
+                Ok(kind) if key == "tenders" => crate::receipt::tender_name(locale, kind),
+                _ => name,
+            };
+            let name = escape(name);
             let amount = money(int(&line["amount"]));
             if quantity {
                 let _ = writeln!(
@@ -213,8 +225,13 @@ pub fn render(doc: &Value, store: &Store) -> String {
         escape(w.counted),
         escape(w.difference)
     );
+    // A shift still open has no count yet: it says so, and the day's total counted and
+    // difference wait for every drawer to be counted rather than print 0.00.
+    let open = escape(w.open);
     for shift in cash["shifts"].as_array().into_iter().flatten() {
-        let counted = shift["counted"].as_i64().map(money).unwrap_or_default();
+        let counted = shift["counted"]
+            .as_i64()
+            .map_or_else(|| open.clone(), money);
         let difference = shift["difference"].as_i64().map(money).unwrap_or_default();
         let _ = writeln!(
             body,
@@ -224,13 +241,19 @@ pub fn render(doc: &Value, store: &Store) -> String {
             money(int(&shift["expected"])),
         );
     }
+    let (counted, difference) = if int(&cash["open_shifts"]) > 0 {
+        (open, String::new())
+    } else {
+        (
+            money(int(&cash["counted"])),
+            money(int(&cash["difference"])),
+        )
+    };
     let _ = writeln!(
         body,
-        "<tr class=\"total\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>",
+        "<tr class=\"total\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{counted}</td><td class=\"n\">{difference}</td></tr></table>",
         escape(w.total),
         money(int(&cash["expected"])),
-        money(int(&cash["counted"])),
-        money(int(&cash["difference"])),
     );
     format!(
         "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\

@@ -707,6 +707,23 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
         ]
     );
     assert_eq!(x.body["cash"]["shifts"][0]["expected"], expected);
+    // The drawer is open: nothing is counted yet, and the printed X says so instead of
+    // a count and a difference of 0.00; tenders print in the store's language.
+    assert_eq!(x.body["cash"]["open_shifts"], 1);
+    let printed = t
+        .call(manager, Method::GET, "/reports/x?format=html", None)
+        .await;
+    let printed = printed.body.as_str().expect("html");
+    let total_row = printed
+        .lines()
+        .find(|l| l.starts_with("<tr class=\"total\">"))
+        .expect("the cash total row");
+    assert!(total_row.contains("em aberto"), "{total_row}");
+    assert!(!total_row.contains("0,00</td><td"), "{total_row}");
+    for text in ["Dinheiro", "Cartão (maquininha)"] {
+        assert!(printed.contains(text), "{text:?} missing from {printed}");
+    }
+    assert!(!printed.contains(">cash<"), "{printed}");
 
     // The day cannot close with a drawer open; the count is 50 centavos short.
     let early = t
@@ -747,6 +764,7 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
     );
     assert_eq!(z.body["sales"]["total"], 6600);
     assert_eq!(z.body["cash"]["difference"], -50);
+    assert_eq!(z.body["cash"]["open_shifts"], 0);
     assert_eq!(z.body["cash"]["shifts"][0]["counted"], expected - 50);
 
     // A sale after the Z belongs to the next day; the Z stays as issued.
