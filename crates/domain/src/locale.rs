@@ -26,6 +26,20 @@ impl Locale {
         }
     }
 
+    /// The mark between a number's whole part and its fraction: `7.25` in English,
+    /// `7,25` in Portuguese and Indonesian.
+    pub const fn decimal_mark(self) -> char {
+        match self {
+            Locale::EnUs => '.',
+            Locale::PtBr | Locale::IdId => ',',
+        }
+    }
+
+    /// A decimal kept as text with a point (a tax rate, `"7.25"`) as this locale writes it.
+    pub fn decimal(self, text: &str) -> String {
+        text.replace('.', self.decimal_mark().encode_utf8(&mut [0; 4]))
+    }
+
     pub fn parse_field(field: &str, tag: &str) -> Result<Self, ValidationError> {
         tag.parse().map_err(|()| {
             ValidationError::new(

@@ -247,10 +247,11 @@ impl Money {
     /// The amount as a person reading `locale` expects it: `$1,234.50`, `R$ 1.234,50`,
     /// `Rp 15.000`. The space after the symbol is a no-break space.
     pub fn format(&self, locale: Locale) -> String {
-        let (group, decimal, space) = match locale {
-            Locale::EnUs => (',', '.', ""),
-            Locale::PtBr | Locale::IdId => ('.', ',', "\u{a0}"),
+        let (group, space) = match locale {
+            Locale::EnUs => (',', ""),
+            Locale::PtBr | Locale::IdId => ('.', "\u{a0}"),
         };
+        let decimal = locale.decimal_mark();
         let places = self.currency.minor_units();
         let abs = self.amount.unsigned_abs();
         let scale = 10_u64.pow(places);

@@ -211,6 +211,16 @@ impl Words {
     }
 }
 
+/// A table as printed: a number gets the word (`Mesa 12`); a name is printed as it is
+/// (`Mesa 1`, `Varanda 3`, `Balcão`), never `Mesa Mesa 1`.
+fn table_label(word: &str, name: &str) -> String {
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!(" · {word} {}", escape(name))
+    } else {
+        format!(" · {}", escape(name))
+    }
+}
+
 /// A tender's name in `locale`, as receipts and reports print it.
 pub fn tender_name(locale: Locale, kind: TenderKind) -> &'static str {
     words(locale).tender(kind)
@@ -325,7 +335,7 @@ impl Receipt {
         for tax in &self.taxes {
             row(
                 &mut rows,
-                &format!("{} {} %", tax.name, tax.rate),
+                &format!("{} {} %", tax.name, store.locale.decimal(&tax.rate)),
                 tax.amount,
                 "",
             );
@@ -358,7 +368,7 @@ impl Receipt {
         let table = self
             .table
             .as_deref()
-            .map(|t| format!(" · {} {}", w.table, escape(t)))
+            .map(|t| table_label(w.table, t))
             .unwrap_or_default();
         format!(
             "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\

@@ -126,6 +126,18 @@ fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
 }
 
+/// A tax rate's row name (`ICMS 7.25 %`, as the totals keep it) with the rate written
+/// as the store's language writes numbers (`ICMS 7,25 %`).
+fn rate_label(label: &str, locale: Locale) -> String {
+    match label
+        .strip_suffix(" %")
+        .and_then(|rest| rest.rsplit_once(' '))
+    {
+        Some((name, rate)) => format!("{name} {} %", locale.decimal(rate)),
+        None => label.to_owned(),
+    }
+}
+
 pub fn render(doc: &Value, store: &Store) -> String {
     let locale = store.locale;
     let w = words(locale);
@@ -196,10 +208,13 @@ pub fn render(doc: &Value, store: &Store) -> String {
             let name = line["name"].as_str().unwrap_or_default();
             // Tenders are kept by kind (`cash`); they print in the store's language.
             let name = match name.parse::<TenderKind>() {
-                Ok(kind) if key == "tenders" => crate::receipt::tender_name(locale, kind),
-                _ => name,
+                Ok(kind) if key == "tenders" => {
+                    crate::receipt::tender_name(locale, kind).to_owned()
+                }
+                _ if key == "taxes" => rate_label(name, locale),
+                _ => name.to_owned(),
             };
-            let name = escape(name);
+            let name = escape(&name);
             let amount = money(int(&line["amount"]));
             if quantity {
                 let _ = writeln!(

@@ -16,6 +16,7 @@ on_both_backends!(
     a_day_of_cash_reconciles_in_the_shift_and_the_z_report,
     sales_take_stock_out_and_refunds_put_it_back,
     reports_name_each_variant_sold,
+    receipts_write_rates_and_tables_as_the_store_does,
 );
 
 /// Store A's API, with a till's set-up.
@@ -952,4 +953,69 @@ async fn reports_name_each_variant_sold(db: TestDb) {
             ),
         ]
     );
+}
+
+/// A pt-BR store: the rate prints with a decimal comma on the receipt and the X, a table
+/// named "Mesa 1" is not "Mesa Mesa 1", and a table named "12" is "Mesa 12".
+async fn receipts_write_rates_and_tables_as_the_store_does(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let t = Till::new(&org);
+    let owner = &org.owner.token;
+    t.ok(
+        owner,
+        Method::POST,
+        "/catalog/tax-rates",
+        json!({ "name": "ICMS", "rate": "7.25", "default": true }),
+    )
+    .await;
+    let pastel = t.product("Pastel", 1000, None).await;
+    let mut pages = Vec::new();
+    for table in ["Mesa 1", "12"] {
+        let table = t
+            .ok(owner, Method::POST, "/tables", json!({ "name": table }))
+            .await;
+        let order = t
+            .ok(
+                owner,
+                Method::POST,
+                "/orders",
+                json!({ "kind": "dine_in", "table_id": table["id"],
+                        "lines": [{ "product_id": pastel, "quantity": 1 }] }),
+            )
+            .await;
+        let html = t
+            .call(
+                owner,
+                Method::GET,
+                &format!("/orders/{}/receipt.html", id(&order)),
+                None,
+            )
+            .await;
+        assert_eq!(html.status, 200, "{html:?}");
+        pages.push(html.body.as_str().expect("html").to_owned());
+        let sent = t
+            .ok(
+                owner,
+                Method::POST,
+                &format!("/orders/{}/send", id(&order)),
+                json!({ "version": 1 }),
+            )
+            .await;
+        t.pay(owner, &sent, json!({ "version": 2, "kind": "cash" }))
+            .await;
+    }
+    assert!(pages[0].contains("ICMS 7,25 %"), "{}", pages[0]);
+    assert!(pages[0].contains("· Mesa 1<"), "{}", pages[0]);
+    assert!(!pages[0].contains("Mesa Mesa"), "{}", pages[0]);
+    assert!(pages[1].contains("· Mesa 12<"), "{}", pages[1]);
+    let x = t
+        .call(
+            org.manager.token.as_str(),
+            Method::GET,
+            "/reports/x?format=html",
+            None,
+        )
+        .await;
+    let x = x.body.as_str().expect("html");
+    assert!(x.contains("ICMS 7,25 %"), "{x}");
 }
