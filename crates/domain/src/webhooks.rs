@@ -165,7 +165,10 @@ impl ReceiverUrl {
             return Err(ValidationError::new(
                 field,
                 "url_not_allowed",
-                "the address is on a loopback or private network; this server only posts to public addresses",
+                "the address is on a loopback, private or reserved network, and this server only \
+                 posts to public addresses; use a public address, or start the server with \
+                 COMANDA_WEBHOOK_ALLOW_PRIVATE=true (--webhook-allow-private) to post inside \
+                 your own network",
             ));
         }
         Ok(Self(url))

@@ -8,8 +8,8 @@
 
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use comanda_domain::ValidationError;
@@ -162,17 +162,36 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         if let Some(name) = control_characters_in_query(parts.uri.query()) {
             return Err(control_characters(name).into());
         }
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Self(v))
-            .map_err(|e: QueryRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
-            })
+        let query = parts.uri.query().unwrap_or_default();
+        let parameters =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(parameters)
+            .map(Self)
+            .map_err(|e| query_rejection(&e.path().to_string(), &e.into_inner().to_string()))
     }
+}
+
+/// A query that does not read as the route's parameters: a 400 naming the parameter
+/// (`details.field`) and what it needs.
+fn query_rejection(path: &str, reason: &str) -> ApiError {
+    // A missing or unknown parameter is an error of the whole query, which names it.
+    let field = match path {
+        "" | "." => reason.split('`').nth(1).unwrap_or_default().to_owned(),
+        path => path.to_owned(),
+    };
+    let message = if reason.starts_with("missing field") {
+        format!("the query parameter `{field}` is required")
+    } else if field.is_empty() {
+        format!("the query is not valid: {reason}")
+    } else {
+        format!("the query parameter `{field}` is not valid: {reason}")
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+        .with_details(json!({ "field": field }))
 }
 
 /// The parameter whose value holds a refused control character. Only a percent-escape
@@ -186,7 +205,7 @@ fn control_characters_in_query(query: Option<&str>) -> Option<String> {
         .map(|(name, _)| name)
 }
 
-/// Path parameters; a malformed id is a 404, like an unknown one.
+/// Path parameters; a malformed one (an id that is not a UUID) is a 400 naming it.
 pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
@@ -200,10 +219,36 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| Self(v))
-            .map_err(|e: PathRejection| {
-                ApiError::not_found(format!("no such resource: {}", e.body_text()))
-            })
+            .map_err(path_rejection)
     }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    use axum::extract::path::ErrorKind;
+    let PathRejection::FailedToDeserializePathParams(e) = rejection else {
+        return ApiError::not_found("no such resource");
+    };
+    let (field, value, expected) = match e.kind() {
+        ErrorKind::ParseErrorAtKey {
+            key,
+            value,
+            expected_type,
+        } => (key.clone(), value.clone(), *expected_type),
+        ErrorKind::DeserializeError { key, value, .. } => (key.clone(), value.clone(), ""),
+        ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), String::new(), ""),
+        _ => return ApiError::not_found("no such resource"),
+    };
+    let what = if expected.contains("Id") || expected.contains("Uuid") || field.ends_with("id") {
+        "an id as the API gives it (a UUID, such as 01a2c3d4-0000-7000-8000-000000000000)"
+    } else {
+        "of the expected form"
+    };
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+        format!("the path parameter `{field}` ({value:?}) is not {what}"),
+    )
+    .with_details(json!({ "field": field }))
 }
 
 /// `?after=...&limit=...` on every list.

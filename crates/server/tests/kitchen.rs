@@ -366,6 +366,31 @@ async fn courses_stations_and_preparation_times(db: TestDb) {
             None,
         )
         .await;
+    // Without its day, the report says which parameter is missing.
+    let missing = k
+        .org
+        .call(
+            Method::GET,
+            &format!("{}/kds/prep-times", k.base),
+            Some(cook),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            missing.status,
+            missing.code(),
+            &missing.body["error"]["details"]["field"]
+        ),
+        (400, "invalid_query", &json!("from")),
+        "{missing:?}"
+    );
+    assert!(
+        missing.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`from` is required")),
+        "{missing:?}"
+    );
     let stations: Vec<&str> = report["stations"]
         .as_array()
         .expect("stations")

@@ -426,6 +426,13 @@ async fn receivers_on_private_addresses_are_refused_unless_allowed(db: TestDb) {
             )
             .await;
         assert_eq!((r.status, reason(&r.body)), (422, code), "{url}: {r:?}");
+        if code == "url_not_allowed" {
+            // The refusal says how an operator allows receivers inside their network.
+            assert!(
+                r.body.to_string().contains("COMANDA_WEBHOOK_ALLOW_PRIVATE"),
+                "{url}: {r:?}"
+            );
+        }
     }
     let unknown = t
         .call(

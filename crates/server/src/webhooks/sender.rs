@@ -104,7 +104,9 @@ impl Sender {
             && !self.allow_private
             && forbidden_address(ip)
         {
-            return Err(format!("{ip} is a private address"));
+            return Err(format!(
+                "{ip} is a private address (COMANDA_WEBHOOK_ALLOW_PRIVATE=true allows it)"
+            ));
         }
         let mut request = http::Request::post(uri)
             .header(CONTENT_TYPE, "application/json")
