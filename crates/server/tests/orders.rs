@@ -507,6 +507,25 @@ async fn split_and_merge_keep_every_line_and_equal_parts_add_up(db: TestDb) {
     let open = f.call(w, Method::GET, "/orders?status=open", None).await;
     let orders = open.body["items"].as_array().expect("items");
     assert_eq!(orders.len(), 3);
+    // The answer carries every order the split made, as a read of each gives it.
+    let made = split["split_into"].as_array().expect("split_into");
+    assert_eq!(made.len(), 2, "{split}");
+    for new in made {
+        let read = f
+            .call(
+                w,
+                Method::GET,
+                &format!("/orders/{}", new["id"].as_str().expect("id")),
+                None,
+            )
+            .await;
+        assert_eq!(read.status, 200);
+        // A read adds the order's log, which no write answer carries.
+        let mut read = read.body;
+        read.as_object_mut().map(|o| o.remove("events"));
+        assert_eq!(&read, new, "the answer holds the order whole");
+        assert_eq!(new["lines"].as_array().map(Vec::len), Some(1));
+    }
     let subtotal: i64 = orders
         .iter()
         .filter_map(|o| o["totals"]["subtotal"].as_i64())

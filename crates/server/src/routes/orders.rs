@@ -43,6 +43,9 @@ struct OrderView<'a> {
     /// the terminal confirms it with), only in the answer to that tender.
     #[serde(skip_serializing_if = "Option::is_none")]
     card: Option<serde_json::Value>,
+    /// The orders a split made, each whole, only in the answer to the split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split_into: Option<Vec<OrderView<'a>>>,
 }
 
 impl<'a> OrderView<'a> {
@@ -54,6 +57,7 @@ impl<'a> OrderView<'a> {
             totals,
             balance,
             card: None,
+            split_into: None,
         })
     }
 }
@@ -99,16 +103,22 @@ impl Author {
     }
 }
 
-/// How a write answers: its status, and what the card processor said, when it spoke.
+/// How a write answers: its status, what the card processor said, when it spoke, and
+/// whether the other orders written (a split's new orders) are in the answer too.
 #[derive(Clone, Debug)]
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub card: Option<serde_json::Value>,
+    pub split_into: bool,
 }
 
 impl Answer {
     pub const fn plain(status: StatusCode) -> Self {
-        Self { status, card: None }
+        Self {
+            status,
+            card: None,
+            split_into: false,
+        }
     }
 }
 
@@ -136,6 +146,14 @@ pub(crate) async fn commit(
             .ok_or_else(|| StoreError::Internal("no order written".into()))?;
         let mut view = OrderView::of(first)?;
         view.card.clone_from(&answer.card);
+        if answer.split_into {
+            view.split_into = Some(
+                orders[1..]
+                    .iter()
+                    .map(OrderView::of)
+                    .collect::<Result<_, _>>()?,
+            );
+        }
         Ok(StoredResponse {
             status: answer.status.as_u16(),
             headers: vec![("content-type".into(), "application/json".into())],
@@ -329,8 +347,8 @@ pub(crate) async fn change_as(
         events.into_iter().map(|e| (0, e)).collect(),
         key.map(|Extension(k)| k),
         Answer {
-            status: StatusCode::OK,
             card,
+            ..Answer::plain(StatusCode::OK)
         },
     )
     .await
@@ -1129,7 +1147,10 @@ pub async fn split(
         writes,
         events,
         key.map(|Extension(k)| k),
-        Answer::plain(StatusCode::OK),
+        Answer {
+            split_into: true,
+            ..Answer::plain(StatusCode::OK)
+        },
     )
     .await
 }
