@@ -24,6 +24,7 @@ on_both_backends!(
     api_keys_act_only_within_their_permissions_and_stores,
     disabling_a_person_ends_their_sessions_at_once,
     people_created_by_others_must_choose_a_password,
+    new_staff_work_at_a_terminal_with_their_pin,
     security_events_are_logged,
     a_person_keeps_their_own_language,
 );
@@ -1273,4 +1274,98 @@ async fn declare_ten_megabytes(base: &str) -> (u16, String) {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A waiter a manager creates works at a terminal with the PIN the manager sets: the
+/// password's first change is for password sign-ins. A PIN-only account has no
+/// password at all.
+async fn new_staff_work_at_a_terminal_with_their_pin(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let manager = &org.manager.token;
+    let create = |body: serde_json::Value| {
+        org.call(Method::POST, "/api/v1/users", Some(manager), Some(body))
+    };
+    let chosen = create(
+        json!({ "login": "joana", "display_name": "Joana", "role": "waiter",
+        "store_ids": [org.store_a], "password": "chosen by the manager" }),
+    )
+    .await;
+    assert_eq!(chosen.status, 201, "{chosen:?}");
+    assert_eq!(chosen.body["user"]["must_change_password"], true);
+    let only = create(
+        json!({ "login": "pedro", "display_name": "Pedro", "role": "waiter",
+        "store_ids": [org.store_a], "pin_only": true }),
+    )
+    .await;
+    assert_eq!(only.status, 201, "{only:?}");
+    assert_eq!(only.body["user"]["must_change_password"], false);
+    assert!(only.body["temporary_password"].is_null(), "{only:?}");
+    for (by, body, field) in [
+        (
+            manager,
+            json!({ "login": "xavier", "display_name": "X", "role": "waiter", "store_ids": [org.store_a],
+                 "pin_only": true, "password": "a password after all" }),
+            "password",
+        ),
+        (
+            &org.owner.token,
+            json!({ "login": "xuxa", "display_name": "X", "role": "admin", "all_stores": true,
+                 "pin_only": true }),
+            "pin_only",
+        ),
+    ] {
+        let refused = org
+            .call(Method::POST, "/api/v1/users", Some(by), Some(body))
+            .await;
+        assert_eq!(
+            (refused.status, &refused.body["error"]["details"]["field"]),
+            (422, &json!(field)),
+            "{refused:?}"
+        );
+    }
+
+    let device = org
+        .call(
+            Method::POST,
+            &format!("/api/v1/stores/{}/devices", org.store_a),
+            Some(manager),
+            Some(json!({ "name": "Salão" })),
+        )
+        .await;
+    assert_eq!(device.status, 201, "{device:?}");
+    let device_token = device.body["token"].as_str().expect("token").to_owned();
+    for (created, pin) in [(&chosen, "3141"), (&only, "2718")] {
+        let id = created.body["user"]["id"].as_str().expect("id");
+        let set = org
+            .call(
+                Method::PUT,
+                &format!("/api/v1/users/{id}/pin"),
+                Some(manager),
+                Some(json!({ "pin": pin })),
+            )
+            .await;
+        assert_eq!(set.status, 204, "{set:?}");
+        let signed_in = reply(
+            reqwest::Client::new()
+                .post(org.url("/api/v1/auth/pin"))
+                .header("x-device-token", &device_token)
+                .json(&json!({ "user_id": id, "pin": pin })),
+        )
+        .await;
+        assert_eq!(signed_in.status, 200, "{signed_in:?}");
+        assert_eq!(signed_in.body["requires"], json!([]), "{signed_in:?}");
+        let token = signed_in.body["access_token"].as_str().expect("token");
+        let orders = org
+            .call(
+                Method::GET,
+                &format!("/api/v1/stores/{}/orders", org.store_a),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(orders.status, 200, "{orders:?}");
+    }
+    // Signing in with the password still asks for its change.
+    let by_password = org.login("joana", "chosen by the manager", None).await;
+    assert_eq!(by_password.body["requires"], json!(["password_change"]));
 }

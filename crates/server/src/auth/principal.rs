@@ -56,7 +56,9 @@ impl Actor {
             (SessionKind::Pin, _) => (false, Vec::new()),
             (SessionKind::Password, _) => (user.all_stores, user.store_ids.clone()),
         };
-        let restriction = if user.must_change_password {
+        // A PIN session is not held to the password's first change (see
+        // `session::requirements`).
+        let restriction = if user.must_change_password && session.kind == SessionKind::Password {
             Some(Restriction::PasswordChangeRequired)
         } else if user.role.is_privileged() && !(user.totp_enabled() && session.mfa_verified) {
             Some(Restriction::TotpRequired)

@@ -39,7 +39,9 @@ pub fn new_refresh_token(state: &AppState) -> (OpaqueToken, NewRefreshToken) {
 
 pub fn requirements(user: &User, session: &Session) -> Vec<&'static str> {
     let mut requires = Vec::new();
-    if user.must_change_password {
+    // A PIN at a registered terminal is the credential a manager set up for it; the
+    // password, and its first change, belong to password sign-ins.
+    if user.must_change_password && session.kind == SessionKind::Password {
         requires.push("password_change");
     }
     if user.role.is_privileged() && !(user.totp_enabled() && session.mfa_verified) {

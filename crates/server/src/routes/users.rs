@@ -94,8 +94,13 @@ pub struct NewUserBody {
     store_ids: Vec<StoreId>,
     #[serde(default)]
     all_stores: bool,
-    /// Omit to have one generated; either way it must be changed at first sign-in.
+    /// Omit to have one generated; either way it must be changed at first password
+    /// sign-in.
     password: Option<String>,
+    /// Staff who only ever sign in with a PIN at a terminal: no password is given or
+    /// shown, and none must be changed.
+    #[serde(default)]
+    pin_only: bool,
     /// For the `client` role: the client company whose contracts the person sees.
     #[serde(default)]
     company_id: Option<CompanyId>,
@@ -168,6 +173,35 @@ async fn assigned_password(
     Ok((hash, generated.then(|| password.expose().to_owned())))
 }
 
+/// A PIN-only account's password: random, kept by nobody, so the account cannot sign
+/// in with one. Owners, admins and client people sign in with a password (and owners
+/// and admins with a second factor), so they cannot be PIN-only.
+async fn pin_only_password(
+    body: &NewUserBody,
+) -> Result<(comanda_domain::PasswordHash, Option<String>), ApiError> {
+    if body.password.is_some() {
+        return Err(ValidationError::new(
+            "password",
+            "pin_only",
+            "a PIN-only account has no password: leave password out, or pin_only false",
+        )
+        .into());
+    }
+    if body.role.is_privileged() || body.role == Role::Client {
+        return Err(ValidationError::new(
+            "pin_only",
+            "role_needs_password",
+            "owners, admins and client people sign in with a password; pin_only is for staff at terminals",
+        )
+        .into());
+    }
+    let secret = password::generate(32).map_err(|_| ApiError::internal())?;
+    let hash = password::hash(&secret)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok((hash, None))
+}
+
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -182,7 +216,11 @@ pub async fn create(
     if company_id.is_none() && !body.all_stores && body.store_ids.is_empty() {
         return Err(ValidationError::new("store_ids", "empty", "assign at least one store").into());
     }
-    let (password_hash, temporary_password) = assigned_password(body.password, &login).await?;
+    let (password_hash, temporary_password) = if body.pin_only {
+        pin_only_password(&body).await?
+    } else {
+        assigned_password(body.password, &login).await?
+    };
     let mut store_ids = body.store_ids;
     store_ids.sort();
     store_ids.dedup();
@@ -194,7 +232,7 @@ pub async fn create(
         role: body.role,
         all_stores: body.all_stores,
         store_ids,
-        must_change_password: true,
+        must_change_password: !body.pin_only,
         company_id,
     };
     let user = state.storage.create_user(&new).await?;
