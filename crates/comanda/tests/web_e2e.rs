@@ -707,7 +707,7 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     let x = api.call(reqwest::Method::GET, "/reports/x", None).await;
     assert_eq!(x["sales"]["total"], 900, "{x}");
     let devices = api.call(reqwest::Method::GET, "/devices", None).await;
-    assert_eq!(devices[0]["name"], "Caixa 1", "{devices}");
+    assert_eq!(devices["items"][0]["name"], "Caixa 1", "{devices}");
 }
 
 /// Bills split at the POS: by seat (the table then holds two bills to choose from),

@@ -56,11 +56,11 @@ let deviceNames = null;
 async function loadShifts(day) {
   if (!deviceNames) {
     const devices = await api('GET', '/devices');
-    deviceNames = new Map(devices.map((d) => [d.id, d.name]));
+    deviceNames = new Map(devices.items.map((d) => [d.id, d.name]));
   }
   const [open, closed] = await Promise.all([api('GET', '/shifts'), api('GET', `/shifts?day=${day}`)]);
-  const live = await Promise.all(open.map((s) => api('GET', `/shifts/${s.id}`)));
-  const rows = [...live, ...closed].map((s) => {
+  const live = await Promise.all(open.items.map((s) => api('GET', `/shifts/${s.id}`)));
+  const rows = [...live, ...closed.items].map((s) => {
     const closing = s.closing;
     const expected = closing ? closing.expected : s.expected;
     return el(

@@ -678,7 +678,7 @@ async function loadShift() {
     return;
   }
   const open = await api('GET', '/shifts');
-  S.shift = open.find((shift) => shift.device_id === C.device && shift.status === 'open') || null;
+  S.shift = open.items.find((shift) => shift.device_id === C.device && shift.status === 'open') || null;
   button.hidden = false;
   button.textContent = S.shift ? t('shift-close', { number: S.shift.number }) : t('shift-open');
   button.dataset.state = S.shift ? 'open' : 'closed';

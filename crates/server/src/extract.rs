@@ -260,8 +260,8 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    pub fn limit(&self) -> comanda_store::Limit {
-        comanda_store::Limit::new(self.limit)
+    pub fn limit(&self) -> Result<comanda_store::Limit, ApiError> {
+        page_limit(self.limit)
     }
 
     /// The cursor as an id, or a 400 for one that was never handed out.
@@ -278,6 +278,33 @@ impl PageParams {
                 })
             })
             .transpose()
+    }
+}
+
+/// A list's `limit`: 1 to [`Limit::MAX`](comanda_store::Limit::MAX), 50 when left out.
+pub fn page_limit(requested: Option<u32>) -> Result<comanda_store::Limit, ApiError> {
+    let n = bounded_limit(
+        requested.map(i64::from),
+        50,
+        i64::from(comanda_store::Limit::MAX),
+    )?;
+    Ok(comanda_store::Limit::new(u32::try_from(n).ok()))
+}
+
+/// A `limit` from 1 to `max`, `default` when left out. More is refused rather than cut
+/// short without a word: a client asking for 1,000 would otherwise take fewer for all.
+pub fn bounded_limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match requested {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit_out_of_range",
+            format!(
+                "`limit` is 1 to {max}; page through a longer list with `after` (each page's `next`)"
+            ),
+        )
+        .with_details(json!({ "field": "limit", "max": max }))),
     }
 }
 
@@ -307,6 +334,15 @@ pub struct PageView<T> {
 }
 
 impl<T> PageView<T> {
+    /// A list that is whole in one page (a store's terminals, a person's sessions): the
+    /// same shape as every list, with no `next`.
+    pub fn whole(items: impl IntoIterator<Item = T>) -> Self {
+        Self {
+            items: items.into_iter().collect(),
+            next: None,
+        }
+    }
+
     pub fn from<U, C: std::fmt::Display>(
         page: comanda_store::Page<U, C>,
         view: impl Fn(U) -> T,

@@ -25,6 +25,7 @@ on_both_backends!(
     disabling_a_person_ends_their_sessions_at_once,
     people_created_by_others_must_choose_a_password,
     new_staff_work_at_a_terminal_with_their_pin,
+    every_list_has_one_shape,
     security_events_are_logged,
     a_person_keeps_their_own_language,
 );
@@ -390,6 +391,35 @@ async fn bad_input_gets_a_4xx_in_the_error_shape(db: TestDb) {
         (r.status, r.code(), &r.body["error"]["details"]["field"]),
         (400, "invalid_query", &json!("colour"))
     );
+    // A limit past the largest page is refused, naming the largest, not cut short.
+    for limit in ["0", "501", "1000"] {
+        let r = org
+            .call(
+                Method::GET,
+                &format!("/api/v1/users?limit={limit}"),
+                Some(&org.owner.token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code(), &r.body["error"]["details"]),
+            (
+                422,
+                "limit_out_of_range",
+                &json!({ "field": "limit", "max": 500 })
+            ),
+            "{limit}"
+        );
+    }
+    let r = org
+        .call(
+            Method::GET,
+            &format!("/api/v1/stores/{}/reports/z?limit=501", org.store_a),
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "limit_out_of_range"));
     let r = org
         .call(
             Method::GET,
@@ -680,7 +710,7 @@ async fn sessions_can_be_listed_and_ended(db: TestDb) {
             None,
         )
         .await;
-    let sessions = listed.body.as_array().expect("list");
+    let sessions = listed.body["items"].as_array().expect("list");
     assert_eq!(sessions.len(), 2, "{listed:?}");
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
 
@@ -1368,4 +1398,39 @@ async fn new_staff_work_at_a_terminal_with_their_pin(db: TestDb) {
     // Signing in with the password still asks for its change.
     let by_password = org.login("joana", "chosen by the manager", None).await;
     assert_eq!(by_password.body["requires"], json!(["password_change"]));
+}
+
+/// Every list answers `{items, next}`, those that are whole in one page too (`next` is
+/// then null), so a client reads every list one way.
+async fn every_list_has_one_shape(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let store = format!("/api/v1/stores/{}", org.store_a);
+    for path in [
+        "/api/v1/me/sessions".to_owned(),
+        "/api/v1/api-keys".to_owned(),
+        "/api/v1/companies".to_owned(),
+        "/api/v1/users".to_owned(),
+        format!("{store}/devices"),
+        format!("{store}/shifts"),
+        format!("{store}/kds/stations"),
+        format!("{store}/webhooks"),
+        format!("{store}/tables"),
+        format!("{store}/orders"),
+        format!("{store}/reports/z"),
+    ] {
+        let r = org
+            .call(Method::GET, &path, Some(&org.owner.token), None)
+            .await;
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        let fields: Vec<&String> = r
+            .body
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert!(r.body["items"].is_array(), "{path}: {r:?}");
+        assert!(
+            fields.iter().any(|f| *f == "next"),
+            "{path} has no next: {r:?}"
+        );
+    }
 }

@@ -135,12 +135,16 @@ async fn another_stores_rows_are_never_seen(db: TestDb) {
     secrets.add("delivery of store A", &delivery_a);
 
     let keys = world.as_owner(Method::GET, "/api/v1/api-keys", None).await;
-    let key_b_id = keys.body.as_array().expect("keys").iter().find_map(|k| {
-        let in_b = k["store_ids"] == json!([b]);
-        in_b.then(|| k["id"].as_str().expect("id").to_owned())
-    });
+    let key_b_id = keys.body["items"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find_map(|k| {
+            let in_b = k["store_ids"] == json!([b]);
+            in_b.then(|| k["id"].as_str().expect("id").to_owned())
+        });
     let key_b_id = key_b_id.expect("store B's key");
-    for key in keys.body.as_array().expect("keys") {
+    for key in keys.body["items"].as_array().expect("keys") {
         let key_id = key["id"].as_str().expect("id");
         if key_id != key_b_id {
             secrets.add(format!("API key {}", key["name"]), key_id);

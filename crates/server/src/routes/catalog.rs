@@ -297,7 +297,7 @@ pub async fn list_groups(
             catalog_owner(&state, store).await?,
             status_filter(query.status.as_deref())?,
             page.cursor()?,
-            page.limit(),
+            page.limit()?,
         )
         .await?;
     Ok(Json(PageView::from(groups, |g| g)))
@@ -397,7 +397,7 @@ pub async fn list_products(
             catalog_owner(&state, store).await?,
             &filter,
             page.cursor()?,
-            page.limit(),
+            page.limit()?,
         )
         .await?;
     as_sold_in(&state, store, &mut products.items).await?;

@@ -205,7 +205,7 @@ pub async fn list_companies(
         .storage
         .list_companies(&visible_companies(&auth.actor, filter), LIST_LIMIT)
         .await?;
-    Ok(Json(json!({ "items": companies })))
+    Ok(Json(json!(crate::extract::PageView::whole(companies))))
 }
 
 /// The company, if `auth` may see it (else 404, so ids cannot be probed).

@@ -66,9 +66,11 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
-) -> Result<Json<Vec<DeviceView>>, ApiError> {
+) -> Result<Json<crate::extract::PageView<DeviceView>>, ApiError> {
     auth.require_in(&state, Permission::DeviceManage, store)?;
-    Ok(Json(state.storage.list_devices(store).await?))
+    Ok(Json(crate::extract::PageView::whole(
+        state.storage.list_devices(store).await?,
+    )))
 }
 
 /// Revokes a terminal and ends every session opened on it.
@@ -113,15 +115,14 @@ fn key_visible(actor: &Actor, key: &ApiKey) -> bool {
 pub async fn list_api_keys(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+) -> Result<Json<crate::extract::PageView<ApiKeyView>>, ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
     let keys = state.storage.list_api_keys().await?;
-    Ok(Json(
+    Ok(Json(crate::extract::PageView::whole(
         keys.into_iter()
             .filter(|k| key_visible(&auth.actor, k))
-            .map(ApiKeyView::from)
-            .collect(),
-    ))
+            .map(ApiKeyView::from),
+    )))
 }
 
 #[derive(Deserialize)]

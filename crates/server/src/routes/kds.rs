@@ -98,7 +98,7 @@ pub async fn list_stations(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_in(&state, Permission::OrderRead, store)?;
     let stations = state.storage.list_stations(store).await?;
-    Ok(Json(json!({ "items": stations })))
+    Ok(Json(json!(crate::extract::PageView::whole(stations))))
 }
 
 #[derive(Debug, Deserialize)]

@@ -124,15 +124,14 @@ pub async fn change_password(
 pub async fn sessions(
     State(state): State<AppState>,
     auth: Person,
-) -> Result<Json<Vec<SessionView>>, ApiError> {
+) -> Result<Json<crate::extract::PageView<SessionView>>, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     let sessions = state.storage.list_active_sessions(user.id).await?;
-    Ok(Json(
+    Ok(Json(crate::extract::PageView::whole(
         sessions
             .into_iter()
-            .map(|s| SessionView::new(s, auth.actor.session_id))
-            .collect(),
-    ))
+            .map(|s| SessionView::new(s, auth.actor.session_id)),
+    )))
 }
 
 pub async fn end_session(

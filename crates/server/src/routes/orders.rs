@@ -27,7 +27,7 @@ use comanda_domain::{
     OrderId, OrderLineId, Permission, StoreId, TableId, UserId, ValidationError, clock,
 };
 use comanda_store::{
-    CommitOutcome, IdempotencyClaim, Limit, OrderCommit, OrderFilter, OrderWrite, StoreError,
+    CommitOutcome, IdempotencyClaim, OrderCommit, OrderFilter, OrderWrite, StoreError,
     StoredResponse,
 };
 use serde::{Deserialize, Serialize};
@@ -573,7 +573,12 @@ pub async fn list(
     let before = crate::extract::query_id("after", query.after.as_deref())?;
     let page = state
         .storage
-        .list_orders(store, &filter, before, Limit::new(query.limit))
+        .list_orders(
+            store,
+            &filter,
+            before,
+            crate::extract::page_limit(query.limit)?,
+        )
         .await?;
     let next = page.next.map(|id| id.to_string());
     let items = page

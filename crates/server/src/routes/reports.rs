@@ -266,7 +266,7 @@ pub async fn z_list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     auth.require_in(&state, Permission::ReportRead, store)?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let limit = crate::extract::bounded_limit(query.limit, 50, 500)?;
     let reports = state.storage.z_reports(store, query.before, limit).await?;
     let next = (reports.len() as i64 == limit)
         .then(|| reports.last().map(|z| z.number))

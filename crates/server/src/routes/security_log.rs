@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use comanda_domain::identity::SecurityEvent;
 use comanda_domain::{EventId, Permission, StoreId, UserId};
-use comanda_store::{EventFilter, Limit};
+use comanda_store::EventFilter;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -32,7 +32,11 @@ pub async fn list(
     };
     let page = state
         .storage
-        .list_security_events(&filter, query.after, Limit::new(query.limit))
+        .list_security_events(
+            &filter,
+            query.after,
+            crate::extract::page_limit(query.limit)?,
+        )
         .await?;
     Ok(Json(PageView::from(page, |e| e)))
 }

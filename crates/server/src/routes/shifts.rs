@@ -154,9 +154,11 @@ pub async fn list(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<Vec<Shift>>, ApiError> {
+) -> Result<Json<crate::extract::PageView<Shift>>, ApiError> {
     auth.require_in(&state, Permission::ShiftManage, store)?;
-    Ok(Json(state.storage.list_shifts(store, query.day).await?))
+    Ok(Json(crate::extract::PageView::whole(
+        state.storage.list_shifts(store, query.day).await?,
+    )))
 }
 
 /// `GET .../shifts/{id}`: the shift and what its drawer should hold now.

@@ -43,7 +43,7 @@ pub async fn levels(
     crate::sales::up_to_date(&state, store).await?;
     let levels = state
         .storage
-        .stock_levels(store, filter, page.cursor()?, page.limit())
+        .stock_levels(store, filter, page.cursor()?, page.limit()?)
         .await?;
     Ok(Json(PageView::from(levels, |l| l)))
 }
@@ -73,7 +73,7 @@ pub async fn ledger(
     crate::sales::up_to_date(&state, store).await?;
     let movements = state
         .storage
-        .stock_movements(store, variant, page.cursor()?, page.limit())
+        .stock_movements(store, variant, page.cursor()?, page.limit()?)
         .await?;
     Ok(Json(PageView::from(movements, |m| m)))
 }

@@ -24,7 +24,7 @@ pub async fn list(
     auth.require(&state, Permission::StoreRead)?;
     let stores = state
         .storage
-        .list_stores(auth.actor.store_scope(), page.cursor()?, page.limit())
+        .list_stores(auth.actor.store_scope(), page.cursor()?, page.limit()?)
         .await?;
     Ok(Json(PageView::from(stores, |s| s)))
 }
@@ -133,7 +133,7 @@ pub async fn users(
     };
     let users = state
         .storage
-        .list_users(&filter, page.cursor()?, page.limit())
+        .list_users(&filter, page.cursor()?, page.limit()?)
         .await?;
     Ok(Json(PageView::from(users, UserView::from)))
 }

@@ -79,7 +79,7 @@ pub async fn list(
     };
     let users = state
         .storage
-        .list_users(&filter, page.cursor()?, page.limit())
+        .list_users(&filter, page.cursor()?, page.limit()?)
         .await?;
     Ok(Json(PageView::from(users, UserView::from)))
 }

@@ -118,7 +118,7 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let items = state.storage.list_webhooks(store).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(json!(crate::extract::PageView::whole(items))))
 }
 
 /// `GET .../webhooks/{id}`.
@@ -345,7 +345,7 @@ pub async fn events(
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let limit = crate::extract::bounded_limit(query.limit, 100, 1_000)?;
     let events = state
         .storage
         .outbox_after(store, query.after.unwrap_or(0).max(0), limit)

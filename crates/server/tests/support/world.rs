@@ -477,7 +477,7 @@ impl World {
     pub async fn close_shifts(&self, place: Where) {
         let path = format!("/api/v1/stores/{}/shifts", self.store(place));
         let open = self.as_owner(Method::GET, &path, None).await;
-        for shift in open.body.as_array().into_iter().flatten() {
+        for shift in open.body["items"].as_array().into_iter().flatten() {
             let close = format!("{path}/{}/close", shift["id"].as_str().expect("id"));
             let body =
                 json!({ "version": shift["version"], "total": { "amount": 0, "currency": "BRL" } });
