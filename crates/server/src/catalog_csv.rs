@@ -489,6 +489,9 @@ pub fn export(
         parts.join("/")
     };
     let names = |ids: &mut dyn Iterator<Item = String>| ids.collect::<Vec<_>>().join("|");
+    // A product's station as its tickets go: its own, else its category's (or the
+    // nearest ancestor's), so an import elsewhere routes them the same.
+    let stations = crate::menu::category_stations(categories);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS)?;
     for p in products {
@@ -521,7 +524,12 @@ pub fn export(
                 v.price.to_major_string(),
                 taxes.clone(),
                 groups.clone(),
-                text(p.station.as_ref().map(|s| s.as_str())),
+                text(
+                    p.station
+                        .as_ref()
+                        .map(|s| s.as_str())
+                        .or_else(|| p.category_id.and_then(|c| stations.get(&c).copied())),
+                ),
                 p.age_restricted.map(|a| a.to_string()).unwrap_or_default(),
                 p.track_stock.to_string(),
                 p.sell_when_out.to_string(),

@@ -412,6 +412,59 @@ async fn csv_exports_import_elsewhere_unchanged_and_bad_files_write_nothing(db: 
         "an export imports elsewhere unchanged"
     );
 
+    // A station set on a category goes with each of its products: the grill's tickets
+    // still go to the grill in the store the catalog moves to.
+    let base_a = format!("/api/v1/stores/{}/catalog", org.store_a);
+    let grill = org
+        .call(
+            Method::POST,
+            &format!("{base_a}/categories"),
+            Some(&org.owner.token),
+            Some(json!({ "name": "Grelhados", "station": "grill" })),
+        )
+        .await;
+    assert_eq!(grill.status, 201, "{grill:?}");
+    let picanha = org
+        .call(
+            Method::POST,
+            &format!("{base_a}/products"),
+            Some(&org.owner.token),
+            Some(json!({ "name": "Picanha", "category_id": grill.body["id"],
+                         "variants": [{ "sku": "PIC-1", "price": { "amount": 8900, "currency": "BRL" } }] })),
+        )
+        .await;
+    assert_eq!(picanha.status, 201, "{picanha:?}");
+    let exported = download(org.store_a).await;
+    let row = exported
+        .lines()
+        .find(|l| l.starts_with("Grelhados,Picanha,"))
+        .expect("the product's row");
+    assert_eq!(row.split(',').nth(8), Some("grill"), "{row}");
+    let moved = upload(org.store_b, exported).await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+    let menu = org
+        .call(
+            Method::GET,
+            &format!("/api/v1/stores/{}/catalog/menu", org.store_b),
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    fn product_named<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+        match v {
+            Value::Object(o)
+                if o.get("name") == Some(&json!(name)) && o.contains_key("station") =>
+            {
+                Some(v)
+            }
+            Value::Object(o) => o.values().find_map(|v| product_named(v, name)),
+            Value::Array(a) => a.iter().find_map(|v| product_named(v, name)),
+            _ => None,
+        }
+    }
+    let station = product_named(&menu.body, "Picanha").map(|p| p["station"].clone());
+    assert_eq!(station, Some(json!("grill")), "{menu:?}");
+
     let products_before = org
         .call(
             Method::GET,
