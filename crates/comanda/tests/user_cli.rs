@@ -65,6 +65,19 @@ async fn an_operator_manages_people_from_the_shell() {
         "{}",
         listed.stdout
     );
+    // Every column starts where its heading does, whatever the logins and roles.
+    let header = listed.stdout.lines().next().expect("header");
+    for heading in ["ROLE", "STATE", "2FA", "PIN", "STORES"] {
+        let at = header.find(heading).expect("heading");
+        for line in listed.stdout.lines().skip(1) {
+            let before = &line[..at.min(line.len())];
+            assert!(
+                before.ends_with("  ") && line.len() > at && !line[at..].starts_with(' '),
+                "{heading} is not aligned in {line:?}\n{}",
+                listed.stdout
+            );
+        }
+    }
 
     let reset = user(&d, &["reset-password", "ana"], None);
     assert!(reset.status.success(), "{}", reset.stderr);

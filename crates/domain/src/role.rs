@@ -50,7 +50,8 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, not `write_str`: a width in a format string (`{:<8}`) applies.
+        f.pad(self.as_str())
     }
 }
 

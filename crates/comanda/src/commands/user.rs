@@ -151,10 +151,7 @@ async fn set_disabled(storage: &dyn Storage, user: &User, disabled: bool) -> Res
 }
 
 async fn list(storage: &dyn Storage) -> Result<()> {
-    println!(
-        "{:<24} {:<8} {:<8} {:<5} {:<5} STORES",
-        "LOGIN", "ROLE", "STATE", "2FA", "PIN"
-    );
+    let mut rows = vec![["LOGIN", "ROLE", "STATE", "2FA", "PIN", "STORES"].map(str::to_owned)];
     let mut after = None;
     loop {
         let page = storage
@@ -167,22 +164,50 @@ async fn list(storage: &dyn Storage) -> Result<()> {
             } else {
                 u.store_ids.len().to_string()
             };
-            let yes = |b: bool| if b { "yes" } else { "no" };
+            let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
             let state = if u.disabled { "disabled" } else { "active" };
-            println!(
-                "{:<24} {:<8} {:<8} {:<5} {:<5} {stores}",
-                u.login,
-                u.role,
-                state,
+            rows.push([
+                u.login.as_str().to_owned(),
+                u.role.as_str().to_owned(),
+                state.to_owned(),
                 yes(u.totp_enabled()),
-                yes(u.pin_hash.is_some())
-            );
+                yes(u.pin_hash.is_some()),
+                stores,
+            ]);
         }
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(()),
+            None => break,
         }
     }
+    print!("{}", aligned(&rows));
+    Ok(())
+}
+
+/// Rows as text, each column as wide as its widest cell (in characters, so a login
+/// with accents lines up too), two spaces between columns.
+fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 2));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 fn print_password(shown: Option<&str>) {
