@@ -140,6 +140,16 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         .company("caterer", "Cozinha Central", Some(store.clone()))
         .await;
     let acme = c.company("client", "Acme Ltda", None).await;
+    // The store charges ICMS on top of its prices; a contract's price per meal is what
+    // the statement bills, so the catering order comes to the same, taxes inside.
+    InStore::new(&org)
+        .ok(
+            &org.owner.token,
+            Method::POST,
+            "/catalog/tax-rates",
+            json!({ "name": "ICMS", "rate": "7.25", "default": true }),
+        )
+        .await;
     let meal = c.meal().await;
 
     // Terms are checked before anything is written.
@@ -255,6 +265,9 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         (409, "invalid_state"),
     )
     .await;
+    let cooked = c
+        .ok(manager, Method::POST, &day(today, "order"), json!(null))
+        .await;
     let served = c
         .ok(
             manager,
@@ -264,6 +277,17 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
         )
         .await;
     assert_eq!(served["status"], "closed", "{served}");
+    // The day's catering order is done with: closed, unpaid (the statement bills it).
+    let cooked = InStore::new(&org)
+        .call(
+            manager,
+            Method::GET,
+            &format!("/orders/{}", cooked["order_id"].as_str().expect("order id")),
+            None,
+        )
+        .await;
+    assert_eq!(cooked.body["status"], "closed", "{cooked:?}");
+    assert_eq!(cooked.body["balance"]["paid"], 0);
     c.refused(
         &client.token,
         &day(today, "served"),
@@ -337,6 +361,11 @@ async fn a_contract_runs_from_confirmation_to_statement(db: TestDb) {
     );
     assert_eq!(order.body["lines"][0]["quantity"], 60);
     assert_eq!(order.body["lines"][0]["unit_price"], MEAL_PRICE);
+    assert_eq!(order.body["totals"]["due"], 60 * MEAL_PRICE, "{order:?}");
+    assert!(
+        order.body["totals"]["tax"].as_i64().is_some_and(|t| t > 0),
+        "{order:?}"
+    );
     let again = c
         .call(manager, Method::POST, &day(later, "order"), None)
         .await;

@@ -448,8 +448,15 @@ impl Order {
         Ok(event("paid", json!({})))
     }
 
+    /// Closes a paid order; a catering order, which its contract's monthly statement
+    /// bills rather than the till, closes once it is with the kitchen, unpaid.
     pub fn close(&mut self, at: DateTime<Utc>) -> Result<Event, OrderError> {
-        if self.status != OrderStatus::Paid {
+        let on_account = self.kind == super::OrderKind::Catering
+            && matches!(
+                self.status,
+                OrderStatus::Sent | OrderStatus::Ready | OrderStatus::Served
+            );
+        if self.status != OrderStatus::Paid && !on_account {
             return Err(self.refuse(
                 "illegal_transition",
                 format!("only a paid order is closed; this one is {}", self.status),

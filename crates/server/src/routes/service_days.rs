@@ -6,7 +6,7 @@
 //! transaction, so a webhook hears of each change exactly as it was stored.
 
 use super::catering::{catering_error, contract_for, kitchen_now, stale};
-use super::orders::{Answer, Author, commit, order_error};
+use super::orders::{Answer, Author, change_current, commit, load, order_error};
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -189,6 +189,9 @@ async fn save(
 pub trait DayChange: serde::de::DeserializeOwned + Send {
     const PERMISSION: Permission;
     const EVENT: &'static str;
+    /// The change ends the day's cooking: its catering order is closed (the statement
+    /// bills it).
+    const CLOSES_ORDER: bool = false;
     /// The version the caller based the change on, if it sent one.
     fn version(&self) -> Option<i64>;
     fn apply(
@@ -215,7 +218,28 @@ pub async fn change<C: DayChange>(
     let now = kitchen_now(&state, contract.store_id).await?;
     body.apply(&mut day, &contract, now)
         .map_err(catering_error)?;
-    save(&state, &contract, day, Some(C::EVENT)).await.map(Json)
+    let saved = save(&state, &contract, day, Some(C::EVENT)).await?;
+    if C::CLOSES_ORDER
+        && let Some(order) = saved.order_id
+    {
+        close_catering_order(&state, &auth, contract.store_id, order).await?;
+    }
+    Ok(Json(saved))
+}
+
+/// Closes a day's catering order once what was served is known, unless it already is.
+async fn close_catering_order(
+    state: &AppState,
+    auth: &Auth,
+    store: comanda_domain::StoreId,
+    order: OrderId,
+) -> Result<(), ApiError> {
+    let current = load(state, store, order).await?;
+    if current.status == comanda_domain::orders::OrderStatus::Closed {
+        return Ok(());
+    }
+    change_current(state, auth, store, order, None, |o| o.close(clock::now())).await?;
+    Ok(())
 }
 
 /// The client's quantity, before the cut-off (409 after it), within the contract's
@@ -259,6 +283,7 @@ pub struct Served {
 impl DayChange for Served {
     const PERMISSION: Permission = Permission::CateringManage;
     const EVENT: &'static str = "catering.day_served";
+    const CLOSES_ORDER: bool = true;
     fn version(&self) -> Option<i64> {
         self.version
     }
@@ -470,11 +495,15 @@ async fn catering_order(
         line.modifiers_price = 0;
     }
     let now = clock::now();
+    // The contract's price per meal is what the statement bills, taxes included: the
+    // order comes to the same amount, its taxes inside it.
+    let mut policy = catalog.policy;
+    policy.pricing = comanda_domain::tax::Pricing::TaxInclusive;
     let mut order = Order::new(
         store,
         OrderKind::Catering,
         catalog.currency,
-        catalog.policy,
+        policy,
         auth.actor.user_id,
         now,
     );
