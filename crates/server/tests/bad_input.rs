@@ -212,4 +212,21 @@ async fn repeated_stores_of_a_key_are_one_store(db: TestDb) {
         .await;
     assert_eq!(key.status, 201, "{key:?}");
     assert_eq!(key.body["api_key"]["store_ids"], json!([org.store_a]));
+    // An expiry past any date the server can write is refused, naming the field.
+    for days in [0, 3651, 4_000_000_000u32] {
+        let far = org
+            .call(
+                Method::POST,
+                "/api/v1/api-keys",
+                Some(&org.owner.token),
+                Some(json!({ "name": "far", "permissions": ["store_read"],
+                             "store_ids": [org.store_a], "expires_in_days": days })),
+            )
+            .await;
+        assert_eq!(
+            (far.status, &far.body["error"]["details"]["field"]),
+            (422, &json!("expires_in_days")),
+            "{days}: {far:?}"
+        );
+    }
 }

@@ -125,6 +125,10 @@ pub async fn list_api_keys(
     )))
 }
 
+/// The longest a key may be made to last, ten years: far enough for any integration,
+/// near enough that every expiry is a date the server can write.
+const MAX_KEY_DAYS: u32 = 3650;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyBody {
@@ -158,6 +162,18 @@ pub async fn create_api_key(
     auth.require(&state, Permission::ApiKeyManage)?;
     let created_by = auth.actor.user_id.ok_or_else(users_only)?;
     let name = bounded_text("name", &body.name, 1, 60)?;
+    if body
+        .expires_in_days
+        .is_some_and(|d| !(1..=MAX_KEY_DAYS).contains(&d))
+    {
+        return Err(invalid(
+            "expires_in_days",
+            "out_of_range",
+            format!(
+                "a key lasts 1 to {MAX_KEY_DAYS} days; leave it out for a key that does not expire"
+            ),
+        ));
+    }
     let mut permissions = Vec::new();
     for text in &body.permissions {
         let p: Permission = text.parse().map_err(|()| {
