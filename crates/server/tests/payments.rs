@@ -85,6 +85,21 @@ impl<'a> Till<'a> {
         .await
     }
 
+    /// Sends a just-opened `order` to the kitchen and pays it whole with one tender of
+    /// `kind`; the order after it.
+    async fn send_and_pay(&self, token: &str, order: &Value, kind: &str) -> Value {
+        let sent = self
+            .ok(
+                token,
+                Method::POST,
+                &format!("/orders/{}/send", id(order)),
+                json!({ "version": 1 }),
+            )
+            .await;
+        self.pay(token, &sent, json!({ "version": 2, "kind": kind }))
+            .await
+    }
+
     /// Takes a tender for `order` (as answered when it was sent); the order after it.
     async fn pay(&self, token: &str, order: &Value, tender: Value) -> Value {
         let path = format!("/orders/{}/payments", id(order));
@@ -906,20 +921,7 @@ async fn reports_name_each_variant_sold(db: TestDb) {
                 ]}),
             )
             .await;
-        let sent = t
-            .ok(
-                owner,
-                Method::POST,
-                &format!("/orders/{}/send", id(&order)),
-                json!({ "version": 1 }),
-            )
-            .await;
-        t.pay(
-            owner,
-            &sent,
-            json!({ "version": 2, "kind": "external_card" }),
-        )
-        .await;
+        t.send_and_pay(owner, &order, "external_card").await;
     }
     let x = t.call(owner, Method::GET, "/reports/x", None).await;
     assert_eq!(x.status, 200, "{x:?}");
@@ -993,16 +995,7 @@ async fn receipts_write_rates_and_tables_as_the_store_does(db: TestDb) {
             .await;
         assert_eq!(html.status, 200, "{html:?}");
         pages.push(html.body.as_str().expect("html").to_owned());
-        let sent = t
-            .ok(
-                owner,
-                Method::POST,
-                &format!("/orders/{}/send", id(&order)),
-                json!({ "version": 1 }),
-            )
-            .await;
-        t.pay(owner, &sent, json!({ "version": 2, "kind": "cash" }))
-            .await;
+        t.send_and_pay(owner, &order, "cash").await;
     }
     assert!(pages[0].contains("ICMS 7,25 %"), "{}", pages[0]);
     assert!(pages[0].contains("· Mesa 1<"), "{}", pages[0]);
