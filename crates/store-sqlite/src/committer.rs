@@ -234,17 +234,9 @@ fn keep_answer(
     .map_err(classify)?;
     let body = row.as_ref().and_then(|r| r.3.as_deref());
     for number in dictionaries.missing(body) {
-        let content: Option<Vec<u8>> = first_row(
-            conn,
-            "SELECT content FROM packing_dictionaries WHERE number = $1",
-            &[&number],
-            |r| r.get(0),
-        )
-        .map_err(classify)?;
-        let content = content.ok_or_else(|| {
-            comanda_store::StoreError::Internal(format!("store dictionary {number} is missing"))
-        })?;
-        dictionaries.learn(number, &comanda_store::packed::unpack(content)?);
+        let content = first_row(conn, statements::READ_DICTIONARY, &[&number], |r| r.get(0))
+            .map_err(classify)?;
+        dictionaries.learn_stored(number, content)?;
     }
     Ok(Err(group_commit::key_taken(claim, row, dictionaries)?))
 }

@@ -413,6 +413,8 @@ pub mod statements {
     pub const UPDATE_ORDER: &str = "UPDATE orders SET status = $3, table_id = $4, total = $5, version = $6, updated_at = $7, document = $8, in_kitchen = $10
          WHERE id = $1 AND store_id = $2 AND version = $9";
     pub const ORDER_VERSION: &str = "SELECT version FROM orders WHERE id = $1 AND store_id = $2";
+    /// A store dictionary's content, for [`Dictionaries::learn_stored`](crate::packed::Dictionaries::learn_stored).
+    pub const READ_DICTIONARY: &str = "SELECT content FROM packing_dictionaries WHERE number = $1";
     macro_rules! insert_events {
         () => {
             "INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash) "

@@ -192,6 +192,18 @@ impl Dictionaries {
             .clone()
     }
 
+    /// Keeps dictionary `number` as its row holds it (packed with `dictionary-1.json`);
+    /// `None`: the row the value names is not there.
+    pub fn learn_stored(
+        &self,
+        number: i64,
+        stored: Option<Vec<u8>>,
+    ) -> Result<Arc<StoreDictionary>> {
+        let stored = stored
+            .ok_or_else(|| StoreError::Internal(format!("store dictionary {number} is missing")))?;
+        Ok(self.learn(number, &unpack(stored)?))
+    }
+
     /// Dictionary `number`, if this storage has read it.
     pub fn known(&self, number: i64) -> Option<Arc<StoreDictionary>> {
         let known = self.known.read().unwrap_or_else(|e| e.into_inner());

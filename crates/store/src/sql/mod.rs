@@ -130,52 +130,38 @@ macro_rules! impl_sql_repos {
                 .map_err(classify)
             }
 
-            /// Reads the store dictionaries `values` were packed with that this storage has
-            /// not read yet (another instance made them, or they are old).
-            async fn read_dictionaries<'a>(
+            /// Reads store dictionaries `numbers`, which this storage has not read yet
+            /// (another instance made them, or they are old), on `conn`.
+            async fn read_dictionaries(
                 conn: &mut Conn,
                 dictionaries: &$crate::packed::Dictionaries,
-                values: impl IntoIterator<Item = &'a [u8]>,
+                numbers: Vec<i64>,
             ) -> Result<()> {
-                for number in dictionaries.missing(values) {
-                    read_dictionary(&mut *conn, dictionaries, number).await?;
+                for number in numbers {
+                    let row: Option<(Vec<u8>,)> =
+                        ::sqlx::query_as($crate::group_commit::statements::READ_DICTIONARY)
+                            .bind(number)
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(classify)?;
+                    dictionaries.learn_stored(number, row.map(|(content,)| content))?;
                 }
                 Ok(())
             }
 
-            /// Store dictionary `number`, read from the database unless already known.
-            async fn read_dictionary(
-                conn: &mut Conn,
-                dictionaries: &$crate::packed::Dictionaries,
-                number: i64,
-            ) -> Result<::std::sync::Arc<$crate::packed::StoreDictionary>> {
-                if let Some(known) = dictionaries.known(number) {
-                    return Ok(known);
-                }
-                let row: Option<(Vec<u8>,)> =
-                    ::sqlx::query_as("SELECT content FROM packing_dictionaries WHERE number = $1")
-                        .bind(number)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(classify)?;
-                let (content,) = row.ok_or_else(|| {
-                    StoreError::Internal(format!("store dictionary {number} is missing"))
-                })?;
-                Ok(dictionaries.learn(number, &$crate::packed::unpack(content)?))
-            }
-
-            /// [`read_dictionaries`] on a connection of `pool`, taken only when one is missing.
+            /// Reads the store dictionaries `values` were packed with that this storage has
+            /// not read, on a connection of `pool` taken only when there are any.
             async fn read_dictionaries_from<'a>(
                 pool: &::sqlx::Pool<Db>,
                 dictionaries: &$crate::packed::Dictionaries,
                 values: impl IntoIterator<Item = &'a [u8]>,
             ) -> Result<()> {
-                let values: Vec<&[u8]> = values.into_iter().collect();
-                if dictionaries.missing(values.iter().copied()).is_empty() {
+                let missing = dictionaries.missing(values);
+                if missing.is_empty() {
                     return Ok(());
                 }
                 let mut conn = pool.acquire().await.map_err(classify)?;
-                read_dictionaries(&mut *conn, dictionaries, values).await
+                read_dictionaries(&mut *conn, dictionaries, missing).await
             }
 
             /// Zero rows touched by an update of one row means it does not exist.

@@ -100,7 +100,7 @@ macro_rules! impl_sql_orders {
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
-            read_dictionaries(&mut *conn, dictionaries, row.iter().filter_map(|r| r.3.as_deref())).await?;
+            read_dictionaries(&mut *conn, dictionaries, dictionaries.missing(row.iter().filter_map(|r| r.3.as_deref()))).await?;
             Ok(Err($crate::group_commit::key_taken(claim, row, dictionaries)?))
         }
 
@@ -681,8 +681,14 @@ macro_rules! impl_sql_orders {
                 for (store, last_number, number, made_at, last_order) in stores {
                     let store = StoreId::from_uuid(store);
                     if let Some(number) = number {
-                        let mut conn = self.reader().acquire().await.map_err(classify)?;
-                        dictionaries.use_for(store, read_dictionary(&mut *conn, dictionaries, number).await?);
+                        // Another instance's, or this one's before a restart.
+                        if dictionaries.known(number).is_none() {
+                            let mut conn = self.reader().acquire().await.map_err(classify)?;
+                            read_dictionaries(&mut *conn, dictionaries, vec![number]).await?;
+                        }
+                        if let Some(newest) = dictionaries.known(number) {
+                            dictionaries.use_for(store, newest);
+                        }
                     }
                     let newest = made_at.zip(last_order);
                     if !rule.due(last_number, newest, now) {
