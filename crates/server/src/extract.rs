@@ -281,12 +281,14 @@ impl PageParams {
     }
 }
 
-/// A list's `limit`: 1 to [`Limit::MAX`](comanda_store::Limit::MAX), 50 when left out.
+/// A list's `limit`: 1 to [`Limit::MAX`](comanda_store::Limit::MAX), [`Limit::DEFAULT`](comanda_store::Limit::DEFAULT)
+/// when left out.
 pub fn page_limit(requested: Option<u32>) -> Result<comanda_store::Limit, ApiError> {
+    use comanda_store::Limit;
     let n = bounded_limit(
         requested.map(i64::from),
-        50,
-        i64::from(comanda_store::Limit::MAX),
+        i64::from(Limit::DEFAULT.get()),
+        i64::from(Limit::MAX),
     )?;
     Ok(comanda_store::Limit::new(u32::try_from(n).ok()))
 }

@@ -6,7 +6,7 @@
 //! transaction, so a webhook hears of each change exactly as it was stored.
 
 use super::catering::{catering_error, contract_for, kitchen_now, stale};
-use super::orders::{Answer, Author, change_current, commit, load, order_error};
+use super::orders::{Answer, Author, apply_current, commit, order_error};
 use crate::auth::extract::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -234,11 +234,13 @@ async fn close_catering_order(
     store: comanda_domain::StoreId,
     order: OrderId,
 ) -> Result<(), ApiError> {
-    let current = load(state, store, order).await?;
-    if current.status == comanda_domain::orders::OrderStatus::Closed {
-        return Ok(());
-    }
-    change_current(state, auth, store, order, None, |o| o.close(clock::now())).await?;
+    apply_current(state, Author::of(auth), store, order, None, |o| {
+        if o.status == comanda_domain::orders::OrderStatus::Closed {
+            return Ok(Vec::new());
+        }
+        o.close(clock::now()).map(|closed| vec![closed])
+    })
+    .await?;
     Ok(())
 }
 
