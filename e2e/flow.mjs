@@ -74,6 +74,9 @@ try {
   const table = waiter.locator('[data-test=table]', { hasText: env('COMANDA_TABLE') });
   await table.click();
   await waiter.waitForSelector('#order:not([hidden])');
+  const soldOut = waiter.locator('[data-test=product]', { hasText: 'Picanha' });
+  result.sold_out_disabled = await soldOut.isDisabled();
+  result.sold_out_text = (await soldOut.locator('.price').innerText()).trim();
   await waiter.locator('[data-test=product]', { hasText: env('COMANDA_PRODUCT') }).click();
   await waiter.locator('#modifiers .option', { hasText: env('COMANDA_OPTION') }).locator('input').check();
   await waiter.fill('#line-notes', env('COMANDA_NOTE'));

@@ -142,6 +142,13 @@ async fn menu(api: &Api<'_>) {
             "variants": [{ "price": { "amount": 900, "currency": "BRL" } }] }),
     )
     .await;
+    // Counted, nothing received: the menu lists it sold out and the POS greys it.
+    api.post(
+        "/catalog/products",
+        json!({ "name": "Picanha", "station": "kitchen", "track_stock": true, "sell_when_out": false,
+            "variants": [{ "price": { "amount": 9000, "currency": "BRL" } }] }),
+    )
+    .await;
     for name in ["Mesa 1", "Mesa 2"] {
         api.post("/tables", json!({ "name": name })).await;
     }
@@ -308,6 +315,11 @@ async fn an_evening_in_the_browser_in_english_and_portuguese() {
         let brl = |minor: i64| Money::new(minor, Currency::Brl).format(run.lang);
 
         assert_eq!(seen["lang_attribute"], run.lang.tag());
+        assert_eq!(
+            (&seen["sold_out_disabled"], seen["sold_out_text"].as_str()),
+            (&json!(true), Some(i18n::t(run.lang, "pos-sold-out").as_str())),
+            "a counted product with nothing left cannot be tapped"
+        );
         // How fast is for the benchmarks (docs/performance.md); here, that it arrived.
         let latency = seen["kitchen_latency_ms"].as_i64().expect("latency");
         eprintln!(

@@ -7,6 +7,7 @@
 
 const S = {
   menu: null,
+  soldOut: new Set(), // variant ids the menu says are sold out
   tables: [],
   category: null,
   order: null, // the server's order, once it exists
@@ -87,6 +88,7 @@ function reloadTablesSoon() {
 
 async function onOrderEvent(message) {
   reloadTablesSoon();
+  reloadMenuSoon();
   if (message.ready) {
     try {
       const order = await api('GET', '/orders/' + message.order_id);
@@ -167,6 +169,7 @@ function counterOrder() {
 
 async function loadMenu() {
   S.menu = await api('GET', '/catalog/menu');
+  S.soldOut = new Set(S.menu.sold_out || []);
   const box = document.getElementById('categories');
   const tab = (id, label) =>
     el(
@@ -183,6 +186,28 @@ async function loadMenu() {
       label,
     );
   box.replaceChildren(tab(null, t('pos-all')), ...S.menu.categories.map((c, i) => tab(i, c.name)));
+}
+
+/** Another terminal's sale may have sold something out: read the menu again (a 304
+ * while nothing changed), at most every two seconds, and only for a menu that counts
+ * stock. */
+let menuTimer = null;
+function reloadMenuSoon() {
+  const counts = S.menu && S.menu.products.some((p) => p.track_stock && !p.sell_when_out);
+  if (!counts || menuTimer) return;
+  menuTimer = setTimeout(async () => {
+    menuTimer = null;
+    try {
+      await loadMenu();
+      if (document.body.dataset.view === 'order') renderMenu();
+    } catch (e) {
+      // The next order event tries again; the order itself is refused if sold out.
+    }
+  }, 2000);
+}
+
+function soldOut(product) {
+  return !product.available || product.variants.every((v) => S.soldOut.has(v.id));
 }
 
 function renderMenu() {
@@ -207,12 +232,12 @@ function renderMenu() {
         {
           type: 'button',
           class: 'product',
-          disabled: !p.available,
+          disabled: soldOut(p),
           dataset: { productId: p.id, test: 'product' },
           onclick: () => chooseProduct(p),
         },
         el('span', { class: 'name' }, p.name),
-        el('span', { class: 'price' }, p.available ? money(p.variants[0].price) : t('pos-sold-out')),
+        el('span', { class: 'price' }, soldOut(p) ? t('pos-sold-out') : money(p.variants[0].price)),
       ),
     ),
   );
@@ -220,7 +245,7 @@ function renderMenu() {
 
 function chooseProduct(product) {
   if (product.variants.length > 1 || (product.modifier_groups || []).length) {
-    openModifiers(product);
+    openModifiers(product, product.variants.find((v) => !S.soldOut.has(v.id)));
   } else {
     addPending(product, product.variants[0], [], 1, {});
   }
@@ -234,6 +259,10 @@ function onBarcode(event) {
   for (const product of S.menu.products) {
     const variant = product.variants.find((v) => v.barcode === code || v.sku === code);
     if (variant) {
+      if (!product.available || S.soldOut.has(variant.id)) {
+        toast(t('pos-out-of-stock', { name: product.name }), 'error');
+        return;
+      }
       if ((product.modifier_groups || []).length) openModifiers(product, variant);
       else addPending(product, variant, [], 1, {});
       return;
@@ -269,8 +298,9 @@ function openModifiers(product, variant) {
               name: 'variant',
               value: v.id,
               checked: variant ? v.id === variant.id : i === 0,
+              disabled: S.soldOut.has(v.id),
             }),
-            (v.name || product.name) + ' · ' + money(v.price),
+            (v.name || product.name) + ' · ' + (S.soldOut.has(v.id) ? t('pos-sold-out') : money(v.price)),
           ),
         ),
       ),
@@ -455,10 +485,28 @@ async function send() {
     // A table's tab waits on the floor; a counter order is paid now.
     if (S.order.table_id) view('floor');
   } catch (e) {
-    showError(e);
+    if (e.code === 'out_of_stock') {
+      await outOfStock(e);
+    } else {
+      showError(e);
+    }
     renderTicket();
   } finally {
     button.disabled = false;
+  }
+}
+
+/** Names what sold out, and shows the menu as it is now; the waiter takes the line off. */
+async function outOfStock(e) {
+  const id = e.body && e.body.error && e.body.error.details && e.body.error.details.variant_id;
+  const product = S.menu.products.find((p) => p.variants.some((v) => v.id === id));
+  const available = e.body.error.details.available;
+  toast(t('pos-out-of-stock-left', { name: product ? product.name : '?', available }), 'error');
+  try {
+    await loadMenu();
+    renderMenu();
+  } catch (again) {
+    showError(again);
   }
 }
 

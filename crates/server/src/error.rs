@@ -162,12 +162,23 @@ impl From<StoreError> for ApiError {
                 format!("the {entity} is still used by {by}"),
             )
             .with_details(json!({ "used_by": by })),
-            StoreError::OutOfStock { variant, on_hand } => ApiError::new(
+            StoreError::OutOfStock {
+                variant,
+                on_hand,
+                available,
+            } => ApiError::new(
                 StatusCode::CONFLICT,
                 "out_of_stock",
-                format!("not enough stock: {on_hand} on hand"),
+                format!(
+                    "not enough stock: {available} available ({on_hand} on hand, the rest held \
+                     by open orders); sell fewer, or record the stock received first"
+                ),
             )
-            .with_details(json!({ "variant_id": variant, "on_hand": on_hand })),
+            .with_details(json!({
+                "variant_id": variant,
+                "on_hand": on_hand,
+                "available": available,
+            })),
             StoreError::MissingReference(reason) => {
                 tracing::warn!(%reason, "write referred to a missing record");
                 ApiError::new(

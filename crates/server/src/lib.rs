@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod kitchen_messages;
 pub mod log_reads;
 pub mod menu;
+pub mod menu_tail;
 pub mod metrics;
 pub mod observe;
 pub mod order_cache;

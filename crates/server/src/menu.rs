@@ -4,39 +4,77 @@
 //! Building it for a large catalog takes a while (100,000 products), so each store's
 //! latest document is kept in memory as ready-to-send bytes, plain and gzipped. The
 //! revision is read from the database on every request, so a change made through any
-//! instance is seen at once; only the bytes are cached.
+//! instance is seen at once; only the bytes are cached. What is sold out changes with
+//! every sale, so it is read on every request too and added to the kept bytes (see
+//! [`crate::menu_tail`]).
 
 use crate::error::ApiError;
+use crate::menu_tail::OpenDocument;
 use crate::state::AppState;
 use bytes::Bytes;
 use comanda_domain::catalog::{Category, ModifierPricing, Product, TaxRate};
 use comanda_domain::rounding::RoundingMode;
 use comanda_domain::tax::{Pricing, RoundingScope, TaxKind};
-use comanda_domain::{CategoryId, Currency, ModifierGroupId, StoreId, TaxRateId};
+use comanda_domain::{CategoryId, Currency, ModifierGroupId, StoreId, TaxRateId, VariantId};
 use comanda_store::{MenuData, Storage};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// The menu of one store at one revision, ready to send.
+/// The menu of one store at one revision, ready to send but for its last member,
+/// `sold_out`, which changes with every sale and is added when it is sent.
 pub struct CachedMenu {
     pub revision: i64,
-    pub json: Bytes,
-    pub gzip: Bytes,
+    document: OpenDocument,
+    /// The variants whose stock may not go below zero: the ones that can sell out.
+    counted: Vec<VariantId>,
 }
 
 impl CachedMenu {
-    pub fn etag(&self) -> String {
-        etag(self.revision)
+    /// Of the variants that can sell out, those that have: `in_stock` lists the ones
+    /// with units left. Sorted, so that the same stock gives the same ETag.
+    pub fn sold_out(&self, in_stock: &HashSet<VariantId>) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .counted
+            .iter()
+            .filter(|v| !in_stock.contains(v))
+            .map(ToString::to_string)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether any variant of the menu can sell out (else stock need not be read).
+    pub fn counts_stock(&self) -> bool {
+        !self.counted.is_empty()
+    }
+
+    /// The document with `sold_out`, plain or gzipped.
+    pub fn body(&self, sold_out: &[String], gzip: bool) -> Result<Bytes, ApiError> {
+        let mut tail = b",\"sold_out\":".to_vec();
+        serde_json::to_writer(&mut tail, sold_out).map_err(|e| {
+            tracing::error!(error = %e, "menu serialisation failed");
+            ApiError::internal()
+        })?;
+        tail.push(b'}');
+        self.document.finish(&tail, gzip).map_err(|e| {
+            tracing::error!(error = %e, "menu compression failed");
+            ApiError::internal()
+        })
     }
 }
 
-/// The ETag of a revision (a strong validator: the same revision is the same bytes).
-pub fn etag(revision: i64) -> String {
-    format!("\"menu-{revision}\"")
+/// The ETag of a revision with what is sold out (a strong validator: the same revision
+/// and the same variants sold out are the same bytes).
+pub fn etag(revision: i64, sold_out: &[String]) -> String {
+    if sold_out.is_empty() {
+        return format!("\"menu-{revision}\"");
+    }
+    let mut crc = crc32fast::Hasher::new();
+    for id in sold_out {
+        crc.update(id.as_bytes());
+    }
+    format!("\"menu-{revision}-{:08x}\"", crc.finalize())
 }
 
 #[derive(Default)]
@@ -141,20 +179,21 @@ fn render(store: StoreId, currency: Currency, data: &MenuData) -> Result<CachedM
         tracing::error!(error = %e, "menu serialisation failed");
         ApiError::internal()
     })?;
-    // Fast compression: a 30 MB menu shrinks about tenfold in a fraction of the time
-    // the best level takes, and tablets on shop Wi-Fi gain far more than that.
-    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 8), Compression::fast());
-    let gzip = encoder
-        .write_all(&json)
-        .and_then(|()| encoder.finish())
-        .map_err(|e| {
-            tracing::error!(error = %e, "menu compression failed");
-            ApiError::internal()
-        })?;
+    // Tablets on shop Wi-Fi gain far more from the gzip than it costs to make once.
+    let document = OpenDocument::new(&json).map_err(|e| {
+        tracing::error!(error = %e, "menu compression failed");
+        ApiError::internal()
+    })?;
+    let counted = data
+        .products
+        .iter()
+        .filter(|p| p.track_stock && !p.sell_when_out)
+        .flat_map(|p| p.variants.iter().map(|v| v.id))
+        .collect();
     Ok(CachedMenu {
         revision: data.revision,
-        json: Bytes::from(json),
-        gzip: Bytes::from(gzip),
+        document,
+        counted,
     })
 }
 

@@ -74,6 +74,12 @@ async fn folded(
         };
         let mut totals = Totals::default();
         let mut stock = Vec::new();
+        // A paid order's sale, or a catering order closed on account, ends its holds.
+        let settled: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e.kind.as_str(), "paid" | "closed"))
+            .map(|e| e.order_id)
+            .collect();
         for event in events.iter().filter(|e| COUNTED.contains(&e.kind.as_str())) {
             let payload: serde_json::Value = serde_json::from_str(&event.payload)
                 .map_err(|e| StoreError::Internal(format!("unreadable event payload: {e}")))?;
@@ -84,7 +90,7 @@ async fn folded(
         // `false`: another instance folded this stretch first; read the position again.
         state
             .storage
-            .apply_sales(store, position, last, &totals, &stock)
+            .apply_sales(store, position, last, &totals, &stock, &settled)
             .await?;
     }
 }

@@ -122,12 +122,14 @@ impl AtOnce<sqlx::Postgres> for OneStatement {
 }
 
 /// One statement may not change a row twice (two changes of one tab, a retry beside
-/// its first attempt): such a group is written statement by statement.
+/// its first attempt): such a group is written statement by statement. So is one that
+/// holds stock, whose holds are checked one commit after another.
 fn each_row_once(group: &[CommitJob]) -> bool {
     let mut orders = HashSet::new();
     let mut keys = HashSet::new();
     group.iter().all(|job| {
-        job.commit.orders.iter().all(|w| orders.insert(w.order.id))
+        job.holds.is_empty()
+            && job.commit.orders.iter().all(|w| orders.insert(w.order.id))
             && job
                 .commit
                 .idempotency

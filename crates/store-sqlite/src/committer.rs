@@ -11,15 +11,15 @@
 use crate::SqliteOptions;
 use crate::errors::classify_direct as classify;
 use chrono::SecondsFormat;
-use comanda_domain::StoreId;
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::GENESIS;
+use comanda_domain::{StoreId, VariantId};
 use comanda_store::group_commit::{
-    self, Answer, CommitJob, Document, KeyRow, LogHead, Prepared, Step, statements,
+    self, Answer, CommitJob, Document, HoldChanges, KeyRow, LogHead, Prepared, Step, statements,
 };
 use comanda_store::log_tail::LogTail;
 use comanda_store::packed::Dictionaries;
-use comanda_store::{CommitOutcome, IdempotencyClaim, Result};
+use comanda_store::{CommitOutcome, IdempotencyClaim, Result, StockHold};
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, TransactionBehavior};
 use std::collections::HashMap;
@@ -115,7 +115,7 @@ fn commit_group(conn: &mut Connection, group: &[CommitJob]) -> Result<Vec<Result
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(first) => first.insert((take_head(&tx, store)?, false)),
         };
-        let several = job.commit.orders.len() > 1;
+        let several = job.needs_savepoint();
         if several {
             tx.execute_batch(statements::SAVEPOINT).map_err(classify)?;
         }
@@ -176,6 +176,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
             return Err(e);
         }
     }
+    hold_stock(conn, commit.store, &job.holds)?;
     let mut insert = conn
         .prepare_cached(statements::INSERT_EVENT)
         .map_err(classify)?;
@@ -197,6 +198,61 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
     }
     *head = prepared.head.clone();
     Ok(prepared.committed())
+}
+
+/// Moves the units the commit's orders hold; `OutOfStock` when one is not available
+/// (the caller's savepoint undoes the rest of the commit).
+fn hold_stock(conn: &Connection, store: StoreId, holds: &[StockHold]) -> Result<()> {
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let store = uuid(store.as_uuid());
+    let changes = HoldChanges::of(holds, |order| {
+        let mut read = conn
+            .prepare_cached(statements::READ_HOLDS)
+            .map_err(classify)?;
+        bind(&mut read, &[&uuid(order.as_uuid())]).map_err(classify)?;
+        let mut rows = read.raw_query();
+        let mut held = Vec::new();
+        while let Some(row) = rows.next().map_err(classify)? {
+            let variant: [u8; 16] = row.get(0).map_err(classify)?;
+            held.push((
+                VariantId::from_uuid(uuid::Uuid::from_bytes(variant)),
+                row.get(1).map_err(classify)?,
+            ));
+        }
+        Ok(held)
+    })?;
+    for (variant, units) in &changes.moves {
+        let id = uuid(variant.as_uuid());
+        let mut move_held = conn
+            .prepare_cached(statements::MOVE_HELD)
+            .map_err(classify)?;
+        if execute(&mut move_held, &[&store, &id, units])? == 0 && *units > 0 {
+            let level = first_row(conn, statements::READ_LEVEL, &[&store, &id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(classify)?;
+            return Err(group_commit::out_of_stock(*variant, level));
+        }
+    }
+    for (order, variant, units) in &changes.put {
+        let mut put = conn
+            .prepare_cached(statements::PUT_HOLD)
+            .map_err(classify)?;
+        let (order, variant) = (uuid(order.as_uuid()), uuid(variant.as_uuid()));
+        execute(&mut put, &[&store, &order, &variant, units])?;
+    }
+    for (order, variant) in &changes.drop {
+        let mut drop = conn
+            .prepare_cached(statements::DROP_HOLD)
+            .map_err(classify)?;
+        execute(
+            &mut drop,
+            &[&uuid(order.as_uuid()), &uuid(variant.as_uuid())],
+        )?;
+    }
+    Ok(())
 }
 
 fn keep_answer(

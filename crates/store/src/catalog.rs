@@ -203,6 +203,9 @@ pub trait StockRepo: Send + Sync {
     /// movements (outgoing, then incoming).
     async fn transfer_stock(&self, transfer: &Transfer) -> Result<Vec<Movement>>;
 
+    /// The variants with units another order may take (on hand less held above zero).
+    async fn in_stock(&self, store: StoreId) -> Result<Vec<VariantId>>;
+
     async fn stock_levels(
         &self,
         store: StoreId,

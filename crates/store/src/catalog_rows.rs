@@ -373,7 +373,7 @@ pub fn assemble_groups(
 #[macro_export]
 macro_rules! stock_level_columns {
     () => {
-        "store_id, product_id, variant_id, on_hand, low_threshold, updated_at"
+        "store_id, product_id, variant_id, on_hand, held, low_threshold, updated_at"
     };
 }
 
@@ -383,6 +383,7 @@ pub struct StockLevelRow {
     pub product_id: Uuid,
     pub variant_id: Uuid,
     pub on_hand: i64,
+    pub held: i64,
     pub low_threshold: Option<i64>,
     pub updated_at: DateTime<Utc>,
 }
@@ -394,6 +395,8 @@ impl From<StockLevelRow> for StockLevel {
             product_id: ProductId::from_uuid(row.product_id),
             variant_id: VariantId::from_uuid(row.variant_id),
             on_hand: row.on_hand,
+            held: row.held,
+            available: row.on_hand.saturating_sub(row.held),
             low_threshold: row.low_threshold,
             updated_at: row.updated_at,
         }

@@ -29,11 +29,13 @@ pub enum StoreError {
         by: &'static str,
     },
 
-    /// A sale would take stock below zero for a product that may not be sold when out.
-    #[error("out of stock: {on_hand} on hand")]
+    /// A sale or an order would take stock below zero for a product that may not be
+    /// sold when out. `available` is what is on hand less what open orders hold.
+    #[error("out of stock: {available} available, {on_hand} on hand")]
     OutOfStock {
         variant: comanda_domain::VariantId,
         on_hand: i64,
+        available: i64,
     },
 
     /// A row refers to one that does not exist (a foreign key violation).

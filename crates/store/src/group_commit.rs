@@ -4,12 +4,16 @@
 //! fail the group); each backend writes the rows with its own driver: the shared sqlx
 //! code for PostgreSQL, a thread with its own connection for SQLite.
 
-use crate::orders::{CommitOutcome, OrderCommit, Respond, order_due, order_to_text, payload_text};
+use crate::orders::{
+    CommitOutcome, OrderCommit, Respond, StockHold, order_due, order_to_text, payload_text,
+};
 use crate::packed::{self, Dictionaries, StoreDictionary};
 use crate::{IdempotencyClaim, Result, StoreError, StoredResponse};
 use comanda_domain::clock;
 use comanda_domain::orders::Order;
 use comanda_domain::orders::chain::{LoggedEvent, event_hash};
+use comanda_domain::{OrderId, VariantId};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender};
@@ -27,6 +31,8 @@ pub struct CommitJob {
     pub dictionaries: Arc<Dictionaries>,
     /// The store's dictionary its values are packed with, if it has one yet.
     pub dictionary: Option<Arc<StoreDictionary>>,
+    /// What each order that holds stock holds once written.
+    pub holds: Vec<StockHold>,
 }
 
 impl CommitJob {
@@ -42,11 +48,23 @@ impl CommitJob {
     /// Renders what it can on the caller's task: the committer is one thread for the
     /// whole instance, so every serialization done here is one it does not do in line.
     pub fn new(
-        commit: OrderCommit,
+        mut commit: OrderCommit,
         respond: Box<Respond>,
         reply: tokio::sync::oneshot::Sender<Result<CommitOutcome>>,
         dictionaries: &Arc<Dictionaries>,
     ) -> Result<Self> {
+        // Before anything is rendered: the first line that holds stock marks its order.
+        let holds = commit
+            .orders
+            .iter_mut()
+            .filter_map(|w| {
+                let variants = w.order.stock_to_hold()?;
+                Some(StockHold {
+                    order: w.order.id,
+                    variants,
+                })
+            })
+            .collect();
         let dictionary = dictionaries.current(commit.store);
         let rendered = Rendered::new(&commit, &*respond, dictionary.as_deref())?;
         Ok(Self {
@@ -56,7 +74,52 @@ impl CommitJob {
             reply,
             dictionaries: dictionaries.clone(),
             dictionary,
+            holds,
         })
+    }
+
+    /// The commit runs inside a savepoint, so that its refusal undoes what it wrote
+    /// before: several orders, or stock to hold, whose check comes after the writes.
+    pub fn needs_savepoint(&self) -> bool {
+        self.commit.orders.len() > 1 || !self.holds.is_empty()
+    }
+}
+
+/// How a commit's holds change the stock: the rows of each order to write or drop, and
+/// what moves from available to held (or back) per variant, in variant order so that
+/// two writers lock levels in one order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HoldChanges {
+    pub put: Vec<(OrderId, VariantId, i64)>,
+    pub drop: Vec<(OrderId, VariantId)>,
+    pub moves: Vec<(VariantId, i64)>,
+}
+
+impl HoldChanges {
+    /// `held(order)` reads what an order holds as stored.
+    pub fn of<E>(
+        holds: &[StockHold],
+        mut held: impl FnMut(OrderId) -> std::result::Result<Vec<(VariantId, i64)>, E>,
+    ) -> std::result::Result<Self, E> {
+        let mut changes = Self::default();
+        let mut moves: BTreeMap<VariantId, i64> = BTreeMap::new();
+        for hold in holds {
+            let before: BTreeMap<VariantId, i64> = held(hold.order)?.into_iter().collect();
+            let after: BTreeMap<VariantId, i64> = hold.variants.iter().copied().collect();
+            for (variant, units) in &after {
+                let was = before.get(variant).copied().unwrap_or(0);
+                if was != *units {
+                    changes.put.push((hold.order, *variant, *units));
+                    *moves.entry(*variant).or_default() += units - was;
+                }
+            }
+            for (variant, was) in before.iter().filter(|(v, _)| !after.contains_key(v)) {
+                changes.drop.push((hold.order, *variant));
+                *moves.entry(*variant).or_default() -= was;
+            }
+        }
+        changes.moves = moves.into_iter().filter(|(_, units)| *units != 0).collect();
+        Ok(changes)
     }
 }
 
@@ -366,9 +429,12 @@ pub enum Step {
 pub fn step(outcome: &Result<CommitOutcome>, several: bool) -> Step {
     match outcome {
         Ok(CommitOutcome::Committed { .. }) => Step::Moved,
-        Ok(_) | Err(StoreError::VersionMismatch { .. } | StoreError::NotFound { .. }) => {
-            Step::Refused
-        }
+        Ok(_)
+        | Err(
+            StoreError::VersionMismatch { .. }
+            | StoreError::NotFound { .. }
+            | StoreError::OutOfStock { .. },
+        ) => Step::Refused,
         Err(e @ StoreError::CannotWrite(_)) if !several => Step::FailGroup(e.clone()),
         Err(e) if !several => Step::FailGroup(StoreError::Unavailable(e.to_string())),
         Err(_) => Step::Refused,
@@ -427,6 +493,18 @@ pub mod statements {
         insert_events!(),
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     );
+    /// What an order holds of the stock, by variant.
+    pub const READ_HOLDS: &str = "SELECT variant_id, quantity FROM stock_holds WHERE order_id = $1";
+    pub const PUT_HOLD: &str =
+        "INSERT INTO stock_holds (store_id, order_id, variant_id, quantity) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_id, variant_id) DO UPDATE SET quantity = excluded.quantity";
+    pub const DROP_HOLD: &str = "DELETE FROM stock_holds WHERE order_id = $1 AND variant_id = $2";
+    /// Moves units from available to held (`$3` > 0, only if that many are available)
+    /// or back (`$3` < 0). No row: nothing was ever received, nothing is available.
+    pub const MOVE_HELD: &str = "UPDATE stock_levels SET held = held + $3
+         WHERE store_id = $1 AND variant_id = $2 AND ($3 <= 0 OR on_hand - held >= $3)";
+    pub const READ_LEVEL: &str =
+        "SELECT on_hand, held FROM stock_levels WHERE store_id = $1 AND variant_id = $2";
     pub const SAVEPOINT: &str = "SAVEPOINT several_orders";
     pub const RELEASE: &str = "RELEASE SAVEPOINT several_orders";
     pub const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT several_orders";
@@ -440,5 +518,52 @@ pub fn stale(current: Option<i64>) -> StoreError {
             current,
         },
         None => StoreError::NotFound { entity: "order" },
+    }
+}
+
+/// Why units could not be held: what the variant's level says (none: never received).
+pub fn out_of_stock(variant: VariantId, level: Option<(i64, i64)>) -> StoreError {
+    let (on_hand, held) = level.unwrap_or((0, 0));
+    StoreError::OutOfStock {
+        variant,
+        on_hand,
+        available: on_hand.saturating_sub(held).max(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_change_by_what_differs_and_net_out_across_the_orders_of_a_commit() {
+        let (tab, split_off) = (OrderId::new(), OrderId::new());
+        let (beer, wine, gone) = (VariantId::new(), VariantId::new(), VariantId::new());
+        let stored = |order: OrderId| -> std::result::Result<_, ()> {
+            Ok(if order == tab {
+                vec![(beer, 3), (wine, 1), (gone, 2)]
+            } else {
+                vec![]
+            })
+        };
+        // Two beers move to the new order, the wine stays, the last line was removed.
+        let holds = [
+            StockHold {
+                order: tab,
+                variants: vec![(beer, 1), (wine, 1)],
+            },
+            StockHold {
+                order: split_off,
+                variants: vec![(beer, 2)],
+            },
+        ];
+        let changes = HoldChanges::of(&holds, stored).expect("read");
+        assert_eq!(changes.put, vec![(tab, beer, 1), (split_off, beer, 2)]);
+        assert_eq!(changes.drop, vec![(tab, gone)]);
+        assert_eq!(
+            changes.moves,
+            vec![(gone, -2)],
+            "the beers only moved between tabs"
+        );
     }
 }

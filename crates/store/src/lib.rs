@@ -51,7 +51,7 @@ pub use migrations::{
 pub use ops::{Backend, Ops, PoolStats};
 pub use orders::{
     CommitOutcome, DiningTable, OrderCommit, OrderFilter, OrderRepo, OrderWrite, Respond,
-    ServiceArea, TableDraft,
+    ServiceArea, StockHold, TableDraft,
 };
 pub use outbox::{
     Attempt, Delivery, DeliveryStatus, LeasedWebhook, NewOutboxEvent, OutboxEvent, OutboxRepo,

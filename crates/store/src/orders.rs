@@ -60,6 +60,14 @@ pub struct OrderWrite {
     pub expected_version: Option<i64>,
 }
 
+/// What one order holds of the stock of each counted variant once a commit is written
+/// (see [`Order::stock_to_hold`]): every variant it holds, none left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockHold {
+    pub order: OrderId,
+    pub variants: Vec<(comanda_domain::VariantId, i64)>,
+}
+
 /// Orders changed together (a merge writes two) and the events they log, in order;
 /// `events[i].0` indexes `orders`.
 #[derive(Clone, Debug)]

@@ -52,7 +52,8 @@ pub trait ReportRepo: Send + Sync {
     /// `from.day`, and moves the position, in one transaction; `false` (nothing written)
     /// when the position moved meanwhile (another instance got there first).
     /// Stock sold and given back in that stretch is written to the ledger in the same
-    /// transaction (for products that track stock; never refused, the sale was made).
+    /// transaction (for products that track stock; never refused, the sale was made),
+    /// and the orders `settled` (paid, or closed on account) give back what they held.
     async fn apply_sales(
         &self,
         store: StoreId,
@@ -60,6 +61,7 @@ pub trait ReportRepo: Send + Sync {
         to_seq: i64,
         changes: &Totals,
         stock: &[NewMovement],
+        settled: &[comanda_domain::OrderId],
     ) -> Result<bool>;
     /// A day's totals.
     async fn sales_totals(&self, store: StoreId, day: i64) -> Result<Vec<TotalRow>>;

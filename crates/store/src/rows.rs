@@ -409,6 +409,11 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         field: "variant_id",
     },
     UniqueKey {
+        rule: "stock_holds(order_id, variant_id)",
+        entity: "stock hold",
+        field: "variant_id",
+    },
+    UniqueKey {
         rule: "service_days(contract_id, day)",
         entity: "service day",
         field: "date",

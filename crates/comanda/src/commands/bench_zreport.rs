@@ -85,6 +85,7 @@ fn paid_order(
             sent_at: Some(now),
             done_at: Some(now),
             held: false,
+            holds_stock: false,
         });
     }
     let mut events = vec![order.opened_event()];

@@ -140,6 +140,10 @@ pub struct StockLevel {
     pub product_id: ProductId,
     pub variant_id: VariantId,
     pub on_hand: i64,
+    /// What open orders hold of it: sold, not yet paid.
+    pub held: i64,
+    /// What another order may still take: on hand less held.
+    pub available: i64,
     /// At or below this, the variant is listed as low.
     pub low_threshold: Option<i64>,
     pub updated_at: DateTime<Utc>,
@@ -199,6 +203,8 @@ mod tests {
             product_id: ProductId::new(),
             variant_id: VariantId::new(),
             on_hand,
+            held: 0,
+            available: on_hand,
             low_threshold,
             updated_at: crate::clock::now(),
         };

@@ -127,6 +127,10 @@ pub struct OrderLine {
     /// Sent, but waiting for an earlier course to be done before the kitchen starts it.
     #[serde(default)]
     pub held: bool,
+    /// Its product's stock is counted and may not go below zero: while the order is
+    /// open the line holds its quantity, so no other order can sell the same units.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holds_stock: bool,
 }
 
 impl OrderLine {
@@ -352,6 +356,7 @@ impl LineInput {
             sent_at: None,
             done_at: None,
             held: false,
+            holds_stock: product.track_stock && !product.sell_when_out,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod kitchen;
 pub mod lines;
 pub mod payments;
 pub mod split;
+pub mod stock_holds;
 pub mod totals;
 
 #[cfg(test)]
@@ -204,6 +205,10 @@ pub struct Order {
     /// The buyer's age check, when the order has age-restricted products.
     #[serde(default)]
     pub age_check: Option<payments::AgeCheck>,
+    /// A line of it ever held stock: every later write says what it holds now, so a
+    /// removed, voided or moved line gives its units back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holds_stock: bool,
 }
 
 impl Order {
@@ -246,6 +251,7 @@ impl Order {
             payments: Vec::new(),
             refunds: Vec::new(),
             age_check: None,
+            holds_stock: false,
         }
     }
 

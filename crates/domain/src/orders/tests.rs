@@ -71,6 +71,7 @@ pub(super) fn line(
         sent_at: None,
         done_at: None,
         held: false,
+        holds_stock: false,
     }
 }
 

@@ -1,5 +1,5 @@
 //! `GET .../catalog/menu`: the whole menu in one download, answered with 304 when the
-//! terminal already holds the current revision.
+//! terminal already holds the current revision with the same variants sold out.
 
 use super::catalog::currency_of;
 use crate::auth::extract::StoreReader;
@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comanda_domain::{Permission, StoreId};
+use std::collections::HashSet;
 
 /// Terminals must revalidate (a cheap 304) rather than trust a stale copy.
 const CACHE_CONTROL: &str = "private, no-cache";
@@ -25,24 +26,25 @@ pub async fn menu(
     reader.require_in(&state, Permission::CatalogRead, store)?;
     let currency = currency_of(&state, store).await?;
     let revision = state.storage.catalog_revision(store).await?;
-    let current = etag(revision);
+    let menu = state
+        .menus
+        .get(&state.storage, store, currency, revision)
+        .await?;
+    let sold_out = if menu.counts_stock() {
+        let in_stock: HashSet<_> = state.storage.in_stock(store).await?.into_iter().collect();
+        menu.sold_out(&in_stock)
+    } else {
+        Vec::new()
+    };
+    let current = etag(menu.revision, &sold_out);
     if matches_any(&headers, &current) {
         return Ok(with_validators(
             StatusCode::NOT_MODIFIED.into_response(),
             &current,
         ));
     }
-    let menu = state
-        .menus
-        .get(&state.storage, store, currency, revision)
-        .await?;
     let gzip = accepts_gzip(&headers);
-    let body = if gzip {
-        menu.gzip.clone()
-    } else {
-        menu.json.clone()
-    };
-    let mut response = Response::new(Body::from(body));
+    let mut response = Response::new(Body::from(menu.body(&sold_out, gzip)?));
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -52,7 +54,7 @@ pub async fn menu(
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    Ok(with_validators(response, &menu.etag()))
+    Ok(with_validators(response, &current))
 }
 
 fn with_validators(mut response: Response, tag: &str) -> Response {

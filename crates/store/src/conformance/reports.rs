@@ -88,20 +88,20 @@ pub async fn sales_totals_move_by_compare_and_set_and_days_close_once(db: Arc<dy
     );
 
     assert!(
-        db.apply_sales(store.id, start, 5, &sale(1_000), &[])
+        db.apply_sales(store.id, start, 5, &sale(1_000), &[], &[])
             .await
             .expect("apply")
     );
     // A second folder with the same starting point loses and writes nothing.
     assert!(
-        !db.apply_sales(store.id, start, 5, &sale(1_000), &[])
+        !db.apply_sales(store.id, start, 5, &sale(1_000), &[], &[])
             .await
             .expect("lost")
     );
     let at = db.sales_position(store.id).await.expect("position");
     assert_eq!(at.applied_seq, 5);
     assert!(
-        db.apply_sales(store.id, at, 9, &sale(500), &[])
+        db.apply_sales(store.id, at, 9, &sale(500), &[], &[])
             .await
             .expect("apply")
     );
@@ -131,7 +131,7 @@ pub async fn sales_totals_move_by_compare_and_set_and_days_close_once(db: Arc<dy
             .expect("again")
     );
     assert!(
-        !db.apply_sales(store.id, at, 12, &sale(1), &[])
+        !db.apply_sales(store.id, at, 12, &sale(1), &[], &[])
             .await
             .expect("closed day")
     );
@@ -139,7 +139,7 @@ pub async fn sales_totals_move_by_compare_and_set_and_days_close_once(db: Arc<dy
     let next = db.sales_position(store.id).await.expect("position");
     assert_eq!((next.day, next.day_from_seq, next.applied_seq), (2, 9, 9));
     assert!(
-        db.apply_sales(store.id, next, 12, &sale(700), &[])
+        db.apply_sales(store.id, next, 12, &sale(700), &[], &[])
             .await
             .expect("day 2")
     );

@@ -189,6 +189,7 @@ macro_rules! impl_sql_orders {
                     return Err(e);
                 }
             }
+            hold_stock(&mut *conn, commit.store, &job.holds).await?;
             if !prepared.events.is_empty() {
                 let mut insert = ::sqlx::QueryBuilder::<Db>::new(statements::INSERT_EVENTS);
                 insert.push_values(prepared.events.iter().zip(job.packed_payloads()), |mut row, (e, packed)| {
@@ -206,6 +207,64 @@ macro_rules! impl_sql_orders {
             }
             *head = prepared.head.clone();
             Ok(prepared.committed())
+        }
+
+        /// Moves the units the commit's orders hold; `OutOfStock` when one is not
+        /// available (the caller's savepoint undoes the rest of the commit).
+        async fn hold_stock(conn: &mut Conn, store: StoreId, holds: &[$crate::orders::StockHold]) -> Result<()> {
+            if holds.is_empty() {
+                return Ok(());
+            }
+            let mut stored = Vec::with_capacity(holds.len());
+            for hold in holds {
+                let rows: Vec<(Uuid, i64)> = ::sqlx::query_as(statements::READ_HOLDS)
+                    .bind(hold.order.as_uuid())
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                stored.push((hold.order, rows.into_iter().map(|(v, n)| (::comanda_domain::VariantId::from_uuid(v), n)).collect::<Vec<_>>()));
+            }
+            let changes = $crate::group_commit::HoldChanges::of(holds, |order| {
+                Ok::<_, StoreError>(stored.iter().find(|(o, _)| *o == order).map(|(_, rows)| rows.clone()).unwrap_or_default())
+            })?;
+            for (variant, units) in &changes.moves {
+                let moved = ::sqlx::query(statements::MOVE_HELD)
+                    .bind(store.as_uuid())
+                    .bind(variant.as_uuid())
+                    .bind(*units)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                if moved == 0 && *units > 0 {
+                    let level: Option<(i64, i64)> = ::sqlx::query_as(statements::READ_LEVEL)
+                        .bind(store.as_uuid())
+                        .bind(variant.as_uuid())
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(classify)?;
+                    return Err($crate::group_commit::out_of_stock(*variant, level));
+                }
+            }
+            for (order, variant, units) in &changes.put {
+                ::sqlx::query(statements::PUT_HOLD)
+                    .bind(store.as_uuid())
+                    .bind(order.as_uuid())
+                    .bind(variant.as_uuid())
+                    .bind(*units)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+            }
+            for (order, variant) in &changes.drop {
+                ::sqlx::query(statements::DROP_HOLD)
+                    .bind(order.as_uuid())
+                    .bind(variant.as_uuid())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+            }
+            Ok(())
         }
 
         /// Writes every queued commit in one transaction and answers them once it is
@@ -283,7 +342,7 @@ macro_rules! impl_sql_orders {
                     heads.insert(store, (head, false));
                 }
                 let Some((head, moved)) = heads.get_mut(&store) else { continue };
-                let several = job.commit.orders.len() > 1;
+                let several = job.needs_savepoint();
                 if several {
                     ::sqlx::query(statements::SAVEPOINT).execute(&mut *tx).await.map_err(classify)?;
                 }

@@ -201,7 +201,7 @@ macro_rules! impl_sql_reports {
                 Ok(row.into())
             }
 
-            async fn apply_sales(&self, store: StoreId, from: SalesPosition, to_seq: i64, changes: &Totals, stock: &[NewMovement]) -> Result<bool> {
+            async fn apply_sales(&self, store: StoreId, from: SalesPosition, to_seq: i64, changes: &Totals, stock: &[NewMovement], settled: &[::comanda_domain::OrderId]) -> Result<bool> {
                 let mut tx = begin_write(self.writer()).await?;
                 let moved = ::sqlx::query(
                     "UPDATE sales_positions SET applied_seq = $2 WHERE store_id = $1 AND applied_seq = $3 AND day = $4",
@@ -256,6 +256,7 @@ macro_rules! impl_sql_reports {
                     }
                 }
                 note_low_stock(&mut tx, store, &moved).await?;
+                give_holds_back(&mut tx, store, settled).await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
             }

@@ -43,15 +43,15 @@ macro_rules! impl_sql_stock {
         }
 
         /// Writes a movement of a known variant; with `enforce`, a sale that would take a
-        /// product that may not be sold when out below zero is refused. Sales already
+        /// product that may not be sold when out below what open orders hold is refused. Sales already
         /// made (read from the order log) are written whatever the stock says.
         async fn write_movement(conn: &mut Conn, store: StoreId, m: &NewMovement, item: &Stocked, enforce: bool) -> Result<Movement> {
             let now = clock::now();
-            let (on_hand,): (i64,) = ::sqlx::query_as(
+            let (on_hand, held): (i64, i64) = ::sqlx::query_as(
                 "INSERT INTO stock_levels (store_id, variant_id, product_id, on_hand, low_threshold, updated_at)
                  VALUES ($1, $2, $3, $4, NULL, $5)
                  ON CONFLICT (store_id, variant_id) DO UPDATE SET on_hand = stock_levels.on_hand + $4, updated_at = $5
-                 RETURNING on_hand",
+                 RETURNING on_hand, held",
             )
             .bind(store.as_uuid())
             .bind(m.variant_id.as_uuid())
@@ -62,8 +62,10 @@ macro_rules! impl_sql_stock {
             .await
             .map_err(classify)?;
             let selling = matches!(m.kind, MovementKind::Sale | MovementKind::TransferOut);
-            if enforce && selling && item.track_stock && !item.sell_when_out && on_hand < 0 {
-                return Err(StoreError::OutOfStock { variant: m.variant_id, on_hand: on_hand - m.quantity });
+            // What open orders hold is not for sale a second time.
+            if enforce && selling && item.track_stock && !item.sell_when_out && on_hand - held < 0 {
+                let before = on_hand - m.quantity;
+                return Err(StoreError::OutOfStock { variant: m.variant_id, on_hand: before, available: (before - held).max(0) });
             }
             let id = StockMovementId::new();
             ::sqlx::query_as::<_, MovementRow>(concat!(
@@ -85,6 +87,35 @@ macro_rules! impl_sql_stock {
             .await
             .map_err(classify)?
             .try_into()
+        }
+
+        /// Gives back what the `settled` orders held: their sale took the units from
+        /// stock in the same write.
+        async fn give_holds_back(conn: &mut Conn, store: StoreId, settled: &[::comanda_domain::OrderId]) -> Result<()> {
+            let mut returned: ::std::collections::BTreeMap<Uuid, i64> = ::std::collections::BTreeMap::new();
+            for orders in settled.chunks(500) {
+                let mut query = ::sqlx::QueryBuilder::<Db>::new("DELETE FROM stock_holds WHERE store_id = ");
+                query.push_bind(store.as_uuid()).push(" AND order_id IN (");
+                let mut ids = query.separated(", ");
+                for order in orders {
+                    ids.push_bind(order.as_uuid());
+                }
+                query.push(") RETURNING variant_id, quantity");
+                let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await.map_err(classify)?;
+                for (variant, units) in rows {
+                    *returned.entry(variant).or_default() += units;
+                }
+            }
+            for (variant, units) in returned {
+                ::sqlx::query("UPDATE stock_levels SET held = CASE WHEN held > $3 THEN held - $3 ELSE 0 END WHERE store_id = $1 AND variant_id = $2")
+                    .bind(store.as_uuid())
+                    .bind(variant)
+                    .bind(units)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+            }
+            Ok(())
         }
 
         #[::async_trait::async_trait]
@@ -145,6 +176,15 @@ macro_rules! impl_sql_stock {
                 tx.commit().await.map_err(classify)?;
                 outgoing.extend(incoming);
                 Ok(outgoing)
+            }
+
+            async fn in_stock(&self, store: StoreId) -> Result<Vec<VariantId>> {
+                let rows: Vec<(Uuid,)> = ::sqlx::query_as("SELECT variant_id FROM stock_levels WHERE store_id = $1 AND on_hand - held > 0")
+                    .bind(store.as_uuid())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                Ok(rows.into_iter().map(|(v,)| VariantId::from_uuid(v)).collect())
             }
 
             async fn stock_levels(&self, store: StoreId, filter: StockFilter, after: Option<VariantId>, limit: Limit) -> Result<Page<StockLevel, VariantId>> {
