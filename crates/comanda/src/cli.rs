@@ -265,15 +265,15 @@ pub struct AuditVerifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
-    /// Check a CSV file and write it into a store's catalog, all of it or nothing
+    /// Check a CSV file (or a whole catalog exported as JSON) and write it into a store's catalog, all of it or nothing
     Import(CatalogImportArgs),
-    /// Write a store's catalog as CSV
+    /// Write a store's catalog as CSV (products) or JSON (the whole catalog, for another store)
     Export(CatalogExportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct CatalogImportArgs {
-    /// The CSV file
+    /// The CSV file, or a JSON file from `catalog export --format json`
     pub file: PathBuf,
     /// The store, by code or id
     #[arg(long)]
@@ -288,6 +288,9 @@ pub struct CatalogExportArgs {
     /// Write here instead of to standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// `csv`: the products, for a spreadsheet; `json`: with the tax rates and modifier groups they name, for another store
+    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,6 +63,29 @@ async fn an_operator_imports_and_exports_the_catalog() {
         "{}",
         refused.stderr
     );
+    // The whole catalog as JSON, imported back: a rate it names that the store lacks is
+    // created with it.
+    let bundle =
+        run(comanda(dir.path()).args(["catalog", "export", "--store", "main", "--format", "json"]));
+    assert!(bundle.status.success(), "{}", bundle.stderr);
+    let mut whole: serde_json::Value = serde_json::from_str(&bundle.stdout).expect("JSON");
+    assert_eq!(whole["format"], "comanda-catalog/1");
+    whole["tax_rates"] = serde_json::json!([{ "name": "ISS", "rate": "5" }]);
+    whole["products"] = serde_json::json!("product,sku,price,taxes\nCalzone,CZ-1,39.90,ISS\n");
+    let json_file = dir.path().join("catalog.json");
+    std::fs::write(&json_file, whole.to_string()).expect("write");
+    let moved = run(comanda(dir.path())
+        .args(["catalog", "import"])
+        .arg(&json_file)
+        .args(["--store", "main"]));
+    assert!(moved.status.success(), "{}", moved.stderr);
+    assert!(
+        moved
+            .stdout
+            .contains("1 tax rates and 0 modifier groups created"),
+        "{}",
+        moved.stdout
+    );
     let unknown = run(comanda(dir.path()).args(["catalog", "export", "--store", "nowhere"]));
     assert_eq!(unknown.stderr.lines().count(), 1, "{}", unknown.stderr);
 }

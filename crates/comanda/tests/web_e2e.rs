@@ -317,7 +317,10 @@ async fn an_evening_in_the_browser_in_english_and_portuguese() {
         assert_eq!(seen["lang_attribute"], run.lang.tag());
         assert_eq!(
             (&seen["sold_out_disabled"], seen["sold_out_text"].as_str()),
-            (&json!(true), Some(i18n::t(run.lang, "pos-sold-out").as_str())),
+            (
+                &json!(true),
+                Some(i18n::t(run.lang, "pos-sold-out").as_str())
+            ),
             "a counted product with nothing left cannot be tapped"
         );
         // How fast is for the benchmarks (docs/performance.md); here, that it arrived.

@@ -112,6 +112,8 @@ pub fn parse(data: &[u8], ctx: &ImportContext<'_>) -> Result<ImportPlan, Vec<Row
         groups.entry(key).or_default().push(row);
     }
     let mut plan = ImportPlan {
+        tax_rates: Vec::new(),
+        modifier_groups: Vec::new(),
         category_paths: Vec::new(),
         products: Vec::new(),
     };
@@ -592,7 +594,7 @@ where
 }
 
 /// Every modifier group of a store with the given status.
-async fn all_groups(
+pub(crate) async fn all_groups(
     storage: &dyn Storage,
     store: StoreId,
     status: Option<Status>,

@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod audit;
 pub mod auth;
+pub mod catalog_bundle;
 pub mod catalog_csv;
 pub mod error;
 pub mod extract;

@@ -14,6 +14,7 @@ on_both_backends!(
     staff_mark_products_sold_out_and_back,
     a_branch_sells_the_main_catalog_at_its_own_prices,
     csv_exports_import_elsewhere_unchanged_and_bad_files_write_nothing,
+    a_whole_catalog_moves_to_another_store_with_its_rates_and_groups,
     stock_moves_through_the_ledger_and_lists_what_is_low,
 );
 
@@ -396,7 +397,7 @@ async fn csv_exports_import_elsewhere_unchanged_and_bad_files_write_nothing(db: 
     assert_eq!(imported.status, 200, "{imported:?}");
     assert_eq!(
         imported.body,
-        json!({ "categories_created": 3, "products_created": 2, "products_updated": 0, "variants": 3 })
+        json!({ "tax_rates_created": 0, "modifier_groups_created": 0, "categories_created": 3, "products_created": 2, "products_updated": 0, "variants": 3 })
     );
     let exported = download(org.store_a).await;
     assert!(
@@ -510,7 +511,157 @@ async fn csv_exports_import_elsewhere_unchanged_and_bad_files_write_nothing(db: 
             Some(json!({})),
         )
         .await;
-    assert_eq!(json_body.status, 415);
+    assert_eq!(
+        (json_body.status, json_body.code()),
+        (422, "import_rejected"),
+        "JSON is read as a whole catalog: {json_body:?}"
+    );
+    let spreadsheet = reply(
+        reqwest::Client::new()
+            .post(org.url(&format!("/api/v1/stores/{}/catalog/import", org.store_a)))
+            .bearer_auth(&org.owner.token)
+            .header("content-type", "application/vnd.ms-excel")
+            .body("x"),
+    )
+    .await;
+    assert_eq!(spreadsheet.status, 415, "{spreadsheet:?}");
+}
+
+/// Store A's catalog exported as JSON and imported into store B, which has none of A's
+/// rates or groups: they are created (a default only where none was), the products name
+/// them, prices and stations are A's, and a second import creates nothing new.
+async fn a_whole_catalog_moves_to_another_store_with_its_rates_and_groups(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let a = Catalog::at(&org, org.store_a, &org.owner.token);
+    let b = Catalog::at(&org, org.store_b, &org.owner.token);
+    let icms = a
+        .created(
+            "/tax-rates",
+            json!({ "name": "ICMS", "rate": "18", "default": true }),
+        )
+        .await;
+    let service = a
+        .created(
+            "/tax-rates",
+            json!({ "name": "Serviço", "kind": "service_charge", "rate": "10" }),
+        )
+        .await;
+    let point = a
+        .created(
+            "/modifier-groups",
+            json!({ "name": "Ponto", "min_choices": 1, "max_choices": 1, "options": [
+                { "name": "Mal passado", "default": true }, { "name": "Ao ponto" },
+                { "name": "Bem passado", "price_delta": brl(200) }] }),
+        )
+        .await;
+    let grill = a
+        .created(
+            "/categories",
+            json!({ "name": "Grelhados", "station": "grill" }),
+        )
+        .await;
+    a.created(
+        "/products",
+        json!({ "name": "Picanha", "category_id": grill["id"], "modifier_group_ids": [point["id"]],
+                "tax_rate_ids": [icms["id"], service["id"]],
+                "variants": [{ "name": "300 g", "sku": "PIC-300", "price": brl(8_900) },
+                             { "name": "500 g", "sku": "PIC-500", "price": brl(12_900) }] }),
+    )
+    .await;
+    // B has its own default rate: the imported ICMS must not start taxing B's products.
+    b.created(
+        "/tax-rates",
+        json!({ "name": "ISS", "rate": "5", "default": true }),
+    )
+    .await;
+
+    let exported = reply(
+        reqwest::Client::new()
+            .get(org.url(&format!("{}/export?format=json", a.base)))
+            .bearer_auth(&org.owner.token),
+    )
+    .await;
+    assert_eq!(exported.status, 200, "{exported:?}");
+    assert_eq!(exported.body["format"], "comanda-catalog/1");
+    let upload = |file: Value| {
+        reply(
+            reqwest::Client::new()
+                .post(org.url(&format!("{}/import", b.base)))
+                .bearer_auth(&org.owner.token)
+                .json(&file),
+        )
+    };
+    let imported = upload(exported.body.clone()).await;
+    assert_eq!(imported.status, 200, "{imported:?}");
+    assert_eq!(
+        imported.body,
+        json!({ "tax_rates_created": 2, "modifier_groups_created": 1, "categories_created": 1,
+                "products_created": 1, "products_updated": 0, "variants": 2 })
+    );
+
+    let rates = b.call(Method::GET, "/tax-rates", None).await.body;
+    let rate = |name: &str| {
+        rates["items"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {rates}"))
+    };
+    assert_eq!(
+        (&rate("ICMS")["rate"], &rate("ICMS")["default"]),
+        (&json!("18"), &json!(false)),
+        "{rates}"
+    );
+    assert_eq!(rate("Serviço")["kind"], "service_charge");
+    let menu = b.menu(None).await.body;
+    let picanha = menu["products"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "Picanha"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no Picanha in {menu}"));
+    assert_eq!(picanha["station"], "grill");
+    let prices: Vec<&Value> = picanha["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| &v["price"])
+        .collect();
+    assert_eq!(prices, [&json!(8_900), &json!(12_900)]);
+    let rate_names: Vec<&Value> = picanha["tax_rates"]
+        .as_array()
+        .expect("rates")
+        .iter()
+        .map(|i| &menu["tax_rates"][i.as_u64().unwrap_or(99) as usize]["name"])
+        .collect();
+    assert_eq!(rate_names, [&json!("ICMS"), &json!("Serviço")]);
+    let group =
+        &menu["modifier_groups"][picanha["modifier_groups"][0].as_u64().unwrap_or(99) as usize];
+    assert_eq!(group["name"], "Ponto");
+    assert_eq!(group["options"][2]["price"], 200, "{group}");
+
+    let again = upload(exported.body.clone()).await;
+    assert_eq!(
+        (
+            &again.body["tax_rates_created"],
+            &again.body["modifier_groups_created"],
+            &again.body["products_updated"]
+        ),
+        (&json!(0), &json!(0), &json!(1)),
+        "{again:?}"
+    );
+    let mut bad = exported.body.clone();
+    bad["tax_rates"][0]["rate"] = json!("abc");
+    bad["products"] = json!("product,price\nNovo,1.00\n");
+    let refused = upload(bad).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "import_rejected"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.body["error"]["details"]["errors"][0]["column"],
+        "tax_rates[0].rate"
+    );
 }
 
 async fn stock_moves_through_the_ledger_and_lists_what_is_low(db: TestDb) {

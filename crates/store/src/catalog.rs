@@ -38,6 +38,9 @@ pub struct MenuData {
 /// to existing ones by SKU and replaced, or else created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportPlan {
+    /// Tax rates and modifier groups to create first, under ids the products may name.
+    pub tax_rates: Vec<(TaxRateId, TaxRateDraft)>,
+    pub modifier_groups: Vec<(ModifierGroupId, ModifierGroupDraft)>,
     /// Category paths (`["Drinks", "Beer"]`) to find or create, by index.
     pub category_paths: Vec<Vec<String>>,
     pub products: Vec<ImportProduct>,
@@ -54,6 +57,8 @@ pub struct ImportProduct {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportSummary {
+    pub tax_rates_created: usize,
+    pub modifier_groups_created: usize,
     pub categories_created: usize,
     pub products_created: usize,
     pub products_updated: usize,

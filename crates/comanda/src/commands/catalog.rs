@@ -5,6 +5,7 @@ use crate::cli::{CatalogCommand, CatalogExportArgs, CatalogImportArgs};
 use crate::database;
 use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
+use comanda_server::catalog_bundle::{export_bundle, import_bundle};
 use comanda_server::catalog_csv::{ImportError, export_file, import_file};
 use comanda_store::Storage;
 use std::io::Write;
@@ -32,15 +33,25 @@ async fn import(storage: &dyn Storage, args: &CatalogImportArgs) -> Result<ExitC
     }
     let data =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    match import_file(storage, store, &data).await {
+    // A whole catalog exported with `?format=json` is a JSON object; anything else is CSV.
+    let bundle = data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let imported = if bundle {
+        import_bundle(storage, store, &data).await
+    } else {
+        import_file(storage, store, &data).await
+    };
+    match imported {
         Ok(s) => {
             println!(
-                "imported {}: {} products created, {} updated, {} variants, {} categories created",
+                "imported {}: {} products created, {} updated, {} variants, {} categories, \
+                 {} tax rates and {} modifier groups created",
                 args.file.display(),
                 s.products_created,
                 s.products_updated,
                 s.variants,
-                s.categories_created
+                s.categories_created,
+                s.tax_rates_created,
+                s.modifier_groups_created
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -70,9 +81,11 @@ async fn export(storage: &dyn Storage, args: &CatalogExportArgs) -> Result<ExitC
         bail!("name one store");
     };
     let store = storage.catalog_source(store).await?.unwrap_or(store);
-    let csv = export_file(storage, store)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let csv = match args.format.as_str() {
+        "json" => export_bundle(storage, store).await,
+        _ => export_file(storage, store).await,
+    }
+    .map_err(|e| anyhow!("{e}"))?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, &csv).with_context(|| format!("writing {}", path.display()))?

@@ -1,10 +1,12 @@
-//! The catalog as a CSV file: export, and an all-or-nothing import.
+//! The catalog as a file: export, and an all-or-nothing import; CSV for a spreadsheet,
+//! or the whole catalog as JSON (see [`crate::catalog_bundle`]).
 
 use super::catalog::{catalog_owner, require_own_catalog};
 use crate::auth::extract::Auth;
+use crate::catalog_bundle::{export_bundle, import_bundle};
 use crate::catalog_csv::{ImportError, export_file, import_file};
 use crate::error::ApiError;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::menu::MenuCache;
 use crate::state::AppState;
 use axum::Json;
@@ -14,15 +16,34 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comanda_domain::{Permission, StoreId};
 use comanda_store::ImportSummary;
+use serde::Deserialize;
 use serde_json::json;
 
 /// Errors listed in a refusal; the count says how many there were in all.
 const MAX_REPORTED_ERRORS: usize = 200;
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `csv` (the default): the products, for a spreadsheet; `json`: the whole catalog
+    /// (tax rates and modifier groups defined in full), for another store.
+    #[serde(default)]
+    format: ExportFormat,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ExportFormat {
+    #[default]
+    Csv,
+    Json,
+}
+
 pub async fn export(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::CatalogRead, store)?;
     let code = state
@@ -31,14 +52,23 @@ pub async fn export(
         .await?
         .ok_or_else(|| ApiError::not_found("store not found"))?
         .code;
-    let csv = export_file(state.storage.as_ref(), catalog_owner(&state, store).await?).await?;
-    let disposition = format!("attachment; filename=\"catalog-{code}.csv\"");
-    let mut response = csv.into_response();
+    let owner = catalog_owner(&state, store).await?;
+    let (file, kind, extension) = match query.format {
+        ExportFormat::Csv => (
+            export_file(state.storage.as_ref(), owner).await?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        ExportFormat::Json => (
+            export_bundle(state.storage.as_ref(), owner).await?,
+            "application/json",
+            "json",
+        ),
+    };
+    let disposition = format!("attachment; filename=\"catalog-{code}.{extension}\"");
+    let mut response = file.into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -54,18 +84,24 @@ pub async fn import(
 ) -> Result<Json<ImportSummary>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
-    let is_csv = headers
+    let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
-    if !is_csv {
+        .map(|v| v.trim_start().to_ascii_lowercase())
+        .unwrap_or_default();
+    let imported = if kind.starts_with("text/csv") {
+        import_file(state.storage.as_ref(), store, &body).await
+    } else if kind.starts_with("application/json") {
+        import_bundle(state.storage.as_ref(), store, &body).await
+    } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the file as Content-Type: text/csv",
+            "send a CSV file as Content-Type: text/csv, or a catalog exported with \
+             ?format=json as Content-Type: application/json",
         ));
-    }
-    match import_file(state.storage.as_ref(), store, &body).await {
+    };
+    match imported {
         Ok(summary) => {
             MenuCache::refresh_soon(&state, store);
             crate::statistics::refresh_soon(&state);

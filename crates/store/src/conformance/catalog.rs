@@ -468,6 +468,8 @@ pub async fn imports_create_or_replace_by_sku_all_or_nothing(db: Arc<dyn Storage
     .await
     .expect("stock");
     let plan = ImportPlan {
+        tax_rates: Vec::new(),
+        modifier_groups: Vec::new(),
         category_paths: vec![vec!["Bebidas".into(), "Cervejas".into()]],
         products: vec![
             ImportProduct {
@@ -528,6 +530,8 @@ pub async fn imports_create_or_replace_by_sku_all_or_nothing(db: Arc<dyn Storage
     // One product claiming the SKUs of two existing ones fails the whole import.
     let revision = db.catalog_revision(s).await.expect("revision");
     let bad = ImportPlan {
+        tax_rates: Vec::new(),
+        modifier_groups: Vec::new(),
         category_paths: vec![vec!["Novos".into()]],
         products: vec![
             ImportProduct {

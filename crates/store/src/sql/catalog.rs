@@ -423,6 +423,13 @@ macro_rules! impl_sql_catalog {
                 .rows_affected())
         }
 
+        /// A new rate, for [`write_tax_rate`] (also by the catalog import).
+        const INSERT_TAX_RATE: &str = "INSERT INTO tax_rates (id, store_id, name, kind, rate, compound, is_default, status, version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8)";
+        /// A new group, for [`write_group`] (also by the catalog import).
+        const INSERT_GROUP: &str = "INSERT INTO modifier_groups (id, store_id, name, min_choices, max_choices, pricing, status, version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)";
+
         async fn write_tax_rate(conn: &mut Conn, sql: &'static str, store: StoreId, id: TaxRateId, version: i64, draft: &TaxRateDraft) -> Result<u64> {
             Ok(::sqlx::query(sql)
                 .bind(id.as_uuid())
@@ -539,8 +546,7 @@ macro_rules! impl_sql_catalog {
                 let id = TaxRateId::new();
                 let mut tx = begin_write(self.writer()).await?;
                 currency_of(&mut *tx, store).await?;
-                write_tax_rate(&mut tx, "INSERT INTO tax_rates (id, store_id, name, kind, rate, compound, is_default, status, version, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8)", store, id, 1, draft).await?;
+                write_tax_rate(&mut tx, INSERT_TAX_RATE, store, id, 1, draft).await?;
                 bump_revision(&mut tx, store).await?;
                 tx.commit().await.map_err(classify)?;
                 self.get_tax_rate(store, id).await?.ok_or(StoreError::NotFound { entity: "tax rate" })
@@ -659,8 +665,7 @@ macro_rules! impl_sql_catalog {
                 let id = ModifierGroupId::new();
                 let mut tx = begin_write(self.writer()).await?;
                 let currency = currency_of(&mut *tx, store).await?;
-                write_group(&mut tx, "INSERT INTO modifier_groups (id, store_id, name, min_choices, max_choices, pricing, status, version, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)", store, id, 1, draft).await?;
+                write_group(&mut tx, INSERT_GROUP, store, id, 1, draft).await?;
                 write_options(&mut tx, id, draft, currency).await?;
                 bump_revision(&mut tx, store).await?;
                 tx.commit().await.map_err(classify)?;

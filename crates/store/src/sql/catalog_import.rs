@@ -200,6 +200,15 @@ macro_rules! impl_sql_catalog_import {
             let mut summary = ImportSummary::default();
             let mut tx = begin_write(pool).await?;
             let currency = currency_of(&mut *tx, store).await?;
+            for (id, draft) in &plan.tax_rates {
+                write_tax_rate(&mut tx, INSERT_TAX_RATE, store, *id, 1, draft).await?;
+                summary.tax_rates_created += 1;
+            }
+            for (id, draft) in &plan.modifier_groups {
+                write_group(&mut tx, INSERT_GROUP, store, *id, 1, draft).await?;
+                write_options(&mut tx, *id, draft, currency).await?;
+                summary.modifier_groups_created += 1;
+            }
             let categories = import_categories(&mut tx, store, &plan.category_paths, &mut summary).await?;
             check_references(&mut tx, store, plan).await?;
             let matches = match_existing(&mut tx, store, plan).await?;
