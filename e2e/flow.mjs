@@ -77,6 +77,19 @@ try {
   const soldOut = waiter.locator('[data-test=product]', { hasText: 'Picanha' });
   result.sold_out_disabled = await soldOut.isDisabled();
   result.sold_out_text = (await soldOut.locator('.price').innerText()).trim();
+  // Two of the last one: the send is refused, the toast says how many are left, and the
+  // waiter takes the lines off.
+  const costela = waiter.locator('[data-test=product]', { hasText: 'Costela' });
+  await costela.click();
+  await costela.click();
+  await waiter.click('#send');
+  const refused = waiter.locator('.toast.error').last();
+  await refused.waitFor();
+  result.out_of_stock_toast = (await refused.innerText()).trim();
+  while (await waiter.locator('[data-test=pending-line] .remove').count()) {
+    await waiter.locator('[data-test=pending-line] .remove').first().click();
+  }
+  await refused.click();
   await waiter.locator('[data-test=product]', { hasText: env('COMANDA_PRODUCT') }).click();
   await waiter.locator('#modifiers .option', { hasText: env('COMANDA_OPTION') }).locator('input').check();
   await waiter.fill('#line-notes', env('COMANDA_NOTE'));

@@ -149,6 +149,19 @@ async fn menu(api: &Api<'_>) {
             "variants": [{ "price": { "amount": 9000, "currency": "BRL" } }] }),
     )
     .await;
+    // One left: the second on a ticket is refused when it is sent.
+    let costela = api
+        .post(
+            "/catalog/products",
+            json!({ "name": "Costela", "station": "kitchen", "track_stock": true, "sell_when_out": false,
+                "variants": [{ "price": { "amount": 7000, "currency": "BRL" } }] }),
+        )
+        .await;
+    api.post(
+        "/catalog/stock/movements",
+        json!({ "movements": [{ "variant_id": costela["variants"][0]["id"], "kind": "receipt", "quantity": 1 }] }),
+    )
+    .await;
     for name in ["Mesa 1", "Mesa 2"] {
         api.post("/tables", json!({ "name": name })).await;
     }
@@ -322,6 +335,16 @@ async fn an_evening_in_the_browser_in_english_and_portuguese() {
                 Some(i18n::t(run.lang, "pos-sold-out").as_str())
             ),
             "a counted product with nothing left cannot be tapped"
+        );
+        let short = i18n::t_with(
+            run.lang,
+            "pos-out-of-stock-left",
+            &[("name", "Costela".into()), ("available", 1.into())],
+        );
+        assert_eq!(
+            seen["out_of_stock_toast"].as_str(),
+            Some(short.as_str()),
+            "sending more than is left names what ran out"
         );
         // How fast is for the benchmarks (docs/performance.md); here, that it arrived.
         let latency = seen["kitchen_latency_ms"].as_i64().expect("latency");
