@@ -26,22 +26,20 @@ use std::sync::{Arc, Mutex};
 pub struct CachedMenu {
     pub revision: i64,
     document: OpenDocument,
-    /// The variants whose stock may not go below zero: the ones that can sell out.
-    counted: Vec<VariantId>,
+    /// The variants whose stock may not go below zero (the ones that can sell out), with
+    /// their ids as text, sorted by it: each request only picks from them.
+    counted: Vec<(VariantId, String)>,
 }
 
 impl CachedMenu {
     /// Of the variants that can sell out, those that have: `in_stock` lists the ones
     /// with units left. Sorted, so that the same stock gives the same ETag.
-    pub fn sold_out(&self, in_stock: &HashSet<VariantId>) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .counted
+    pub fn sold_out(&self, in_stock: &HashSet<VariantId>) -> Vec<&str> {
+        self.counted
             .iter()
-            .filter(|v| !in_stock.contains(v))
-            .map(ToString::to_string)
-            .collect();
-        out.sort_unstable();
-        out
+            .filter(|(v, _)| !in_stock.contains(v))
+            .map(|(_, id)| id.as_str())
+            .collect()
     }
 
     /// Whether any variant of the menu can sell out (else stock need not be read).
@@ -50,7 +48,7 @@ impl CachedMenu {
     }
 
     /// The document with `sold_out`, plain or gzipped.
-    pub fn body(&self, sold_out: &[String], gzip: bool) -> Result<Bytes, ApiError> {
+    pub fn body(&self, sold_out: &[&str], gzip: bool) -> Result<Bytes, ApiError> {
         let mut tail = b",\"sold_out\":".to_vec();
         serde_json::to_writer(&mut tail, sold_out).map_err(|e| {
             tracing::error!(error = %e, "menu serialisation failed");
@@ -66,7 +64,7 @@ impl CachedMenu {
 
 /// The ETag of a revision with what is sold out (a strong validator: the same revision
 /// and the same variants sold out are the same bytes).
-pub fn etag(revision: i64, sold_out: &[String]) -> String {
+pub fn etag(revision: i64, sold_out: &[&str]) -> String {
     if sold_out.is_empty() {
         return format!("\"menu-{revision}\"");
     }
@@ -184,12 +182,13 @@ fn render(store: StoreId, currency: Currency, data: &MenuData) -> Result<CachedM
         tracing::error!(error = %e, "menu compression failed");
         ApiError::internal()
     })?;
-    let counted = data
+    let mut counted: Vec<(VariantId, String)> = data
         .products
         .iter()
         .filter(|p| p.track_stock && !p.sell_when_out)
-        .flat_map(|p| p.variants.iter().map(|v| v.id))
+        .flat_map(|p| p.variants.iter().map(|v| (v.id, v.id.to_string())))
         .collect();
+    counted.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     Ok(CachedMenu {
         revision: data.revision,
         document,
