@@ -110,12 +110,14 @@ impl HoldChanges {
                 let was = before.get(variant).copied().unwrap_or(0);
                 if was != *units {
                     changes.put.push((hold.order, *variant, *units));
-                    *moves.entry(*variant).or_default() += units - was;
+                    let moved = moves.entry(*variant).or_default();
+                    *moved = moved.saturating_add(units.saturating_sub(was));
                 }
             }
             for (variant, was) in before.iter().filter(|(v, _)| !after.contains_key(v)) {
                 changes.drop.push((hold.order, *variant));
-                *moves.entry(*variant).or_default() -= was;
+                let moved = moves.entry(*variant).or_default();
+                *moved = moved.saturating_sub(*was);
             }
         }
         changes.moves = moves.into_iter().filter(|(_, units)| *units != 0).collect();

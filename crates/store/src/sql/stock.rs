@@ -103,7 +103,8 @@ macro_rules! impl_sql_stock {
                 query.push(") RETURNING variant_id, quantity");
                 let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await.map_err(classify)?;
                 for (variant, units) in rows {
-                    *returned.entry(variant).or_default() += units;
+                    let total = returned.entry(variant).or_default();
+                    *total = total.saturating_add(units);
                 }
             }
             for (variant, units) in returned {
