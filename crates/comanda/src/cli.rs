@@ -118,7 +118,7 @@ pub enum Command {
     /// owner who lost their password or phone
     #[command(subcommand)]
     User(UserCommand),
-    /// Import or export a store's catalog as CSV (see docs/catalog.md)
+    /// Import or export a store's catalog as CSV, or whole as JSON (see docs/catalog.md)
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Check the order log (see docs/orders.md)
