@@ -8,6 +8,7 @@
 const S = {
   menu: null,
   soldOut: new Set(), // variant ids the menu says are sold out
+  menuCountsStock: false, // a product of the menu can sell out: others' orders may change it
   tables: [],
   category: null,
   order: null, // the server's order, once it exists
@@ -170,6 +171,7 @@ function counterOrder() {
 async function loadMenu() {
   S.menu = await api('GET', '/catalog/menu');
   S.soldOut = new Set(S.menu.sold_out || []);
+  S.menuCountsStock = S.menu.products.some((p) => p.track_stock && !p.sell_when_out);
   const box = document.getElementById('categories');
   const tab = (id, label) =>
     el(
@@ -193,8 +195,7 @@ async function loadMenu() {
  * stock. */
 let menuTimer = null;
 function reloadMenuSoon() {
-  const counts = S.menu && S.menu.products.some((p) => p.track_stock && !p.sell_when_out);
-  if (!counts || menuTimer) return;
+  if (!S.menuCountsStock || menuTimer) return;
   menuTimer = setTimeout(async () => {
     menuTimer = null;
     try {

@@ -207,11 +207,12 @@ fn hold_stock(conn: &Connection, store: StoreId, holds: &[StockHold]) -> Result<
         return Ok(());
     }
     let store = uuid(store.as_uuid());
-    let changes = HoldChanges::of(holds, |order| {
+    let mut stored = Vec::with_capacity(holds.len());
+    for hold in holds {
         let mut read = conn
             .prepare_cached(statements::READ_HOLDS)
             .map_err(classify)?;
-        bind(&mut read, &[&uuid(order.as_uuid())]).map_err(classify)?;
+        bind(&mut read, &[&uuid(hold.order.as_uuid())]).map_err(classify)?;
         let mut rows = read.raw_query();
         let mut held = Vec::new();
         while let Some(row) = rows.next().map_err(classify)? {
@@ -221,8 +222,9 @@ fn hold_stock(conn: &Connection, store: StoreId, holds: &[StockHold]) -> Result<
                 row.get(1).map_err(classify)?,
             ));
         }
-        Ok(held)
-    })?;
+        stored.push(held);
+    }
+    let changes = HoldChanges::of(holds, &stored);
     for (variant, units) in &changes.moves {
         let id = uuid(variant.as_uuid());
         let mut move_held = conn

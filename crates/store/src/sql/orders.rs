@@ -222,11 +222,9 @@ macro_rules! impl_sql_orders {
                     .fetch_all(&mut *conn)
                     .await
                     .map_err(classify)?;
-                stored.push((hold.order, rows.into_iter().map(|(v, n)| (::comanda_domain::VariantId::from_uuid(v), n)).collect::<Vec<_>>()));
+                stored.push(rows.into_iter().map(|(v, n)| (::comanda_domain::VariantId::from_uuid(v), n)).collect());
             }
-            let changes = $crate::group_commit::HoldChanges::of(holds, |order| {
-                Ok::<_, StoreError>(stored.iter().find(|(o, _)| *o == order).map(|(_, rows)| rows.clone()).unwrap_or_default())
-            })?;
+            let changes = $crate::group_commit::HoldChanges::of(holds, &stored);
             for (variant, units) in &changes.moves {
                 let moved = ::sqlx::query(statements::MOVE_HELD)
                     .bind(store.as_uuid())

@@ -64,8 +64,7 @@ macro_rules! impl_sql_stock {
             let selling = matches!(m.kind, MovementKind::Sale | MovementKind::TransferOut);
             // What open orders hold is not for sale a second time.
             if enforce && selling && item.track_stock && !item.sell_when_out && on_hand - held < 0 {
-                let before = on_hand - m.quantity;
-                return Err(StoreError::OutOfStock { variant: m.variant_id, on_hand: before, available: (before - held).max(0) });
+                return Err($crate::group_commit::out_of_stock(m.variant_id, Some((on_hand - m.quantity, held))));
             }
             let id = StockMovementId::new();
             ::sqlx::query_as::<_, MovementRow>(concat!(
