@@ -440,11 +440,10 @@ async fn sqlite_fill(db: &mut sqlx::SqliteConnection, stores: &[String], orders:
         .expect("events");
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)
-             INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-             SELECT 'u:' || ?2, printf('%d', i), zeroblob(32), 201, '[]', zeroblob(64), 0, 0, 4102444800000 FROM n",
+             INSERT INTO idempotency_keys (id, request_hash, status, headers, body, created_at, lease_until, expires_at)
+             SELECT randomblob(16), zeroblob(16), 201, '', zeroblob(64), 0, 0, 4102444800000 FROM n",
         )
         .bind(share as i64)
-        .bind(store)
         .execute(&mut *tx)
         .await
         .expect("keys");
@@ -496,8 +495,8 @@ async fn postgres_fill(db: &mut sqlx::PgConnection, stores: &[String], orders: u
         .await
         .expect("events");
         sqlx::query(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-             SELECT 'u:' || $2::text, i::text, '\\x00', 201, '[]', '\\x00', 0, 0, 4102444800000
+            "INSERT INTO idempotency_keys (id, request_hash, status, headers, body, created_at, lease_until, expires_at)
+             SELECT decode(md5($2::text || ':' || i::text), 'hex'), '\\x00', 201, '', '\\x00', 0, 0, 4102444800000
              FROM generate_series(0, $1 - 1) AS i",
         )
         .bind(share)

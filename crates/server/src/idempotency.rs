@@ -172,7 +172,7 @@ fn request_hash(method: &Method, target: &str, body: &[u8]) -> Vec<u8> {
     hash.update(target);
     hash.update(b"\n");
     hash.update(body);
-    hash.finalize().to_vec()
+    hash.finalize()[..comanda_store::idempotency::REQUEST_HASH_LEN].to_vec()
 }
 
 /// Keeps a successful answer; frees the key after anything else.

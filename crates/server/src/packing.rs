@@ -9,10 +9,19 @@ use std::time::Duration;
 
 const EVERY: Duration = Duration::from_secs(600);
 
+/// When stores get a new dictionary, and what it is made of: their recent orders as
+/// this server answers a write of them.
+pub fn renewal() -> Renewal {
+    Renewal {
+        answer: Some(crate::routes::orders::answer_of_document),
+        ..Renewal::default()
+    }
+}
+
 /// Refreshes now and then every ten minutes, for the life of the server.
 pub fn spawn_upkeep(state: AppState) {
     tokio::spawn(async move {
-        let rule = Renewal::default();
+        let rule = renewal();
         let mut every = tokio::time::interval(EVERY);
         loop {
             every.tick().await;

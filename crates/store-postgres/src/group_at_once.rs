@@ -26,39 +26,39 @@ const REFUSED: &str = "CM001";
 
 const WRITE_GROUP: &str = concat!(
     "WITH keys AS (
-        INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::text[], $6::bytea[], $7::int8[], $8::int8[], $9::int8[])
+        INSERT INTO idempotency_keys (id, request_hash, status, headers, body, created_at, lease_until, expires_at)
+        SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int4[], $4::text[], $5::bytea[], $6::int8[], $7::int8[], $8::int8[])
         ",
     comanda_store::key_answer_taken_over!(),
     "
         RETURNING 1
     ), opened AS (
         INSERT INTO orders (id, store_id, number, kind, status, table_id, opened_by, total, version, opened_at, updated_at, document, in_kitchen)
-        SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::int8[], $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::int8[], $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::bytea[], $49::bool[])
+        SELECT * FROM unnest($9::uuid[], $10::uuid[], $11::int8[], $12::text[], $13::text[], $14::uuid[], $15::uuid[], $16::int8[], $17::int8[], $18::timestamptz[], $19::timestamptz[], $20::bytea[], $48::bool[])
         RETURNING 1
     ), changed AS (
         UPDATE orders o
         SET status = v.status, table_id = v.table_id, total = v.total, version = v.version, updated_at = v.updated_at, document = v.document, in_kitchen = v.in_kitchen
-        FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::uuid[], $26::int8[], $27::int8[], $28::timestamptz[], $29::bytea[], $30::int8[], $50::bool[])
+        FROM unnest($21::uuid[], $22::uuid[], $23::text[], $24::uuid[], $25::int8[], $26::int8[], $27::timestamptz[], $28::bytea[], $29::int8[], $49::bool[])
             AS v (id, store_id, status, table_id, total, version, updated_at, document, expected, in_kitchen)
         WHERE o.id = v.id AND o.store_id = v.store_id AND o.version = v.expected
         RETURNING 1
     ), logged AS (
         INSERT INTO order_events (store_id, seq, order_id, kind, payload, actor_id, device_id, at, hash)
-        SELECT * FROM unnest($31::uuid[], $32::int8[], $33::uuid[], $34::text[], $35::bytea[], $36::uuid[], $37::uuid[], $38::timestamptz[], $39::bytea[])
+        SELECT * FROM unnest($30::uuid[], $31::int8[], $32::uuid[], $33::text[], $34::bytea[], $35::uuid[], $36::uuid[], $37::timestamptz[], $38::bytea[])
         RETURNING 1
     ), moved AS (
         UPDATE order_log_heads h
         SET seq = v.seq, hash = v.hash, last_number = v.last_number
-        FROM unnest($40::uuid[], $41::int8[], $42::int8[], $43::int8[], $44::bytea[], $45::int8[])
+        FROM unnest($39::uuid[], $40::int8[], $41::int8[], $42::int8[], $43::bytea[], $44::int8[])
             AS v (store_id, was_seq, was_number, seq, hash, last_number)
         WHERE h.store_id = v.store_id AND h.seq = v.was_seq AND h.last_number = v.was_number
         RETURNING h.store_id, h.seq
     )
     SELECT comanda_group_written(
-            (SELECT count(*) FROM keys) = $46
-            AND (SELECT count(*) FROM changed) = $47
-            AND (SELECT count(*) FROM moved) = $48),
+            (SELECT count(*) FROM keys) = $45
+            AND (SELECT count(*) FROM changed) = $46
+            AND (SELECT count(*) FROM moved) = $47),
         (SELECT count(pg_notify('comanda_order_log', store_id::text || ':' || seq::text)) FROM moved)"
 );
 
@@ -134,7 +134,7 @@ fn each_row_once(group: &[CommitJob]) -> bool {
                 .commit
                 .idempotency
                 .as_ref()
-                .is_none_or(|c| keys.insert((c.scope.as_str(), c.key.as_str())))
+                .is_none_or(|c| keys.insert(c.key_id()))
     })
 }
 
@@ -158,11 +158,10 @@ type Time = chrono::DateTime<chrono::Utc>;
 /// The group's rows, column by column.
 #[derive(Default)]
 struct Rows {
-    key_scope: Vec<String>,
-    key: Vec<String>,
+    key: Vec<Vec<u8>>,
     key_request: Vec<Vec<u8>>,
     key_status: Vec<i32>,
-    key_headers: Vec<Option<String>>,
+    key_headers: Vec<String>,
     key_body: Vec<Vec<u8>>,
     key_created: Vec<i64>,
     key_lease: Vec<i64>,
@@ -218,8 +217,7 @@ impl Rows {
         for (job, commit) in group.iter().zip(prepared) {
             let store = job.commit.store.as_uuid();
             if let Some(claim) = &job.commit.idempotency {
-                rows.key_scope.push(claim.scope.clone());
-                rows.key.push(claim.key.clone());
+                rows.key.push(claim.key_id());
                 rows.key_request.push(claim.request_hash.clone());
                 rows.key_status
                     .push(i32::from(commit.answer.response.status));
@@ -295,7 +293,6 @@ impl Rows {
         let counts = [self.key.len(), self.changed_id.len(), self.head_store.len()]
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         sqlx::query(WRITE_GROUP)
-            .bind(self.key_scope)
             .bind(self.key)
             .bind(self.key_request)
             .bind(self.key_status)

@@ -171,7 +171,7 @@ fn commit_in(conn: &Connection, job: &CommitJob, head: &mut LogHead) -> Result<C
                 let mut give_back = conn
                     .prepare_cached(statements::GIVE_KEY_BACK)
                     .map_err(classify)?;
-                execute(&mut give_back, &[&claim.scope, &claim.key])?;
+                execute(&mut give_back, &[&claim.key_id()])?;
             }
             return Err(e);
         }
@@ -269,8 +269,7 @@ fn keep_answer(
     let kept = execute(
         &mut keep,
         &[
-            &claim.scope,
-            &claim.key,
+            &claim.key_id(),
             &claim.request_hash,
             &i32::from(answer.response.status),
             &answer.response.headers_text()?,
@@ -283,12 +282,9 @@ fn keep_answer(
     if kept == 1 {
         return Ok(Ok(()));
     }
-    let row: Option<KeyRow> = first_row(
-        conn,
-        statements::READ_KEY,
-        &[&claim.scope, &claim.key],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )
+    let row: Option<KeyRow> = first_row(conn, statements::READ_KEY, &[&claim.key_id()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
     .map_err(classify)?;
     let body = row.as_ref().and_then(|r| r.3.as_deref());
     for number in dictionaries.missing(body) {

@@ -176,6 +176,17 @@ impl comanda_store::sql::SqlBackend for SqliteStorage {
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
     const NOT_AN_INDEX: &'static str = "+";
     const INDEXED_BY: bool = true;
+    /// Answers are kept in the order they were given (a rowid table, see migration
+    /// 20261207000007) and all for the same time, so the oldest expire first: each batch
+    /// looks at the oldest answers only and deletes those expired, with no index by
+    /// expiry to keep (about 30 bytes an answer). An answer taken over in place (its key
+    /// reused after it expired) or a clock set back can leave an unexpired answer among
+    /// the oldest; the batch goes past it, and a whole batch of unexpired ones ends the
+    /// purge until they expire. An expired answer left behind meanwhile is never
+    /// replayed: a claim takes over an expired key.
+    const PURGE_ANSWERS: &'static str = "DELETE FROM idempotency_keys WHERE rowid IN (
+         SELECT rowid FROM (SELECT rowid, expires_at FROM idempotency_keys ORDER BY rowid LIMIT $2)
+         WHERE expires_at <= $1)";
 
     fn start_committer(
         &self,

@@ -178,7 +178,7 @@ impl Rendered {
             .iter()
             .map(|(_, event)| {
                 let text = payload_text(event)?;
-                let packed = packed::pack_with(dictionary, text.as_bytes())?;
+                let packed = packed::pack_payload_with(dictionary, text.as_bytes())?;
                 Ok((text, packed))
             })
             .collect::<Result<_>>()?;
@@ -447,7 +447,7 @@ pub fn step(outcome: &Result<CommitOutcome>, several: bool) -> Step {
 #[macro_export]
 macro_rules! key_answer_taken_over {
     () => {
-        "ON CONFLICT (scope, key) DO UPDATE
+        "ON CONFLICT (id) DO UPDATE
          SET request_hash = excluded.request_hash, status = excluded.status, headers = excluded.headers, body = excluded.body,
              created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
          WHERE idempotency_keys.expires_at <= excluded.created_at
@@ -460,12 +460,13 @@ pub mod statements {
     /// A new key, an expired one, or this request's own claim (same request, not
     /// finished) takes the answer; anything else is someone else's.
     pub const KEEP_ANSWER: &str = concat!(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body, created_at, lease_until, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ",
+        "INSERT INTO idempotency_keys (id, request_hash, status, headers, body, created_at, lease_until, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ",
         crate::key_answer_taken_over!()
     );
-    pub const READ_KEY: &str = "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2";
-    pub const GIVE_KEY_BACK: &str = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2";
+    pub const READ_KEY: &str =
+        "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE id = $1";
+    pub const GIVE_KEY_BACK: &str = "DELETE FROM idempotency_keys WHERE id = $1";
     /// Takes a store's log head (a row lock on PostgreSQL), creating it on first use.
     pub const TAKE_HEAD: &str =
         "INSERT INTO order_log_heads (store_id, seq, hash, last_number) VALUES ($1, 0, $2, 0)

@@ -21,6 +21,11 @@
 //!   are rows of `packing_dictionaries`, written before any value uses them and never
 //!   changed; see [`Dictionaries`].
 //!
+//! Values are written in the same two formats without the frame's first four bytes, its
+//! magic number, which is the same in every frame and which the format byte already
+//! says: [`BARE_DICTIONARY_1`] and [`BARE_STORE_DICTIONARY`] (four bytes a value, 14
+//! values an order with its answers). Reading puts the magic number back.
+//!
 //! A value that does not start with a format byte is what was stored before values were
 //! packed (JSON text, which starts with `{` or `[`), and is read as it is.
 
@@ -36,6 +41,15 @@ const ZSTD_DICTIONARY_1: u8 = 1;
 
 /// Format byte: a store dictionary's number, then a zstd frame compressed with it.
 const ZSTD_STORE_DICTIONARY: u8 = 2;
+
+/// Format byte: [`ZSTD_DICTIONARY_1`] without the frame's magic number.
+const BARE_DICTIONARY_1: u8 = 3;
+
+/// Format byte: [`ZSTD_STORE_DICTIONARY`] without the frame's magic number.
+const BARE_STORE_DICTIONARY: u8 = 4;
+
+/// What every zstd frame starts with (`ZSTD_MAGICNUMBER`, little-endian).
+const FRAME_MAGIC: [u8; 4] = 0xFD2F_B528_u32.to_le_bytes();
 
 static DICTIONARY_1: &[u8] = include_bytes!("packed/dictionary-1.json");
 
@@ -53,7 +67,16 @@ const MAX_UNPACKED: u64 = 64 * 1024 * 1024;
 /// smaller than 10, 40 no smaller than 10).
 pub const MAX_DICTIONARY: usize = 64 * 1024;
 
+/// Event payloads are written once and kept for ever, so they are worth zstd's level 12:
+/// measured on a store's payloads with its dictionary, 13 % smaller than level 3 (110.7
+/// bytes against 127.1 on average) for 19 µs a payload instead of 7 (release build),
+/// about 85 µs more CPU on an order's seven events. Documents, rewritten on every write
+/// of their order, and answers gain less than 2 % from it and stay at [`LEVEL`].
+const PAYLOAD_LEVEL: i32 = 12;
+
 static ENCODER_1: LazyLock<CDict<'static>> = LazyLock::new(|| CDict::create(DICTIONARY_1, LEVEL));
+static PAYLOAD_ENCODER_1: LazyLock<CDict<'static>> =
+    LazyLock::new(|| CDict::create(DICTIONARY_1, PAYLOAD_LEVEL));
 static DECODER_1: LazyLock<DDict<'static>> = LazyLock::new(|| DDict::create(DICTIONARY_1));
 
 thread_local! {
@@ -73,11 +96,23 @@ fn zstd_error(code: usize) -> String {
 
 /// `value` as it is kept on disk, packed with `dictionary-1.json`.
 pub fn pack(value: &[u8]) -> Result<Vec<u8>> {
-    frame_after(vec![ZSTD_DICTIONARY_1], value, &ENCODER_1)
+    frame_after(vec![BARE_DICTIONARY_1], value, &ENCODER_1)
+}
+
+/// `head` followed by `value` compressed with `dictionary`, in a frame without its magic
+/// number.
+fn frame_after(head: Vec<u8>, value: &[u8], dictionary: &CDict<'_>) -> Result<Vec<u8>> {
+    let start = head.len();
+    let mut framed = whole_frame_after(head, value, dictionary)?;
+    if framed.get(start..start + FRAME_MAGIC.len()) != Some(&FRAME_MAGIC[..]) {
+        return Err(broken("cannot compress a value", "no frame magic"));
+    }
+    framed.drain(start..start + FRAME_MAGIC.len());
+    Ok(framed)
 }
 
 /// `head` followed by `value` compressed with `dictionary`.
-fn frame_after(mut head: Vec<u8>, value: &[u8], dictionary: &CDict<'_>) -> Result<Vec<u8>> {
+fn whole_frame_after(mut head: Vec<u8>, value: &[u8], dictionary: &CDict<'_>) -> Result<Vec<u8>> {
     let start = head.len() as u64;
     head.reserve(zstd::zstd_safe::compress_bound(value.len()));
     let mut out = std::io::Cursor::new(head);
@@ -97,12 +132,21 @@ fn frame_after(mut head: Vec<u8>, value: &[u8], dictionary: &CDict<'_>) -> Resul
 pub fn unpack(stored: Vec<u8>) -> Result<Vec<u8>> {
     match stored.split_first() {
         Some((&ZSTD_DICTIONARY_1, frame)) => unpack_frame(frame, &DECODER_1),
-        Some((&ZSTD_STORE_DICTIONARY, _)) => Err(broken(
+        Some((&BARE_DICTIONARY_1, bare)) => unpack_frame(&with_magic(bare), &DECODER_1),
+        Some((&(ZSTD_STORE_DICTIONARY | BARE_STORE_DICTIONARY), _)) => Err(broken(
             "a packed value",
             "packed with a store dictionary, read without the storage's dictionaries",
         )),
         _ => Ok(stored),
     }
+}
+
+/// A frame stored without its magic number, whole again.
+fn with_magic(bare: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(FRAME_MAGIC.len() + bare.len());
+    frame.extend_from_slice(&FRAME_MAGIC);
+    frame.extend_from_slice(bare);
+    frame
 }
 
 fn unpack_frame(frame: &[u8], dictionary: &DDict<'_>) -> Result<Vec<u8>> {
@@ -135,6 +179,9 @@ fn unpack_frame(frame: &[u8], dictionary: &DDict<'_>) -> Result<Vec<u8>> {
 pub struct StoreDictionary {
     pub number: i64,
     encoder: CDict<'static>,
+    /// Made on the first payload packed with it: an instance that only reads never does.
+    payload_encoder: std::sync::OnceLock<CDict<'static>>,
+    content: Vec<u8>,
     decoder: DDict<'static>,
 }
 
@@ -143,15 +190,29 @@ impl StoreDictionary {
         Self {
             number,
             encoder: CDict::create(content, LEVEL),
+            payload_encoder: std::sync::OnceLock::new(),
+            content: content.to_vec(),
             decoder: DDict::create(content),
         }
     }
 
     /// `value` as it is kept on disk, packed with this dictionary.
     pub fn pack(&self, value: &[u8]) -> Result<Vec<u8>> {
-        let mut head = vec![ZSTD_STORE_DICTIONARY];
+        self.pack_with_encoder(value, &self.encoder)
+    }
+
+    /// An event payload as it is kept on disk (see [`PAYLOAD_LEVEL`]).
+    pub fn pack_payload(&self, value: &[u8]) -> Result<Vec<u8>> {
+        let encoder = self
+            .payload_encoder
+            .get_or_init(|| CDict::create(&self.content, PAYLOAD_LEVEL));
+        self.pack_with_encoder(value, encoder)
+    }
+
+    fn pack_with_encoder(&self, value: &[u8], encoder: &CDict<'_>) -> Result<Vec<u8>> {
+        let mut head = vec![BARE_STORE_DICTIONARY];
         put_varint(&mut head, self.number)?;
-        frame_after(head, value, &self.encoder)
+        frame_after(head, value, encoder)
     }
 }
 
@@ -165,6 +226,14 @@ pub fn pack_with(dictionary: Option<&StoreDictionary>, value: &[u8]) -> Result<V
     match dictionary {
         Some(dictionary) if value.len() >= SMALL => dictionary.pack(value),
         _ => pack(value),
+    }
+}
+
+/// An event payload packed as [`pack_with`] does, at [`PAYLOAD_LEVEL`].
+pub fn pack_payload_with(dictionary: Option<&StoreDictionary>, value: &[u8]) -> Result<Vec<u8>> {
+    match dictionary {
+        Some(dictionary) if value.len() >= SMALL => dictionary.pack_payload(value),
+        _ => frame_after(vec![BARE_DICTIONARY_1], value, &PAYLOAD_ENCODER_1),
     }
 }
 
@@ -256,6 +325,9 @@ impl Dictionaries {
         let frame = stored
             .get(1 + varint_len(&stored[1..])?..)
             .ok_or_else(|| broken("a damaged packed value", "no frame"))?;
+        if stored[0] == BARE_STORE_DICTIONARY {
+            return unpack_frame(&with_magic(frame), &dictionary.decoder);
+        }
         unpack_frame(frame, &dictionary.decoder)
     }
 
@@ -269,7 +341,9 @@ impl Dictionaries {
 /// The store dictionary a value was packed with, if any.
 fn dictionary_of(value: &[u8]) -> Option<i64> {
     match value.split_first() {
-        Some((&ZSTD_STORE_DICTIONARY, rest)) => read_varint(rest).map(|(n, _)| n),
+        Some((&(ZSTD_STORE_DICTIONARY | BARE_STORE_DICTIONARY), rest)) => {
+            read_varint(rest).map(|(n, _)| n)
+        }
         _ => None,
     }
 }
@@ -309,11 +383,44 @@ fn varint_len(bytes: &[u8]) -> Result<usize> {
 /// orders, a new one when it has sold `renew_after` more and its newest is older than
 /// `renew_every` (a menu changes with the seasons, not by the hour; each dictionary is
 /// kept for ever, about 12 KB packed).
+///
+/// `answer`: how the server answers an order write, given the order's document (see
+/// [`AnswerOf`]); `None` keeps the documents as they are.
 #[derive(Clone, Debug)]
 pub struct Renewal {
     pub first_after: i64,
     pub renew_after: i64,
     pub renew_every: chrono::Duration,
+    pub answer: Option<AnswerOf>,
+}
+
+/// The answer the server gives to a write of an order, from the order's document: the
+/// document with what the server works out from it (totals, balance). A dictionary
+/// made of a store's recent orders as answers packs the answers kept for retries as
+/// well as the documents (which an answer holds whole): made of the documents alone, an
+/// answer's totals found nothing to match and came out half as large again (348 bytes
+/// against 236). `None` for a document the server cannot read.
+pub type AnswerOf = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// How many of the recent orders a dictionary holds as answers: enough for the shape of
+/// what an answer adds; the rest stay documents, more of which fit.
+pub const RECENT_ANSWERS: usize = 2;
+
+impl Renewal {
+    /// What the dictionary holds of the recent orders (`documents`, oldest first): the
+    /// newest [`RECENT_ANSWERS`] as answers if the rule says how to make them.
+    pub fn samples_of(&self, mut documents: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let Some(answer) = self.answer else {
+            return documents;
+        };
+        let newest = documents.len().saturating_sub(RECENT_ANSWERS);
+        for document in &mut documents[newest..] {
+            if let Some(rendered) = answer(document) {
+                *document = rendered;
+            }
+        }
+        documents
+    }
 }
 
 impl Default for Renewal {
@@ -322,6 +429,7 @@ impl Default for Renewal {
             first_after: 20,
             renew_after: 1000,
             renew_every: chrono::Duration::days(7),
+            answer: None,
         }
     }
 }
@@ -358,7 +466,7 @@ pub const SAMPLES_OF_A_KIND: usize = 3;
 pub fn dictionary_content(samples: &[Vec<u8>], documents: &[Vec<u8>]) -> Vec<u8> {
     let mut content = DICTIONARY_1.to_vec();
     for sample in samples {
-        if content.len() + sample.len() <= MAX_DICTIONARY / 4 {
+        if content.len() + sample.len() <= MAX_DICTIONARY / 3 {
             content.extend_from_slice(sample);
         }
     }
@@ -385,7 +493,7 @@ mod tests {
     fn a_value_comes_back_as_it_was_given() {
         for value in ["", "{}", DOCUMENT, &DOCUMENT.repeat(50)] {
             let packed = pack(value.as_bytes()).expect("pack");
-            assert_eq!(packed[0], ZSTD_DICTIONARY_1);
+            assert_eq!(packed[0], BARE_DICTIONARY_1);
             assert_eq!(
                 Dictionaries::default()
                     .unpack_text("value", packed)
@@ -393,6 +501,72 @@ mod tests {
                 value
             );
         }
+    }
+
+    #[test]
+    fn a_value_packed_with_its_frame_magic_is_still_read() {
+        let (dictionaries, dictionary) = store_dictionary(301);
+        let generic = whole_frame_after(vec![ZSTD_DICTIONARY_1], DOCUMENT.as_bytes(), &ENCODER_1)
+            .expect("pack");
+        let mut head = vec![ZSTD_STORE_DICTIONARY];
+        put_varint(&mut head, 301).expect("varint");
+        let own = whole_frame_after(head, DOCUMENT.as_bytes(), &dictionary.encoder).expect("pack");
+        for (before, now) in [
+            (generic, pack(DOCUMENT.as_bytes()).expect("pack")),
+            (own, dictionary.pack(DOCUMENT.as_bytes()).expect("pack")),
+        ] {
+            assert_eq!(now.len() + FRAME_MAGIC.len(), before.len());
+            assert_eq!(
+                dictionaries.unpack_text("value", before).expect("unpack"),
+                DOCUMENT
+            );
+        }
+    }
+
+    #[test]
+    fn a_dictionary_holds_the_newest_orders_as_answers() {
+        fn answer(document: &[u8]) -> Option<Vec<u8>> {
+            let mut answer = document.strip_suffix(b"}")?.to_vec();
+            answer.extend_from_slice(br#","totals":{"subtotal":8700,"tax":435,"total":9135}}"#);
+            Some(answer)
+        }
+        let documents: Vec<Vec<u8>> = (0..4)
+            .map(|n| format!("{{\"n\":{n}}}").into_bytes())
+            .collect();
+        let rule = Renewal {
+            answer: Some(answer),
+            ..Renewal::default()
+        };
+        let samples = rule.samples_of(documents.clone());
+        assert_eq!(
+            samples[..2],
+            documents[..2],
+            "the older ones stay documents"
+        );
+        for (sample, document) in samples[2..].iter().zip(&documents[2..]) {
+            assert_eq!(Some(sample.clone()), answer(document));
+        }
+        assert_eq!(Renewal::default().samples_of(documents.clone()), documents);
+
+        // An answer packs smaller with answers in the dictionary than with documents.
+        let next = answer(DOCUMENT.as_bytes()).expect("answer");
+        let of_documents = Dictionaries::default()
+            .learn(1, &dictionary_content(&[], &[DOCUMENT.as_bytes().to_vec()]))
+            .pack(&next)
+            .expect("pack");
+        let of_answers = Dictionaries::default()
+            .learn(
+                2,
+                &dictionary_content(&[], &rule.samples_of(vec![DOCUMENT.as_bytes().to_vec()])),
+            )
+            .pack(&next)
+            .expect("pack");
+        assert!(
+            of_answers.len() + 20 < of_documents.len(),
+            "{} against {}",
+            of_answers.len(),
+            of_documents.len()
+        );
     }
 
     #[test]
@@ -455,7 +629,7 @@ mod tests {
         let next = DOCUMENT.replace("7d2c08f46834", "7d2c08f46999");
         let generic = pack(next.as_bytes()).expect("pack");
         let own = dictionary.pack(next.as_bytes()).expect("pack");
-        assert_eq!(own[0], ZSTD_STORE_DICTIONARY);
+        assert_eq!(own[0], BARE_STORE_DICTIONARY);
         assert!(
             own.len() * 2 < generic.len(),
             "{} against {}",

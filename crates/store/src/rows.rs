@@ -424,7 +424,7 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         field: "id",
     },
     UniqueKey {
-        rule: "idempotency_keys(scope, key)",
+        rule: "idempotency_keys(id)",
         entity: "idempotency key",
         field: "key",
     },

@@ -46,7 +46,7 @@ pub async fn run(settings: &Settings, args: &BenchStorageArgs) -> Result<ExitCod
         paid_order(&client, &base, &token, &items, n).await?;
     }
     let made = storage
-        .refresh_packing_dictionaries(&comanda_store::packed::Renewal::default())
+        .refresh_packing_dictionaries(&comanda_server::packing::renewal())
         .await
         .map_err(|e| anyhow!("{e}"))?;
     println!(

@@ -13,7 +13,7 @@ mod floor;
 mod kds;
 mod me;
 mod menu;
-mod orders;
+pub(crate) mod orders;
 mod payments;
 mod reports;
 mod security_log;

@@ -66,6 +66,13 @@ fn view_bytes(order: &Order) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(&OrderView::of(order)?).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+/// The answer to a write of the order whose document this is, as a sample for a store's
+/// packing dictionary (see `comanda_store::packed::AnswerOf`).
+pub fn answer_of_document(document: &[u8]) -> Option<Vec<u8>> {
+    let order: Order = serde_json::from_slice(document).ok()?;
+    view_bytes(&order).ok()
+}
+
 pub fn order_error(e: OrderError) -> ApiError {
     match e {
         OrderError::Invalid(e) => e.into(),

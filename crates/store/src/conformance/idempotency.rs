@@ -157,9 +157,18 @@ pub async fn concurrent_claims_of_one_key_admit_one(db: Arc<dyn Storage>) {
 }
 
 /// A purge takes every expired answer, however many (it deletes them in batches), and
-/// only those.
+/// only those: also past an answer kept longer that was given before them (SQLite's
+/// purge looks at the oldest answers first).
 pub async fn a_purge_takes_every_expired_answer_and_no_other(db: Arc<dyn Storage>) {
     let t0 = comanda_domain::clock::now();
+    let first = IdempotencyClaim {
+        expires_at: t0 + Duration::hours(72),
+        ..claim("first", "order", t0)
+    };
+    db.claim_idempotency_key(&first, t0).await.expect("claim");
+    db.complete_idempotency_key("user:test", "first", &answer(b"{\"first\":true}"))
+        .await
+        .expect("complete");
     let expired = 4_500;
     for n in 0..expired {
         let key = format!("old-{n}");
@@ -189,6 +198,13 @@ pub async fn a_purge_takes_every_expired_answer_and_no_other(db: Arc<dyn Storage
         db.claim_idempotency_key(&kept, later).await.expect("claim"),
         ClaimOutcome::Replay(answer(b"{\"kept\":true}")),
         "an answer not yet expired is kept"
+    );
+    assert_eq!(
+        db.claim_idempotency_key(&first, later)
+            .await
+            .expect("claim"),
+        ClaimOutcome::Replay(answer(b"{\"first\":true}")),
+        "so is one given before the expired ones"
     );
     assert_eq!(
         db.claim_idempotency_key(&claim("old-0", "order", later), later)

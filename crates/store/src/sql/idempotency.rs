@@ -4,7 +4,7 @@
 #[macro_export]
 macro_rules! impl_sql_idempotency {
     ($storage:ty) => {
-        use $crate::idempotency::{ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};
+        use $crate::idempotency::{key_id, ClaimOutcome, IdempotencyClaim, IdempotencyRepo, StoredResponse};
 
         type KeyRow = (Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>);
 
@@ -19,17 +19,16 @@ macro_rules! impl_sql_idempotency {
                 // out (retried by the same request) goes to this request; the conflict
                 // clause decides atomically, so only one of several racing retries wins.
                 let claimed = ::sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, key, request_hash, created_at, lease_until, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (scope, key) DO UPDATE
+                    "INSERT INTO idempotency_keys (id, request_hash, created_at, lease_until, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (id) DO UPDATE
                      SET request_hash = excluded.request_hash, status = NULL, headers = NULL, body = NULL,
                          created_at = excluded.created_at, lease_until = excluded.lease_until, expires_at = excluded.expires_at
                      WHERE idempotency_keys.expires_at <= excluded.created_at
                         OR (idempotency_keys.status IS NULL AND idempotency_keys.lease_until <= excluded.created_at
                             AND idempotency_keys.request_hash = excluded.request_hash)",
                 )
-                .bind(&claim.scope)
-                .bind(&claim.key)
+                .bind(claim.key_id())
                 .bind(&claim.request_hash)
                 .bind(now.timestamp_millis())
                 .bind(claim.lease_until.timestamp_millis())
@@ -42,10 +41,9 @@ macro_rules! impl_sql_idempotency {
                     return Ok(ClaimOutcome::Claimed);
                 }
                 let row: Option<KeyRow> = ::sqlx::query_as(
-                    "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                    "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE id = $1",
                 )
-                .bind(&claim.scope)
-                .bind(&claim.key)
+                .bind(claim.key_id())
                 .fetch_optional(self.writer())
                 .await
                 .map_err(classify)?;
@@ -70,10 +68,9 @@ macro_rules! impl_sql_idempotency {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<ClaimOutcome> {
                 let row: Option<(Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>, i64, i64)> = ::sqlx::query_as(
-                    "SELECT request_hash, status, headers, body, lease_until, expires_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                    "SELECT request_hash, status, headers, body, lease_until, expires_at FROM idempotency_keys WHERE id = $1",
                 )
-                .bind(&claim.scope)
-                .bind(&claim.key)
+                .bind(claim.key_id())
                 .fetch_optional(self.reader())
                 .await
                 .map_err(classify)?;
@@ -93,11 +90,10 @@ macro_rules! impl_sql_idempotency {
             async fn complete_idempotency_key(&self, scope: &str, key: &str, response: &StoredResponse) -> Result<()> {
                 let headers = response.headers_text()?;
                 ::sqlx::query(
-                    "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5
-                     WHERE scope = $1 AND key = $2 AND status IS NULL",
+                    "UPDATE idempotency_keys SET status = $2, headers = $3, body = $4
+                     WHERE id = $1 AND status IS NULL",
                 )
-                .bind(scope)
-                .bind(key)
+                .bind(key_id(scope, key))
                 .bind(i32::from(response.status))
                 .bind(headers)
                 .bind($crate::packed::pack(&response.body)?)
@@ -108,9 +104,8 @@ macro_rules! impl_sql_idempotency {
             }
 
             async fn release_idempotency_key(&self, scope: &str, key: &str) -> Result<()> {
-                ::sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
-                    .bind(scope)
-                    .bind(key)
+                ::sqlx::query("DELETE FROM idempotency_keys WHERE id = $1 AND status IS NULL")
+                    .bind(key_id(scope, key))
                     .execute(self.writer())
                     .await
                     .map_err(classify)?;
@@ -121,21 +116,12 @@ macro_rules! impl_sql_idempotency {
                 // In batches, each its own short transaction: a day of a busy chain's
                 // answers deleted in one statement would hold SQLite's one writer (and
                 // PostgreSQL's locks on those rows) while order writes wait behind it.
-                // Each batch is a range of the expiry index, up to the BATCH-th answer to
-                // expire (a list of keys to delete would let a planner without statistics
-                // scan the table to match them).
                 const BATCH: i64 = 2000;
                 let mut purged = 0;
                 loop {
-                    let deleted = ::sqlx::query(
-                        "DELETE FROM idempotency_keys
-                         WHERE expires_at <= $1
-                           AND expires_at <= coalesce((
-                               SELECT expires_at FROM idempotency_keys WHERE expires_at <= $1
-                               ORDER BY expires_at LIMIT 1 OFFSET $2), $1)",
-                    )
+                    let deleted = ::sqlx::query(<$storage as $crate::sql::SqlBackend>::PURGE_ANSWERS)
                     .bind(now.timestamp_millis())
-                    .bind(BATCH - 1)
+                    .bind(BATCH)
                     .execute(self.writer())
                     .await
                     .map_err(classify)?

@@ -80,6 +80,16 @@ pub trait SqlBackend {
     /// commits.
     const MOVE_HEAD: &'static str = crate::group_commit::statements::MOVE_HEAD;
 
+    /// Deletes up to a batch of expired kept answers (`$1` now, `$2` the batch); run
+    /// until it deletes none. This one takes a range of the expiry index up to the
+    /// batch-th answer to expire (a list of keys to delete would let a planner without
+    /// statistics scan the table to match them).
+    const PURGE_ANSWERS: &'static str = "DELETE FROM idempotency_keys
+         WHERE expires_at <= $1
+           AND expires_at <= coalesce((
+               SELECT expires_at FROM idempotency_keys WHERE expires_at <= $1
+               ORDER BY expires_at LIMIT 1 OFFSET $2 - 1), $1)";
+
     /// Leases webhooks with work to one worker (see [`outbox::LEASE_WEBHOOKS`]).
     const LEASE_WEBHOOKS: &'static str = outbox::LEASE_WEBHOOKS;
 

@@ -78,8 +78,7 @@ macro_rules! impl_sql_orders {
         /// when the key already holds another answer (the caller then rolls back).
         async fn keep_answer(conn: &mut Conn, claim: &$crate::IdempotencyClaim, answer: &$crate::group_commit::Answer, dictionaries: &$crate::packed::Dictionaries) -> Result<::std::result::Result<(), CommitOutcome>> {
             let kept = ::sqlx::query(statements::KEEP_ANSWER)
-                .bind(&claim.scope)
-                .bind(&claim.key)
+                .bind(claim.key_id())
                 .bind(&claim.request_hash)
                 .bind(i32::from(answer.response.status))
                 .bind(answer.response.headers_text()?)
@@ -95,8 +94,7 @@ macro_rules! impl_sql_orders {
                 return Ok(Ok(()));
             }
             let row: Option<$crate::group_commit::KeyRow> = ::sqlx::query_as(statements::READ_KEY)
-                .bind(&claim.scope)
-                .bind(&claim.key)
+                .bind(claim.key_id())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
@@ -180,8 +178,7 @@ macro_rules! impl_sql_orders {
                 if let Err(e) = write_order(&mut *conn, commit.store, order, document, write.expected_version).await {
                     if let (Some(claim), 1) = (&commit.idempotency, commit.orders.len()) {
                         ::sqlx::query(statements::GIVE_KEY_BACK)
-                            .bind(&claim.scope)
-                            .bind(&claim.key)
+                            .bind(claim.key_id())
                             .execute(&mut *conn)
                             .await
                             .map_err(classify)?;
@@ -775,7 +772,7 @@ macro_rules! impl_sql_orders {
                         }
                     }
                     samples.reverse();
-                    let documents = documents.into_iter().rev().map(|(d,)| dictionaries.unpack(d)).collect::<Result<Vec<_>>>()?;
+                    let documents = rule.samples_of(documents.into_iter().rev().map(|(d,)| dictionaries.unpack(d)).collect::<Result<Vec<_>>>()?);
                     let content = $crate::packed::dictionary_content(&samples, &documents);
                     let (number,): (i64,) = ::sqlx::query_as(
                         "INSERT INTO packing_dictionaries (store_id, made_at, last_order, content) VALUES ($1, $2, $3, $4) RETURNING number",
