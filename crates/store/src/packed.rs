@@ -131,8 +131,9 @@ fn whole_frame_after(mut head: Vec<u8>, value: &[u8], dictionary: &CDict<'_>) ->
 /// A value packed with a store dictionary needs [`Dictionaries::unpack`].
 pub fn unpack(stored: Vec<u8>) -> Result<Vec<u8>> {
     match stored.split_first() {
-        Some((&ZSTD_DICTIONARY_1, frame)) => unpack_frame(frame, &DECODER_1),
-        Some((&BARE_DICTIONARY_1, bare)) => unpack_frame(&with_magic(bare), &DECODER_1),
+        Some((&format @ (ZSTD_DICTIONARY_1 | BARE_DICTIONARY_1), frame)) => {
+            unpack_frame(format, frame, &DECODER_1)
+        }
         Some((&(ZSTD_STORE_DICTIONARY | BARE_STORE_DICTIONARY), _)) => Err(broken(
             "a packed value",
             "packed with a store dictionary, read without the storage's dictionaries",
@@ -149,7 +150,16 @@ fn with_magic(bare: &[u8]) -> Vec<u8> {
     frame
 }
 
-fn unpack_frame(frame: &[u8], dictionary: &DDict<'_>) -> Result<Vec<u8>> {
+/// The value in `frame`, stored after format byte `format`: bare formats have their
+/// magic number put back first.
+fn unpack_frame(format: u8, frame: &[u8], dictionary: &DDict<'_>) -> Result<Vec<u8>> {
+    let whole;
+    let frame = if matches!(format, BARE_DICTIONARY_1 | BARE_STORE_DICTIONARY) {
+        whole = with_magic(frame);
+        &whole
+    } else {
+        frame
+    };
     let size = match zstd::zstd_safe::get_frame_content_size(frame) {
         Ok(Some(size)) if size <= MAX_UNPACKED => size,
         Ok(size) => {
@@ -325,10 +335,7 @@ impl Dictionaries {
         let frame = stored
             .get(1 + varint_len(&stored[1..])?..)
             .ok_or_else(|| broken("a damaged packed value", "no frame"))?;
-        if stored[0] == BARE_STORE_DICTIONARY {
-            return unpack_frame(&with_magic(frame), &dictionary.decoder);
-        }
-        unpack_frame(frame, &dictionary.decoder)
+        unpack_frame(stored[0], frame, &dictionary.decoder)
     }
 
     /// A packed value that holds text (JSON).
