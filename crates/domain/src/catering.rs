@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_HORIZON_DAYS: u64 = 366;
 const MAX_DAILY_MEALS: u32 = 100_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompanyKind {
     /// Cooks and serves.
@@ -24,7 +24,7 @@ pub enum CompanyKind {
     Client,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
     Active,
@@ -34,7 +34,7 @@ pub enum ContractStatus {
     Terminated,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Company {
     pub id: CompanyId,
     pub kind: CompanyKind,
@@ -48,7 +48,7 @@ pub struct Company {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contract {
     pub id: ContractId,
     pub caterer_id: CompanyId,
@@ -112,6 +112,20 @@ impl Serialize for Weekdays {
     }
 }
 
+impl schemars::JsonSchema for Weekdays {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Weekdays".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "array",
+            "uniqueItems": true,
+            "items": { "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] }
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Weekdays {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let names = Vec::<String>::deserialize(d)?;
@@ -125,7 +139,7 @@ impl<'de> Deserialize<'de> for Weekdays {
 }
 
 /// The terms of a contract between a caterer and a client.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Terms {
     pub starts_on: NaiveDate,
     /// Last day served; open-ended when absent.
@@ -276,7 +290,7 @@ impl Terms {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayStatus {
     /// Expected quantity is the contract's default; the client may still change it.
@@ -294,7 +308,7 @@ pub enum DayStatus {
 }
 
 /// One service day of a contract.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceDay {
     pub date: NaiveDate,
     pub expected: u32,
@@ -447,7 +461,7 @@ impl ServiceDay {
 }
 
 /// A month of a contract: each day, the totals, and the amount due for closed days.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Statement {
     pub year: i32,
     pub month: u32,

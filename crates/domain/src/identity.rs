@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How a session was opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {
     /// Login and password (and TOTP where required).
@@ -51,7 +51,7 @@ pub struct NewSession {
     pub user_agent: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
@@ -81,7 +81,7 @@ pub struct NewRefreshToken {
 }
 
 /// A registered POS terminal; its token is stored hashed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Device {
     pub id: DeviceId,
     pub store_id: StoreId,
@@ -133,7 +133,7 @@ impl ApiKey {
 }
 
 /// What the security log records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecurityEventKind {
     LoginSucceeded,
@@ -224,7 +224,7 @@ impl FromStr for SecurityEventKind {
 }
 
 /// An entry of the security log: who did what, from where, to whom.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SecurityEvent {
     pub id: EventId,
     pub at: DateTime<Utc>,

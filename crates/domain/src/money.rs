@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// ISO 4217 currencies comanda prices in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Currency {
     #[serde(rename = "BRL")]
     Brl,
@@ -105,7 +105,7 @@ impl FromStr for Currency {
 }
 
 /// An amount of one currency, in its minor units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Money {
     pub amount: i64,
     pub currency: Currency,
@@ -274,7 +274,7 @@ impl Money {
 
 /// A price as a client sends it: `{"amount": 1250, "currency": "BRL"}`. Read loosely so
 /// that a wrong amount or currency is reported against its own field.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     pub amount: serde_json::Value,

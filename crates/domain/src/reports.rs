@@ -13,7 +13,19 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// What a row of totals counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     /// Keys `total` (orders, total, tax), `subtotal`, `discounts`, `net`, `service`, `tip`.
@@ -88,7 +100,7 @@ impl std::str::FromStr for Dimension {
 }
 
 /// One row of running totals (or a change to one).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Total {
     pub label: String,
     pub count: i64,
@@ -362,7 +374,7 @@ pub struct TotalRow {
     pub total: Total,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SalesSummary {
     pub orders: i64,
     pub subtotal: i64,
@@ -377,7 +389,7 @@ pub struct SalesSummary {
 }
 
 /// A line of a breakdown (by category, product, staff, hour, rate, tender).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Breakdown {
     pub key: String,
     pub name: String,
@@ -394,7 +406,7 @@ pub struct Breakdown {
     pub extra: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DrawerReport {
     pub shift_id: ShiftId,
     pub number: i64,
@@ -410,7 +422,7 @@ pub struct DrawerReport {
     pub difference: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CashReport {
     pub shifts: Vec<DrawerReport>,
     pub expected: i64,
@@ -423,13 +435,13 @@ pub struct CashReport {
     pub open_shifts: i64,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Counted {
     pub count: i64,
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SalesReport {
     pub sales: SalesSummary,
     pub by_category: Vec<Breakdown>,

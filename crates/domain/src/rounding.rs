@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundingMode {
     /// Halves away from zero: 0.5 -> 1, -0.5 -> -1. What most tills and people do.
@@ -63,7 +65,7 @@ pub fn div_round(num: i128, den: i128, mode: RoundingMode) -> i128 {
 
 /// Cash rounding: the amount a customer pays in cash when the smallest coin is
 /// `increment` minor units (100 for rupiah), with the difference to book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CashRounded {
     pub due: i64,
     /// `due - amount`: positive when the customer pays a little more.

@@ -14,14 +14,14 @@ use serde::{Deserialize, Serialize};
 pub const MAX_MOVEMENTS: usize = 500;
 pub const MAX_DENOMINATIONS: usize = 40;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShiftStatus {
     Open,
     Closed,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CashDirection {
     /// Change brought in, a float top-up.
@@ -30,7 +30,7 @@ pub enum CashDirection {
     Out,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CashMovement {
     pub direction: CashDirection,
     pub amount: i64,
@@ -40,14 +40,14 @@ pub struct CashMovement {
 }
 
 /// Notes and coins counted: `value` in minor units, how many of each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Denomination {
     pub value: i64,
     pub count: i64,
 }
 
 /// What the drawer held when counted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CashCount {
     pub denominations: Vec<Denomination>,
     pub total: i64,
@@ -134,13 +134,15 @@ impl CashCount {
 
 /// The drawer as the order log sees it: cash taken for sales (with cash rounding) and
 /// cash given back for refunds during the shift.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct DrawerSales {
     pub cash_sales: i64,
     pub cash_refunds: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Closing {
     pub by: Option<UserId>,
     pub at: DateTime<Utc>,
@@ -153,7 +155,7 @@ pub struct Closing {
     pub note: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shift {
     pub id: ShiftId,
     pub store_id: StoreId,

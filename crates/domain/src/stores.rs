@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Short, URL-safe handle for a store (`centro`, `loja-2`), unique in a deployment.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct StoreCode(String);
 
@@ -43,7 +43,7 @@ impl StoreCode {
 }
 
 /// The name shown on receipts and screens.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct StoreName(String);
 
@@ -55,9 +55,9 @@ impl StoreName {
 
 /// An IANA time zone. Business days, shift reports and "sales by hour" are computed in
 /// the store's local time, so it must be a real zone, not an offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
-pub struct Timezone(chrono_tz::Tz);
+pub struct Timezone(#[schemars(with = "String")] chrono_tz::Tz);
 
 impl Timezone {
     pub const UTC: Timezone = Timezone(chrono_tz::Tz::UTC);
@@ -132,7 +132,7 @@ impl NewStore {
 }
 
 /// A stored store. `version` increases on every change, for optimistic concurrency.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Store {
     pub id: StoreId,
     pub code: StoreCode,

@@ -27,9 +27,21 @@ pub const RATE_SCALE: u32 = 1_000_000;
 
 /// A percentage with up to four decimals (7 %, 7.25 %, 6.625 %), held as an integer
 /// number of ten-thousandths of a percent so no float ever touches it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
-pub struct Rate(u32);
+pub struct Rate(#[schemars(with = "String")] u32);
 
 impl Rate {
     pub const ZERO: Rate = Rate(0);
@@ -97,7 +109,7 @@ impl From<Rate> for String {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxKind {
     /// A tax owed to an authority (sales tax, VAT, PPN, ICMS).
@@ -127,7 +139,9 @@ impl FromStr for TaxKind {
 }
 
 /// Whether catalog prices already contain the taxes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Pricing {
     #[default]
@@ -156,7 +170,9 @@ impl FromStr for Pricing {
 }
 
 /// Where amounts are rounded to minor units.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundingScope {
     /// Each line's tax is rounded, and the order's is their sum.
@@ -187,7 +203,9 @@ impl FromStr for RoundingScope {
 }
 
 /// A store's tax rules.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct TaxPolicy {
     pub pricing: Pricing,
     pub rounding_scope: RoundingScope,
@@ -230,13 +248,13 @@ pub struct TaxLine {
 }
 
 /// What one rate adds to one line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Charge {
     pub rate: TaxRateId,
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineTaxes {
     /// The line without taxes or service.
     pub net: i64,
@@ -245,7 +263,7 @@ pub struct LineTaxes {
     pub total: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RateTotal {
     pub rate: TaxRateId,
     pub kind: TaxKind,
@@ -254,7 +272,7 @@ pub struct RateTotal {
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TaxBreakdown {
     pub lines: Vec<LineTaxes>,
     /// One entry per rate used, in the order of the rules given.

@@ -12,7 +12,7 @@ use std::fmt;
 
 /// What a person types to sign in: a user name or an e-mail address. Stored lower-case so
 /// `Maria` and `maria` are one account.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Login(String);
 
@@ -43,7 +43,7 @@ impl Login {
 }
 
 /// The name shown on tickets, receipts and reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 #[error("{field}: {message}")]
 pub struct ValidationError {
     /// Path of the offending field as the client sent it, e.g. `currency` or `lines[2].quantity`.

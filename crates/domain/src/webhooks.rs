@@ -59,7 +59,7 @@ const MAX_PATTERNS: usize = 50;
 const MAX_URL_CHARS: usize = 2_000;
 
 /// The event types a subscription wants: exact types, `prefix.*`, or `*`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "Vec<String>", into = "Vec<String>")]
 pub struct EventFilter(Vec<String>);
 

@@ -183,6 +183,7 @@ office-catalog = Catalog
 office-people = People
 office-stations = Stations
 office-webhooks = Webhooks
+office-api-docs = API reference (for integrations)
 office-audit = Security log
 office-store = Store
 store-settings = This store

@@ -180,6 +180,7 @@ office-catalog = Katalog
 office-people = Orang
 office-stations = Stasiun
 office-webhooks = Webhook
+office-api-docs = Referensi API (untuk integrasi)
 office-audit = Log keamanan
 office-store = Toko
 store-settings = Toko ini

@@ -183,6 +183,7 @@ office-catalog = Cardápio
 office-people = Pessoas
 office-stations = Estações
 office-webhooks = Webhooks
+office-api-docs = Referência da API (para integrações)
 office-audit = Registro de segurança
 office-store = Loja
 store-settings = Esta loja

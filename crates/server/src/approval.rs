@@ -16,7 +16,7 @@ use comanda_domain::{Permission, Secret, StoreId, UserId};
 use serde::Deserialize;
 
 /// `"approval": {"user_id": "...", "pin": "2580"}` in a request body.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalInput {
     pub user_id: UserId,

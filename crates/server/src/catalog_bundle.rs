@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 /// What the file says it is; another value is refused rather than half understood.
 pub const FORMAT: &str = "comanda-catalog/1";
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Bundle {
     format: String,

@@ -48,7 +48,7 @@ const PATH_SEPARATOR: char = '/';
 const NO_TAXES: &str = "none";
 
 /// One refused cell or row of an import.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RowError {
     pub line: usize,
     pub column: String,

@@ -252,10 +252,14 @@ fn path_rejection(rejection: PathRejection) -> ApiError {
 }
 
 /// `?after=...&limit=...` on every list.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
+    /// The `next` of the previous page.
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -328,8 +332,16 @@ pub fn query_id<T: std::str::FromStr>(
         .transpose()
 }
 
+/// A page whose cursor is a sequence or a number: pass `next` as the list's own
+/// cursor parameter (`before` or `after`, as the route says).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SeqPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
 /// A page of results as the API returns it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct PageView<T> {
     pub items: Vec<T>,
     pub next: Option<String>,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog_bundle;
 pub mod catalog_csv;
+pub mod contract;
 pub mod error;
 pub mod extract;
 mod health;

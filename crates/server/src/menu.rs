@@ -196,7 +196,7 @@ fn render(store: StoreId, currency: Currency, data: &MenuData) -> Result<CachedM
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuDocument<'a> {
     store_id: StoreId,
     revision: i64,
@@ -208,7 +208,7 @@ struct MenuDocument<'a> {
     products: Vec<MenuProduct<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuSettings {
     pricing: Pricing,
     rounding_scope: RoundingScope,
@@ -216,7 +216,7 @@ struct MenuSettings {
     cash_increment: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuTaxRate<'a> {
     id: String,
     name: &'a str,
@@ -228,7 +228,7 @@ struct MenuTaxRate<'a> {
 
 /// Products, categories and groups refer to each other by position in these arrays
 /// rather than by id: it halves the size of a large menu.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuCategory<'a> {
     id: CategoryId,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,7 +239,7 @@ struct MenuCategory<'a> {
     image_url: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuGroup<'a> {
     id: String,
     name: &'a str,
@@ -249,7 +249,7 @@ struct MenuGroup<'a> {
     options: Vec<MenuOption<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuOption<'a> {
     id: String,
     name: &'a str,
@@ -261,7 +261,7 @@ struct MenuOption<'a> {
 
 /// Products carry what applies to them already resolved (station from the category,
 /// default tax rates), so a terminal needs no rules of its own.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuProduct<'a> {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,7 +284,7 @@ struct MenuProduct<'a> {
     variants: Vec<MenuVariant<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MenuVariant<'a> {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -464,4 +464,28 @@ pub fn category_stations(categories: &[Category]) -> HashMap<CategoryId, &str> {
         }
     }
     stations
+}
+
+/// The menu as sent: the document and, last, the variants sold out now.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct MenuAnswer<'a> {
+    #[serde(flatten)]
+    document: MenuDocument<'a>,
+    /// Variants that count their stock and have none left.
+    sold_out: Vec<VariantId>,
+}
+
+/// The document's word for `GET .../catalog/menu`: the menu, or 304 when the terminal's
+/// copy (`If-None-Match`) is current.
+pub fn describe(
+    mut op: aide::transform::TransformOperation<'_>,
+) -> aide::transform::TransformOperation<'_> {
+    crate::contract::answer_json::<MenuAnswer<'static>>(
+        op.inner_mut(),
+        200,
+        "The menu, with `ETag`; gzipped when the terminal accepts it",
+    );
+    crate::contract::answer(op.inner_mut(), 304, "The terminal's copy is current", &[]);
+    op
 }

@@ -12,7 +12,7 @@ use comanda_domain::{Locale, Money, Store};
 use serde::Serialize;
 use std::fmt::Write;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Receipt {
     pub store: StoreHeader,
     pub order_id: String,
@@ -39,13 +39,13 @@ pub struct Receipt {
     pub refunds: Vec<ReceiptRefund>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct StoreHeader {
     pub name: String,
     pub code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReceiptLine {
     pub name: String,
     pub quantity: i64,
@@ -57,7 +57,7 @@ pub struct ReceiptLine {
     pub voided: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReceiptTax {
     pub name: String,
     /// A percentage as text ("10").
@@ -66,7 +66,7 @@ pub struct ReceiptTax {
     pub amount: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReceiptPayment {
     pub kind: TenderKind,
     pub amount: i64,
@@ -77,7 +77,7 @@ pub struct ReceiptPayment {
     pub reference: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReceiptRefund {
     pub amount: i64,
     pub reason: String,

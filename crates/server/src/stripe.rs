@@ -27,7 +27,7 @@ pub struct Stripe {
 }
 
 /// A PaymentIntent as far as a till cares.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct Intent {
     pub id: String,
     pub status: String,
@@ -37,7 +37,7 @@ pub struct Intent {
     pub last_payment_error: Option<CardError>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct CardError {
     #[serde(default)]
     pub code: Option<String>,
@@ -45,7 +45,7 @@ pub struct CardError {
     pub message: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct RefundObject {
     pub id: String,
     pub status: String,
@@ -66,12 +66,12 @@ pub enum StripeError {
     Unavailable(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ErrorBody {
     error: ErrorDetail,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ErrorDetail {
     #[serde(default, rename = "type")]
     kind: Option<String>,

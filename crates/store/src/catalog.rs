@@ -55,7 +55,7 @@ pub struct ImportProduct {
     pub lines: Vec<usize>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ImportSummary {
     pub tax_rates_created: usize,
     pub modifier_groups_created: usize,

@@ -11,7 +11,7 @@ use comanda_domain::orders::{Order, OrderKind, OrderStatus};
 use comanda_domain::{DeviceId, OrderId, ServiceAreaId, StoreId, TableId, UserId};
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ServiceArea {
     pub id: ServiceAreaId,
     pub store_id: StoreId,
@@ -20,7 +20,7 @@ pub struct ServiceArea {
     pub archived: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DiningTable {
     pub id: TableId,
     pub store_id: StoreId,

@@ -27,7 +27,7 @@ pub struct NewOutboxEvent {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OutboxEvent {
     pub store_id: StoreId,
     pub seq: i64,
@@ -39,7 +39,7 @@ pub struct OutboxEvent {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Webhook {
     pub id: WebhookId,
     pub store_id: StoreId,
@@ -65,7 +65,7 @@ pub struct LeasedWebhook {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Not yet delivered: waiting for its next attempt.
@@ -92,7 +92,7 @@ impl DeliveryStatus {
 }
 
 /// One try at posting an event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attempt {
     pub at: DateTime<Utc>,
     pub duration_ms: i64,
@@ -103,7 +103,7 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub id: DeliveryId,
     pub webhook_id: WebhookId,

@@ -29,7 +29,7 @@ impl Limit {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Page<T, C> {
     pub items: Vec<T>,
     /// Pass as `after` to get the next page; `None` on the last page.

@@ -11,7 +11,7 @@ use comanda_domain::{DeviceId, ShiftId, StoreId, UserId};
 use serde::Serialize;
 
 /// How far a store's totals have read its log, and the business day they add to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SalesPosition {
     pub applied_seq: i64,
     pub day: i64,
@@ -21,7 +21,7 @@ pub struct SalesPosition {
 }
 
 /// A closed business day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ZReport {
     pub store_id: StoreId,
     pub number: i64,

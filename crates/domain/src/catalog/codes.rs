@@ -7,7 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// A name shown on menus, screens and receipts.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct ItemName(String);
 
@@ -39,7 +39,7 @@ pub fn search_key(text: &str) -> String {
 
 /// A stock-keeping unit as the shop writes it (`CERV-LAGER-600`). Case matters, as it
 /// does on shelf labels; spaces do not belong in one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
 
@@ -71,7 +71,7 @@ impl Sku {
 /// A scannable code. GS1 numbers (EAN-8, UPC-A, EAN-13, GTIN-14) have their check
 /// digit verified, since a mistyped barcode would silently never scan; other symbologies
 /// (a shop's own Code 128 labels) are accepted as printable ASCII.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Barcode(String);
 
@@ -115,7 +115,7 @@ fn gs1_check_digit_ok(digits: &str) -> bool {
 }
 
 /// A kitchen station a dish is prepared at (`grill`, `bar`, `cold`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct StationCode(String);
 
@@ -142,7 +142,7 @@ impl StationCode {
 
 /// Where a picture of the product lives. Only http(s), so a menu can never carry a
 /// `javascript:` or `data:` address into a browser.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct ImageUrl(String);
 

@@ -103,7 +103,7 @@ fn status(value: Option<&str>) -> Result<Status, ValidationError> {
     Ok(optional(value, |v| parse_choice("status", v, "active, archived"))?.unwrap_or_default())
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub version: Option<i64>,
@@ -130,7 +130,7 @@ impl CategoryInput {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantInput {
     pub id: Option<String>,
@@ -140,7 +140,7 @@ pub struct VariantInput {
     pub price: MoneyInput,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub version: Option<i64>,
@@ -264,7 +264,7 @@ impl ProductInput {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModifierOptionInput {
     pub id: Option<String>,
@@ -273,7 +273,7 @@ pub struct ModifierOptionInput {
     pub default: Option<bool>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModifierGroupInput {
     pub version: Option<i64>,
@@ -369,7 +369,7 @@ impl ModifierGroupInput {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRateInput {
     pub version: Option<i64>,
@@ -417,7 +417,7 @@ impl TaxRateInput {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     pub version: i64,

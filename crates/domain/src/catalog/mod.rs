@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// Archived things stay for history (orders, stock ledger) but leave menus and lists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -63,7 +65,7 @@ pub struct CategoryDraft {
     pub image_url: Option<ImageUrl>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Category {
     pub id: CategoryId,
     pub store_id: StoreId,
@@ -117,7 +119,7 @@ pub struct VariantDraft {
     pub price: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Variant {
     pub id: VariantId,
     pub name: Option<ItemName>,
@@ -149,7 +151,7 @@ pub struct ProductDraft {
     pub variants: Vec<VariantDraft>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Product {
     pub id: ProductId,
     pub store_id: StoreId,
@@ -205,7 +207,9 @@ impl Product {
 }
 
 /// How the chosen options of a group add to the price.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ModifierPricing {
     /// Every option's price change is added ("extra cheese" + "bacon").
@@ -271,7 +275,7 @@ pub struct ModifierOptionDraft {
     pub default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ModifierOption {
     pub id: ModifierOptionId,
     pub name: ItemName,
@@ -289,7 +293,7 @@ pub struct ModifierGroupDraft {
     pub options: Vec<ModifierOptionDraft>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ModifierGroup {
     pub id: ModifierGroupId,
     pub store_id: StoreId,
@@ -314,7 +318,7 @@ pub struct TaxRateDraft {
     pub default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TaxRate {
     pub id: TaxRateId,
     pub store_id: StoreId,
@@ -341,7 +345,7 @@ impl TaxRate {
 }
 
 /// A store's pricing rules: how taxes apply and round, and the smallest cash coin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CatalogSettings {
     pub pricing: Pricing,
     pub rounding_scope: RoundingScope,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One store's changes to one shared product. Absent fields follow the product.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProductOverride {
     pub product_id: ProductId,
     /// Sold out (or back) here only.
@@ -53,7 +53,7 @@ pub fn apply_all(products: &mut [Product], overrides: &[ProductOverride]) {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantPriceInput {
     pub variant_id: String,
@@ -61,7 +61,7 @@ pub struct VariantPriceInput {
 }
 
 /// `PUT …/products/{id}/override`: the whole override, replacing the last one.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideInput {
     #[serde(default)]

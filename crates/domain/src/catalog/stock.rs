@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     /// Sold (negative). Written by orders.
@@ -118,7 +118,7 @@ impl NewMovement {
 }
 
 /// A movement as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Movement {
     pub id: StockMovementId,
     pub store_id: StoreId,
@@ -134,7 +134,7 @@ pub struct Movement {
 }
 
 /// On hand for one variant in one store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StockLevel {
     pub store_id: StoreId,
     pub product_id: ProductId,

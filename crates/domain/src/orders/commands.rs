@@ -21,7 +21,7 @@ pub const MAX_LINES_PER_REQUEST: usize = 100;
 pub const MAX_REASON_CHARS: usize = 200;
 
 /// The store's rules for what needs a manager.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OrderPolicy {
     /// 0 until first changed: the defaults.
     pub version: i64,
@@ -42,7 +42,7 @@ impl Default for OrderPolicy {
 }
 
 /// `PUT .../order-settings`: what to change, based on `version`.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     pub version: Option<i64>,

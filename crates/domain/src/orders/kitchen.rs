@@ -23,7 +23,7 @@ pub const RECALL_WINDOW: Duration = Duration::minutes(10);
 
 /// A station's screen settings: when a ticket turns amber (`warn_after_s`) and red
 /// (`late_after_s`). A station nobody configured shows with the defaults.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Station {
     pub code: String,
     pub name: String,
@@ -71,7 +71,7 @@ impl Station {
 }
 
 /// A line as a kitchen screen shows it: what to make, with modifiers and notes up front.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KitchenLine {
     pub id: OrderLineId,
     pub name: String,
@@ -108,7 +108,7 @@ impl KitchenLine {
 }
 
 /// Who a ticket is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TicketHeader {
     pub order_id: OrderId,
     pub number: i64,
@@ -120,7 +120,7 @@ pub struct TicketHeader {
 }
 
 /// One order's lines at one station (or all of them, for expo).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ticket {
     #[serde(flatten)]
     pub header: TicketHeader,

@@ -19,7 +19,7 @@ pub const MAX_NOTE_CHARS: usize = 200;
 pub const MAX_COURSE: u8 = 9;
 pub const MAX_SEAT: u16 = 99;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
     /// Taken, not yet sent to the kitchen: may still be removed outright.
@@ -34,7 +34,7 @@ pub enum LineStatus {
     Voided,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LineModifier {
     pub group_id: ModifierGroupId,
     pub option_id: ModifierOptionId,
@@ -42,7 +42,7 @@ pub struct LineModifier {
     pub price_delta: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscountValue {
     /// Minor units off.
@@ -50,7 +50,7 @@ pub enum DiscountValue {
     Percent(Rate),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Discount {
     pub value: DiscountValue,
     pub reason: String,
@@ -89,7 +89,7 @@ impl Discount {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderLine {
     pub id: OrderLineId,
     pub product_id: ProductId,
@@ -155,7 +155,7 @@ impl OrderLine {
 }
 
 /// A line as a client asks for it; the price comes from the catalog.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
     pub product_id: String,

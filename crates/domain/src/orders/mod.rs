@@ -28,7 +28,7 @@ use std::fmt;
 
 /// Where an order stands. Paid and closed orders, cancelled ones and tabs merged into
 /// another are finished: nothing changes them any more (refunds are the Payments issue's).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Being taken; nothing sent to the kitchen yet.
@@ -98,7 +98,7 @@ impl std::str::FromStr for OrderStatus {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     DineIn,
@@ -134,7 +134,7 @@ impl std::str::FromStr for OrderKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub address: String,
     pub customer_name: String,
@@ -142,7 +142,7 @@ pub struct Delivery {
 }
 
 /// A tax or service rate as it was when the order first used it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateSnapshot {
     pub id: TaxRateId,
     pub name: String,
@@ -162,7 +162,7 @@ impl RateSnapshot {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Order {
     pub id: OrderId,
     pub store_id: StoreId,

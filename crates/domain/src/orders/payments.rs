@@ -23,7 +23,7 @@ use serde_json::json;
 pub const MAX_PAYMENTS: usize = 30;
 pub const MAX_REFERENCE_CHARS: usize = 100;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TenderKind {
     Cash,
@@ -60,7 +60,7 @@ impl std::str::FromStr for TenderKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// Asked of the card processor, not yet confirmed: it holds its part of the bill.
@@ -70,7 +70,7 @@ pub enum PaymentStatus {
     Failed,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Payment {
     pub id: PaymentId,
     pub kind: TenderKind,
@@ -132,7 +132,7 @@ pub struct Till {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeCheckMethod {
     DateOfBirth,
@@ -142,7 +142,7 @@ pub enum AgeCheckMethod {
     Refused,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgeCheck {
     pub method: AgeCheckMethod,
     pub passed: bool,
@@ -162,21 +162,21 @@ pub enum AgeEvidence {
     Refused,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefundLine {
     pub line_id: OrderLineId,
     pub quantity: i64,
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefundTender {
     pub payment_id: PaymentId,
     pub kind: TenderKind,
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Refund {
     pub id: RefundId,
     pub amount: i64,
@@ -193,7 +193,7 @@ pub struct Refund {
 }
 
 /// The money side of an order, for views and receipts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Balance {
     /// Captured tenders.
     pub paid: i64,

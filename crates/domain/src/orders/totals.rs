@@ -10,7 +10,7 @@ use crate::money::{MAX_ORDER_TOTAL, checked_sum};
 use crate::tax::{self, TaxError, TaxKind, TaxLine};
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineTotal {
     pub line_id: OrderLineId,
     /// Before discounts.
@@ -23,7 +23,7 @@ pub struct LineTotal {
     pub service: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RateLine {
     pub rate_id: TaxRateId,
     pub name: String,
@@ -33,7 +33,7 @@ pub struct RateLine {
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     /// The lines before discounts (voided lines count for nothing).
     pub subtotal: i64,

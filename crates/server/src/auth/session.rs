@@ -10,7 +10,7 @@ use comanda_domain::{DeviceId, SessionId, User, clock};
 use serde::Serialize;
 
 /// What sign-in and refresh return.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,

@@ -18,7 +18,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// `{"alg":"HS256","typ":"JWT"}`, encoded once.
 const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccessClaims {
     /// User id.
     pub sub: Uuid,

@@ -14,7 +14,7 @@ use crate::password;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::identity::{SecurityEventKind, SessionKind};
 use comanda_domain::{Login, Role, Sealed, Secret, User, UserId, clock};
 use comanda_store::{Limit, Rotation, UserFilter};
@@ -183,7 +183,7 @@ pub(crate) async fn second_factor_ok(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     login: String,
@@ -276,7 +276,7 @@ pub async fn login(
     Ok(Json(tokens))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     refresh_token: String,
@@ -345,7 +345,7 @@ pub async fn refresh(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, auth: AuthAny) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(state): State<AppState>, auth: AuthAny) -> Result<NoContent, ApiError> {
     if let Some(session) = auth.actor.session_id {
         state.storage.revoke_session(session, "logout").await?;
         state.principals.forget_session(session);
@@ -354,10 +354,10 @@ pub async fn logout(State(state): State<AppState>, auth: AuthAny) -> Result<Stat
             .record(&state)
             .await;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PinBody {
     user_id: UserId,
@@ -426,7 +426,7 @@ pub async fn pin_login(
     Ok(Json(tokens))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct StaffTile {
     id: UserId,
     display_name: String,

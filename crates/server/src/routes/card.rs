@@ -247,6 +247,14 @@ pub async fn refund_cards(
     Ok(())
 }
 
+/// Stripe's event was taken; `duplicate` when it had been before.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Received {
+    received: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate: Option<bool>,
+}
+
 /// `POST /api/v1/webhooks/stripe`: Stripe's word on a PaymentIntent. Checked by its
 /// signature and timestamp (400 otherwise); an event already handled, or one that
 /// settles a tender already settled that way, changes nothing.
@@ -254,7 +262,7 @@ pub async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Received>, ApiError> {
     let secret = state
         .stripe()
         .and_then(|s| s.webhook_secret())
@@ -282,7 +290,10 @@ pub async fn webhook(
         return Err(bad("invalid_body", "an event has an id and a type"));
     };
     if state.storage.processor_event_seen("stripe", id).await? {
-        return Ok(Json(json!({ "received": true, "duplicate": true })));
+        return Ok(Json(Received {
+            received: true,
+            duplicate: Some(true),
+        }));
     }
     let intent = &event["data"]["object"];
     let outcome = match kind {
@@ -307,7 +318,10 @@ pub async fn webhook(
         .storage
         .note_processor_event("stripe", id, kind)
         .await?;
-    Ok(Json(json!({ "received": true })))
+    Ok(Json(Received {
+        received: true,
+        duplicate: None,
+    }))
 }
 
 /// Settles the tender that made `intent`, found through the order its metadata names.

@@ -3,6 +3,7 @@
 //! record of another store is simply not found.
 
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView, query_id};
 use crate::menu::MenuCache;
@@ -11,6 +12,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::catalog::inputs::{
     CategoryInput, ModifierGroupInput, ProductInput, SettingsInput, TaxRateInput,
 };
@@ -144,13 +146,13 @@ pub async fn create_tax_rate(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<TaxRateInput>,
-) -> Result<(StatusCode, Json<TaxRate>), ApiError> {
+) -> Result<Created<TaxRate>, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
     require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let rate = state.storage.create_tax_rate(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok((StatusCode::CREATED, Json(rate)))
+    Ok(Created(rate))
 }
 
 pub async fn get_tax_rate(
@@ -189,12 +191,12 @@ pub async fn archive_tax_rate(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, TaxRateId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::StoreManage, store)?;
     require_own_catalog(&state, store).await?;
     state.storage.archive_tax_rate(store, id).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 // Categories.
@@ -217,13 +219,13 @@ pub async fn create_category(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<CategoryInput>,
-) -> Result<(StatusCode, Json<Category>), ApiError> {
+) -> Result<Created<Category>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     let draft = body.parse()?;
     let category = state.storage.create_category(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok((StatusCode::CREATED, Json(category)))
+    Ok(Created(category))
 }
 
 pub async fn get_category(
@@ -262,17 +264,17 @@ pub async fn delete_category(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, CategoryId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     state.storage.delete_category(store, id).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 // Modifier groups.
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
@@ -308,13 +310,13 @@ pub async fn create_group(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<ModifierGroupInput>,
-) -> Result<(StatusCode, Json<ModifierGroup>), ApiError> {
+) -> Result<Created<ModifierGroup>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let group = state.storage.create_modifier_group(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok((StatusCode::CREATED, Json(group)))
+    Ok(Created(group))
 }
 
 pub async fn get_group(
@@ -353,17 +355,17 @@ pub async fn archive_group(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, ModifierGroupId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     state.storage.archive_modifier_group(store, id).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 // Products.
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     /// Name prefix, SKU prefix or barcode.
@@ -409,13 +411,13 @@ pub async fn create_product(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<ProductInput>,
-) -> Result<(StatusCode, Json<Product>), ApiError> {
+) -> Result<Created<Product>, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     let draft = body.parse(currency_of(&state, store).await?)?;
     let product = state.storage.create_product(store, &draft).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok((StatusCode::CREATED, Json(product)))
+    Ok(Created(product))
 }
 
 pub async fn get_product(
@@ -453,15 +455,15 @@ pub async fn archive_product(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     require_own_catalog(&state, store).await?;
     state.storage.archive_product(store, id).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityBody {
     available: bool,

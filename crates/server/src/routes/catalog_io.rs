@@ -9,6 +9,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::menu::MenuCache;
 use crate::state::AppState;
+use aide::openapi::{ReferenceOr, RequestBody};
+use aide::transform::TransformOperation;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,7 +24,7 @@ use serde_json::json;
 /// Errors listed in a refusal; the count says how many there were in all.
 const MAX_REPORTED_ERRORS: usize = 200;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `csv` (the default): the products, for a spreadsheet; `json`: the whole catalog
@@ -31,7 +33,7 @@ pub struct ExportQuery {
     format: ExportFormat,
 }
 
-#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum ExportFormat {
     #[default]
@@ -121,4 +123,36 @@ pub async fn import(
             "errors": &errors[..errors.len().min(MAX_REPORTED_ERRORS)],
         }))),
     }
+}
+
+/// The file in either form: CSV as text, or JSON as exported with `?format=json`.
+pub fn describe_import(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    let mut op = op.description(
+        "All or nothing: a file with any problem imports nothing and is answered 422 \
+         `import_rejected` with `details.errors` (at most 200) and `details.error_count`.",
+    );
+    op.inner_mut().request_body = Some(ReferenceOr::Item(RequestBody {
+        content: crate::contract::media(&[
+            ("text/csv", json!({ "type": "string" })),
+            ("application/json", json!({ "type": "object" })),
+        ]),
+        required: true,
+        ..Default::default()
+    }));
+    op.response_with::<415, ApiError, _>(|r| r)
+}
+
+/// The file in the form asked for.
+pub fn describe_export(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    let mut op = op;
+    crate::contract::answer(
+        op.inner_mut(),
+        200,
+        "The catalog as a file (`Content-Disposition: attachment`)",
+        &[
+            ("text/csv", json!({ "type": "string" })),
+            ("application/json", json!({ "type": "object" })),
+        ],
+    );
+    op
 }

@@ -9,13 +9,13 @@ use crate::menu::MenuCache;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::catalog::Product;
 use comanda_domain::catalog::overrides::{OverrideInput, ProductOverride};
 use comanda_domain::{Permission, ProductId, StoreId, ValidationError};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CatalogSource {
     /// The store whose catalog this one sells from; `null`: its own.
     source_store_id: Option<StoreId>,
@@ -44,7 +44,7 @@ pub async fn get_source(
     Ok(Json(source_view(&state, store).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceBody {
     source_store_id: Option<String>,
@@ -113,9 +113,9 @@ pub async fn delete_override(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, ProductId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::CatalogManage, store)?;
     state.storage.clear_product_override(store, id).await?;
     MenuCache::refresh_soon(&state, store);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -6,6 +6,7 @@
 
 use crate::auth::extract::Auth;
 use crate::auth::principal::Actor;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::sale_catalog::{SaleCache, catalog_owner};
@@ -107,7 +108,7 @@ fn name(field: &str, text: &str) -> Result<String, ValidationError> {
 
 // Companies.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyBody {
     kind: CompanyKind,
@@ -124,7 +125,7 @@ pub async fn create_company(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<CompanyBody>,
-) -> Result<(StatusCode, Json<Company>), ApiError> {
+) -> Result<Created<Company>, ApiError> {
     auth.require(&state, Permission::CompanyManage)?;
     let name = name("name", &body.name)?;
     let tax_id = body
@@ -169,10 +170,10 @@ pub async fn create_company(
         .storage
         .create_company(&company, auth.actor.user_id)
         .await?;
-    Ok((StatusCode::CREATED, Json(company)))
+    Ok(Created(company))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyQuery {
     kind: Option<CompanyKind>,
@@ -195,7 +196,7 @@ pub async fn list_companies(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(query): ApiQuery<CompanyQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::extract::PageView<Company>>, ApiError> {
     auth.require(&state, Permission::CateringRead)?;
     let filter = CompanyFilter {
         kind: query.kind,
@@ -205,7 +206,7 @@ pub async fn list_companies(
         .storage
         .list_companies(&visible_companies(&auth.actor, filter), LIST_LIMIT)
         .await?;
-    Ok(Json(json!(crate::extract::PageView::whole(companies))))
+    Ok(Json(crate::extract::PageView::whole(companies)))
 }
 
 /// The company, if `auth` may see it (else 404, so ids cannot be probed).
@@ -245,7 +246,7 @@ pub async fn company_contracts(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<CompanyId>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::extract::PageView<Contract>>, ApiError> {
     let company = company_for(&state, &auth, id).await?;
     let contracts: Vec<Contract> = state
         .storage
@@ -254,12 +255,12 @@ pub async fn company_contracts(
         .into_iter()
         .filter(|c| auth.actor.company_id.is_some() || auth.actor.can_access(c.store_id))
         .collect();
-    Ok(Json(json!({ "items": contracts })))
+    Ok(Json(crate::extract::PageView::whole(contracts)))
 }
 
 // Contracts.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractBody {
     caterer_id: CompanyId,
@@ -325,7 +326,7 @@ pub async fn create_contract(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<ContractBody>,
-) -> Result<(StatusCode, Json<Contract>), ApiError> {
+) -> Result<Created<Contract>, ApiError> {
     auth.require(&state, Permission::CateringManage)?;
     let caterer = company_of_kind(
         &state,
@@ -367,7 +368,7 @@ pub async fn create_contract(
         updated_at: now,
     };
     let contract = state.storage.create_contract(&contract).await?;
-    Ok((StatusCode::CREATED, Json(contract)))
+    Ok(Created(contract))
 }
 
 pub async fn get_contract(
@@ -380,7 +381,7 @@ pub async fn get_contract(
         .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractPatch {
     /// The version the change is based on.

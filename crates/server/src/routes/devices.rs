@@ -5,24 +5,25 @@ use crate::audit;
 use crate::auth::extract::{Auth, users_only};
 use crate::auth::principal::Actor;
 use crate::auth::tokens::{OpaqueToken, TokenKind};
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::identity::{ApiKey, NewApiKey, NewDevice, SecurityEventKind};
 use comanda_domain::validation::{ValidationError, bounded_text};
 use comanda_domain::{ApiKeyId, DeviceId, Permission, PermissionSet, StoreId, clock};
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDeviceBody {
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct RegisteredDevice {
     pub(crate) device: DeviceView,
     /// Configure the terminal with this (`X-Device-Token`); it is shown once.
@@ -34,7 +35,7 @@ pub async fn register(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<NewDeviceBody>,
-) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
+) -> Result<Created<RegisteredDevice>, ApiError> {
     auth.require_in(&state, Permission::DeviceManage, store)?;
     let name = bounded_text("name", &body.name, 1, 60)?;
     let created_by = auth.actor.user_id.ok_or_else(users_only)?;
@@ -53,13 +54,10 @@ pub async fn register(
         .detail("device_id", device.id.to_string())
         .record(&state)
         .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(RegisteredDevice {
-            device,
-            token: token.text,
-        }),
-    ))
+    Ok(Created(RegisteredDevice {
+        device,
+        token: token.text,
+    }))
 }
 
 pub async fn list(
@@ -78,7 +76,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, DeviceId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::DeviceManage, store)?;
     let found = state
         .storage
@@ -99,7 +97,7 @@ pub async fn revoke(
         .detail("device_id", id.to_string())
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 /// Whether `actor` may see and revoke `key`: the key's reach must be within the actor's,
@@ -129,7 +127,7 @@ pub async fn list_api_keys(
 /// near enough that every expiry is a date the server can write.
 const MAX_KEY_DAYS: u32 = 3650;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyBody {
     name: String,
@@ -141,7 +139,7 @@ pub struct NewApiKeyBody {
     expires_in_days: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct CreatedApiKey {
     api_key: ApiKeyView,
     /// Give this to the integration (`Authorization: Bearer ...`); it is shown once.
@@ -158,7 +156,7 @@ pub async fn create_api_key(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<NewApiKeyBody>,
-) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+) -> Result<Created<CreatedApiKey>, ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
     let created_by = auth.actor.user_id.ok_or_else(users_only)?;
     let name = bounded_text("name", &body.name, 1, 60)?;
@@ -236,20 +234,17 @@ pub async fn create_api_key(
         .detail("api_key_id", key.id.to_string())
         .record(&state)
         .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApiKey {
-            api_key: key.into(),
-            key: token.text,
-        }),
-    ))
+    Ok(Created(CreatedApiKey {
+        api_key: key.into(),
+        key: token.text,
+    }))
 }
 
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<ApiKeyId>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require(&state, Permission::ApiKeyManage)?;
     let missing = || ApiError::not_found("API key not found or already revoked");
     let visible = state
@@ -266,5 +261,5 @@ pub async fn revoke_api_key(
         .detail("api_key_id", id.to_string())
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -1,12 +1,13 @@
 //! Service areas and tables of a store, with what is open at each table.
 
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::response::sse::Event as SseEvent;
 use comanda_domain::orders::{Order, OrderStatus};
@@ -19,7 +20,7 @@ fn name(field: &str, value: &str) -> Result<String, ValidationError> {
     bounded_text(field, value, 1, 60)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaBody {
     name: String,
@@ -42,16 +43,16 @@ pub async fn create_area(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<AreaBody>,
-) -> Result<(StatusCode, Json<ServiceArea>), ApiError> {
+) -> Result<Created<ServiceArea>, ApiError> {
     auth.require_in(&state, Permission::FloorManage, store)?;
     let area = state
         .storage
         .create_area(store, &name("name", &body.name)?, body.position)
         .await?;
-    Ok((StatusCode::CREATED, Json(area)))
+    Ok(Created(area))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableBody {
     #[serde(default)]
@@ -100,7 +101,7 @@ impl TableBody {
 }
 
 /// A table and the tabs open at it: the floor plan's colours.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TableView {
     #[serde(flatten)]
     table: DiningTable,
@@ -109,7 +110,7 @@ pub struct TableView {
     orders: Vec<TabView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct TabView {
     id: OrderId,
     number: i64,
@@ -166,10 +167,10 @@ pub async fn create_table(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<TableBody>,
-) -> Result<(StatusCode, Json<DiningTable>), ApiError> {
+) -> Result<Created<DiningTable>, ApiError> {
     auth.require_in(&state, Permission::FloorManage, store)?;
     let table = state.storage.create_table(store, &body.draft()?).await?;
-    Ok((StatusCode::CREATED, Json(table)))
+    Ok(Created(table))
 }
 
 pub async fn update_table(

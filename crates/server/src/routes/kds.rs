@@ -61,7 +61,7 @@ pub async fn tickets(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, screen)): ApiPath<(StoreId, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TicketsView>, ApiError> {
     auth.require_in(&state, Permission::OrderRead, store)?;
     let screen = station(&screen)?;
     let (seq, orders) = state.storage.kitchen_orders(store).await?;
@@ -71,13 +71,36 @@ pub async fn tickets(
         .collect();
     tickets.sort_by_key(|t| (!t.header.rush, t.since));
     let settings = settings_of(&state, store, &screen).await?;
-    Ok(Json(json!({
-        "station": screen,
-        "settings": settings,
-        "seq": seq,
-        "now": clock::now(),
-        "tickets": tickets,
-    })))
+    Ok(Json(TicketsView {
+        station: screen,
+        settings,
+        seq,
+        now: clock::now(),
+        tickets,
+    }))
+}
+
+/// A station's open tickets, and where its live stream picks up from.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct TicketsView {
+    station: String,
+    settings: Station,
+    /// The position in the store's log these tickets are at: `Last-Event-ID` for the
+    /// stream.
+    seq: i64,
+    now: DateTime<Utc>,
+    tickets: Vec<Ticket>,
+}
+
+/// How long the kitchen took in a period, by station and by product.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct PrepTimes {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    /// Each: the station, `count`, `average_s`, `p90_s`.
+    stations: Vec<serde_json::Map<String, Value>>,
+    /// Each: the product and its name, `count`, `average_s`, `p90_s`.
+    products: Vec<serde_json::Map<String, Value>>,
 }
 
 async fn settings_of(state: &AppState, store: StoreId, code: &str) -> Result<Station, ApiError> {
@@ -95,13 +118,13 @@ pub async fn list_stations(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::extract::PageView<Station>>, ApiError> {
     auth.require_in(&state, Permission::OrderRead, store)?;
     let stations = state.storage.list_stations(store).await?;
-    Ok(Json(json!(crate::extract::PageView::whole(stations))))
+    Ok(Json(crate::extract::PageView::whole(stations)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationBody {
     version: i64,
@@ -147,7 +170,7 @@ pub async fn put_station(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     from: DateTime<Utc>,
@@ -164,7 +187,7 @@ pub async fn prep_times(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiQuery(period): ApiQuery<PeriodQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PrepTimes>, ApiError> {
     auth.require_in(&state, Permission::OrderRead, store)?;
     let longest = chrono::Duration::days(MAX_REPORT_DAYS);
     if period.until <= period.from || period.until - period.from > longest {
@@ -190,12 +213,21 @@ pub async fn prep_times(
             }
         }
     }
-    Ok(Json(json!({
-        "from": period.from,
-        "until": period.until,
-        "stations": report.stations.into_values().map(Tally::view).collect::<Vec<_>>(),
-        "products": report.products.into_values().map(Tally::view).collect::<Vec<_>>(),
-    })))
+    let objects = |tallies: BTreeMap<String, Tally>| -> Vec<serde_json::Map<String, Value>> {
+        tallies
+            .into_values()
+            .filter_map(|t| match t.view() {
+                Value::Object(fields) => Some(fields),
+                _ => None,
+            })
+            .collect()
+    };
+    Ok(Json(PrepTimes {
+        from: period.from,
+        until: period.until,
+        stations: objects(report.stations),
+        products: objects(report.products),
+    }))
 }
 
 #[derive(Default)]
@@ -245,7 +277,7 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// Where to start when the client has no `Last-Event-ID` (the snapshot's `seq`).
@@ -379,7 +411,7 @@ async fn follow(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinesBody {
     /// Only these lines; all of the station's when empty.

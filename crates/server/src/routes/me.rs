@@ -14,6 +14,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
     Locale, Permission, Secret, SessionId, User, ValidationError, password_policy, pin,
@@ -52,7 +53,7 @@ async fn require_password(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct MeView {
     #[serde(flatten)]
     user: UserView,
@@ -80,7 +81,7 @@ pub async fn me(State(state): State<AppState>, auth: AuthAny) -> Result<Json<MeV
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
@@ -92,7 +93,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     auth: AuthAny,
     ApiJson(body): ApiJson<PasswordBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     require_password(&state, &user, &body.current_password, &auth.meta).await?;
     password_policy::check("new_password", &body.new_password, user.login.as_str())?;
@@ -118,7 +119,7 @@ pub async fn change_password(
         .about(user.id)
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 pub async fn sessions(
@@ -138,7 +139,7 @@ pub async fn end_session(
     State(state): State<AppState>,
     auth: Person,
     ApiPath(id): ApiPath<SessionId>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     let mine = state
         .storage
@@ -160,10 +161,10 @@ pub async fn end_session(
         .detail("session_id", id.to_string())
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Enrolment {
     /// Base32, for typing into an app by hand.
     secret: String,
@@ -199,13 +200,13 @@ pub async fn start_totp(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct RecoveryCodes {
     /// Shown once. Each works once, in place of a code, if the phone is lost.
     recovery_codes: Vec<String>,
@@ -258,7 +259,7 @@ pub async fn confirm_totp(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordOnly {
     password: String,
@@ -269,7 +270,7 @@ pub async fn disable_totp(
     State(state): State<AppState>,
     auth: Person,
     ApiJson(body): ApiJson<PasswordOnly>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     if user.role.is_privileged() {
         return Err(ApiError::conflict(
@@ -285,10 +286,10 @@ pub async fn disable_totp(
         .about(user.id)
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocaleBody {
     /// `pt-BR`, `en-US`, `id-ID`, or null for the store's language.
@@ -300,7 +301,7 @@ pub async fn set_locale(
     State(state): State<AppState>,
     auth: AuthAny,
     ApiJson(body): ApiJson<LocaleBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     let locale = body
         .locale
@@ -309,10 +310,10 @@ pub async fn set_locale(
         .transpose()?;
     state.storage.set_locale(user.id, locale).await?;
     state.principals.forget_user(user.id);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnPinBody {
     password: String,
@@ -323,7 +324,7 @@ pub async fn set_own_pin(
     State(state): State<AppState>,
     auth: Person,
     ApiJson(body): ApiJson<OwnPinBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = current_user(&state, &auth.actor).await?;
     require_password(&state, &user, &body.password, &auth.meta).await?;
     store_pin(&state, &auth.actor, &auth.meta, &user, &body.pin).await
@@ -336,7 +337,7 @@ pub(crate) async fn store_pin(
     meta: &crate::auth::extract::RequestMeta,
     user: &User,
     pin_text: &str,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     pin::check("pin", pin_text)?;
     let hash = password::hash(&Secret::new(pin_text))
         .await
@@ -347,5 +348,5 @@ pub(crate) async fn store_pin(
         .about(user.id)
         .record(state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -29,7 +29,12 @@ use crate::error::ApiError;
 use crate::readiness::Phase;
 use crate::state::AppState;
 use crate::state::RequestDeadlines;
-use crate::{health, idempotency, metrics, observe};
+use crate::{contract, health, idempotency, metrics, observe};
+use aide::axum::ApiRouter;
+use aide::axum::routing::{self, ApiMethodRouter};
+use aide::operation::OperationHandler;
+use aide::transform::TransformOperation;
+use aide::{OperationInput, OperationOutput};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -37,7 +42,7 @@ use axum::handler::Handler;
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{self, MethodRouter, get};
+use axum::routing::get;
 use futures::StreamExt;
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -58,21 +63,29 @@ pub struct RouteSpec {
     pub path: String,
 }
 
-/// A router that remembers what it routes.
+/// A router that remembers what it routes, and documents each route from its handler's
+/// types as it adds it (`crate::contract`).
 struct Api {
-    router: Router<AppState>,
+    router: ApiRouter<AppState>,
     routes: Vec<RouteSpec>,
 }
 
+/// What a route's document says beyond what its handler's types tell.
+type Describe = fn(TransformOperation<'_>) -> TransformOperation<'_>;
+
 impl Api {
     fn new() -> Self {
+        // The document is generated on this thread as routes are added; start clean.
+        aide::generate::reset_context();
+        aide::generate::extract_schemas(true);
+        aide::generate::infer_responses(true);
         Self {
-            router: Router::new(),
+            router: ApiRouter::new(),
             routes: Vec::new(),
         }
     }
 
-    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+    fn add(mut self, method: Method, path: &'static str, route: ApiMethodRouter<AppState>) -> Self {
         self.routes.push(RouteSpec {
             method,
             path: format!("{API_PREFIX}{path}")
@@ -81,40 +94,65 @@ impl Api {
         });
         self.router = self
             .router
-            .route(path, with_body_limit(route, MAX_BODY_BYTES));
+            .api_route(path, with_body_limit(route, MAX_BODY_BYTES));
         self
     }
 
     /// A route taking a file upload rather than a JSON document.
-    fn upload<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+    fn upload<H, I, O, T>(mut self, path: &'static str, h: H, describe: Describe) -> Self
+    where
+        H: Handler<T, AppState> + OperationHandler<I, O>,
+        I: OperationInput,
+        O: OperationOutput,
+        T: 'static,
+    {
         self.routes.push(RouteSpec {
             method: Method::POST,
             path: format!("{API_PREFIX}{path}"),
         });
-        let route = with_body_limit(routing::post(h), MAX_IMPORT_BYTES);
-        self.router = self.router.route(path, route);
+        let route = with_body_limit(routing::post_with(h, describe), MAX_IMPORT_BYTES);
+        self.router = self.router.api_route(path, route);
         self
     }
+}
 
-    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::GET, path, routing::get(h))
-    }
+/// `get`, `post`, ... for handlers whose types say it all, and `get_with`, ... for those
+/// whose document needs a word more (an answer built by hand, a status of their own).
+macro_rules! api_methods {
+    ($($name:ident, $name_with:ident, $method:ident;)*) => {
+        impl Api {
+            $(
+                fn $name<H, I, O, T>(self, path: &'static str, h: H) -> Self
+                where
+                    H: Handler<T, AppState> + OperationHandler<I, O>,
+                    I: OperationInput,
+                    O: OperationOutput,
+                    T: 'static,
+                {
+                    self.add(Method::$method, path, routing::$name(h))
+                }
 
-    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::POST, path, routing::post(h))
-    }
+                #[allow(dead_code)]
+                fn $name_with<H, I, O, T>(self, path: &'static str, h: H, describe: Describe) -> Self
+                where
+                    H: Handler<T, AppState> + OperationHandler<I, O>,
+                    I: OperationInput,
+                    O: OperationOutput,
+                    T: 'static,
+                {
+                    self.add(Method::$method, path, routing::$name_with(h, describe))
+                }
+            )*
+        }
+    };
+}
 
-    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::PUT, path, routing::put(h))
-    }
-
-    fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::PATCH, path, routing::patch(h))
-    }
-
-    fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::DELETE, path, routing::delete(h))
-    }
+api_methods! {
+    get, get_with, GET;
+    post, post_with, POST;
+    put, put_with, PUT;
+    patch, patch_with, PATCH;
+    delete, delete_with, DELETE;
 }
 
 fn api() -> Api {
@@ -122,6 +160,7 @@ fn api() -> Api {
         .get("/", api_index)
         // Signing in and out.
         .post("/auth/login", auth::login)
+        .get_with("/openapi.json", contract::serve, contract::answers_document)
         .post("/webhooks/stripe", card::webhook)
         .post("/auth/refresh", auth::refresh)
         .post("/auth/logout", auth::logout)
@@ -162,7 +201,11 @@ fn api() -> Api {
         .delete("/api-keys/{api_key_id}", devices::revoke_api_key)
         .get("/audit/security-events", security_log::list)
         // The catalog of a store.
-        .get("/stores/{store_id}/catalog/menu", menu::menu)
+        .get_with(
+            "/stores/{store_id}/catalog/menu",
+            menu::menu,
+            crate::menu::describe,
+        )
         .get("/stores/{store_id}/catalog/settings", catalog::get_settings)
         .put("/stores/{store_id}/catalog/settings", catalog::put_settings)
         .get(
@@ -269,88 +312,150 @@ fn api() -> Api {
             "/stores/{store_id}/catalog/source",
             catalog_share::put_source,
         )
-        .get("/stores/{store_id}/catalog/export", catalog_io::export)
-        .upload("/stores/{store_id}/catalog/import", catalog_io::import)
+        .get_with(
+            "/stores/{store_id}/catalog/export",
+            catalog_io::export,
+            catalog_io::describe_export,
+        )
+        .upload(
+            "/stores/{store_id}/catalog/import",
+            catalog_io::import,
+            catalog_io::describe_import,
+        )
         // The floor.
         .get("/stores/{store_id}/areas", floor::list_areas)
         .post("/stores/{store_id}/areas", floor::create_area)
         .get("/stores/{store_id}/tables", floor::list_tables)
         .post("/stores/{store_id}/tables", floor::create_table)
         .put("/stores/{store_id}/tables/{table_id}", floor::update_table)
-        .get("/stores/{store_id}/floor/stream", floor::stream)
+        .get_with(
+            "/stores/{store_id}/floor/stream",
+            floor::stream,
+            contract::answers_events,
+        )
         // Orders.
         .get("/stores/{store_id}/order-settings", orders::get_settings)
         .put("/stores/{store_id}/order-settings", orders::put_settings)
-        .get("/stores/{store_id}/orders", orders::list)
-        .post("/stores/{store_id}/orders", orders::open)
+        .get_with(
+            "/stores/{store_id}/orders",
+            orders::list,
+            orders::answers_orders,
+        )
+        .post_with(
+            "/stores/{store_id}/orders",
+            orders::open,
+            orders::answers_new_order,
+        )
         .get("/stores/{store_id}/orders/{order_id}", orders::get)
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/lines",
             orders::add_lines,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/lines/{line_id}/remove",
             orders::remove_line,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/lines/{line_id}/void",
             orders::void_line,
+            orders::answers_order,
         )
-        .put(
+        .put_with(
             "/stores/{store_id}/orders/{order_id}/lines/{line_id}/discount",
             orders::set_line_discount,
+            orders::answers_order,
         )
-        .put(
+        .put_with(
             "/stores/{store_id}/orders/{order_id}/discount",
             orders::set_discount,
+            orders::answers_order,
         )
-        .put("/stores/{store_id}/orders/{order_id}/tip", orders::set_tip)
-        .put(
+        .put_with(
+            "/stores/{store_id}/orders/{order_id}/tip",
+            orders::set_tip,
+            orders::answers_order,
+        )
+        .put_with(
             "/stores/{store_id}/orders/{order_id}/service",
             orders::set_service,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/send",
             orders::send_to_kitchen,
+            orders::answers_order,
         )
-        .post("/stores/{store_id}/orders/{order_id}/ready", orders::ready)
-        .post(
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/ready",
+            orders::ready,
+            orders::answers_order,
+        )
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/served",
             orders::served,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/cancel",
             orders::cancel,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/move",
             orders::move_table,
+            orders::answers_order,
         )
-        .post("/stores/{store_id}/orders/{order_id}/rush", orders::rush)
-        .post("/stores/{store_id}/orders/{order_id}/fire", orders::fire)
-        .post("/stores/{store_id}/orders/{order_id}/merge", orders::merge)
-        .post("/stores/{store_id}/orders/{order_id}/split", orders::split)
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/rush",
+            orders::rush,
+            orders::answers_order,
+        )
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/fire",
+            orders::fire,
+            orders::answers_order,
+        )
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/merge",
+            orders::merge,
+            orders::answers_order,
+        )
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/split",
+            orders::split,
+            orders::answers_order,
+        )
         // Paying.
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/payments",
             payments::take,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/age-check",
             payments::age_check,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/orders/{order_id}/refunds",
             payments::refund,
+            orders::answers_order,
         )
-        .post("/stores/{store_id}/orders/{order_id}/close", orders::close)
+        .post_with(
+            "/stores/{store_id}/orders/{order_id}/close",
+            orders::close,
+            orders::answers_order,
+        )
         .get(
             "/stores/{store_id}/orders/{order_id}/receipt",
             payments::receipt,
         )
-        .get(
+        .get_with(
             "/stores/{store_id}/orders/{order_id}/receipt.html",
             payments::receipt_html,
+            contract::answers_html,
         )
         // Shifts and reports.
         .get("/stores/{store_id}/shifts", shifts::list)
@@ -358,10 +463,22 @@ fn api() -> Api {
         .get("/stores/{store_id}/shifts/{shift_id}", shifts::get)
         .post("/stores/{store_id}/shifts/{shift_id}/cash", shifts::cash)
         .post("/stores/{store_id}/shifts/{shift_id}/close", shifts::close)
-        .get("/stores/{store_id}/reports/x", reports::x_report)
+        .get_with(
+            "/stores/{store_id}/reports/x",
+            reports::x_report,
+            reports::describe_report,
+        )
         .get("/stores/{store_id}/reports/z", reports::z_list)
-        .post("/stores/{store_id}/reports/z", reports::close_day)
-        .get("/stores/{store_id}/reports/z/{number}", reports::z_get)
+        .post_with(
+            "/stores/{store_id}/reports/z",
+            reports::close_day,
+            reports::describe_close,
+        )
+        .get_with(
+            "/stores/{store_id}/reports/z/{number}",
+            reports::z_get,
+            reports::describe_report,
+        )
         // The kitchen display.
         .get("/stores/{store_id}/kds/stations", kds::list_stations)
         .put(
@@ -370,18 +487,25 @@ fn api() -> Api {
         )
         .get("/stores/{store_id}/kds/prep-times", kds::prep_times)
         .get("/stores/{store_id}/kds/{station}/tickets", kds::tickets)
-        .get("/stores/{store_id}/kds/{station}/stream", kds::stream)
-        .post(
+        .get_with(
+            "/stores/{store_id}/kds/{station}/stream",
+            kds::stream,
+            contract::answers_events,
+        )
+        .post_with(
             "/stores/{store_id}/kds/{station}/tickets/{order_id}/start",
             kds::start,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/kds/{station}/tickets/{order_id}/bump",
             kds::bump,
+            orders::answers_order,
         )
-        .post(
+        .post_with(
             "/stores/{store_id}/kds/{station}/tickets/{order_id}/recall",
             kds::recall,
+            orders::answers_order,
         )
         // Stock of a store.
         .get("/stores/{store_id}/catalog/stock", stock::levels)
@@ -470,7 +594,7 @@ fn api() -> Api {
 
 /// Bodies over `limit` are refused: by declared length before any is read, else as
 /// they are read.
-fn with_body_limit(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState> {
+fn with_body_limit(route: ApiMethodRouter<AppState>, limit: usize) -> ApiMethodRouter<AppState> {
     route
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(limit, read_body))
@@ -481,11 +605,15 @@ pub fn api_routes() -> Vec<RouteSpec> {
     api().routes
 }
 
+/// Writes every API route's operation into `doc`, paths without the API prefix.
+pub(crate) fn document_into(doc: &mut aide::openapi::OpenApi) {
+    let _ = api().router.finish_api(doc);
+}
+
 /// The whole HTTP surface. Layers, outermost first: request id + access log, then per
 /// route: metrics, running apart from the connection, panic guard; for the API, readiness then idempotency keys.
 pub fn router(state: AppState) -> Router {
-    let api = api()
-        .router
+    let api = Router::from(api().router)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             note_catalog_writes,
@@ -502,6 +630,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::endpoint))
         .nest(API_PREFIX, api)
+        .route("/api/docs", get(crate::contract::docs_page))
         .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -691,12 +820,22 @@ async fn read_body(State(limit): State<usize>, req: Request, next: Next) -> Resp
     }
 }
 
-async fn api_index(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
-        "service": "comanda",
-        "version": state.build.version,
-        "api": "v1",
-    }))
+/// What answers here.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct ApiIndex {
+    /// `comanda`.
+    service: &'static str,
+    version: String,
+    /// `v1`.
+    api: &'static str,
+}
+
+async fn api_index(State(state): State<AppState>) -> axum::Json<ApiIndex> {
+    axum::Json(ApiIndex {
+        service: "comanda",
+        version: state.build.version.to_string(),
+        api: "v1",
+    })
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -33,7 +33,7 @@ use comanda_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct OrderView<'a> {
     #[serde(flatten)]
     order: &'a Order,
@@ -363,7 +363,7 @@ pub(crate) async fn change_as(
 
 // Opening.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryInput {
     address: String,
@@ -372,7 +372,7 @@ pub struct DeliveryInput {
     phone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     kind: String,
@@ -512,7 +512,7 @@ pub async fn open(
 
 // Reading.
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One status or several, comma-separated.
@@ -524,6 +524,8 @@ pub struct ListQuery {
     from: Option<String>,
     until: Option<String>,
     after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -599,14 +601,16 @@ pub async fn list(
     Ok(Json(PageView { items, next }))
 }
 
+use aide::transform::TransformOperation;
 use axum::Json;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct EventView {
     seq: i64,
     kind: String,
     /// As stored: a payload is valid JSON when written, and parsing it only to write it
     /// out again was most of the cost of reading an order.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     payload: Box<serde_json::value::RawValue>,
     actor_id: Option<UserId>,
     device_id: Option<comanda_domain::DeviceId>,
@@ -628,7 +632,7 @@ impl From<LoggedEvent> for EventView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct OrderDetail {
     #[serde(flatten)]
     order: Order,
@@ -656,7 +660,7 @@ pub async fn get(
 
 // Changes.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinesBody {
     version: Option<i64>,
@@ -682,13 +686,13 @@ pub async fn add_lines(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionBody {
     version: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     version: Option<i64>,
@@ -696,7 +700,7 @@ pub struct ReasonBody {
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidBody {
     version: Option<i64>,
@@ -740,7 +744,7 @@ pub async fn void_line(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountInput {
     #[serde(default)]
@@ -751,7 +755,7 @@ pub struct DiscountInput {
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountBody {
     version: Option<i64>,
@@ -845,7 +849,7 @@ pub async fn set_discount(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TipBody {
     version: Option<i64>,
@@ -868,7 +872,7 @@ pub async fn set_tip(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBody {
     version: Option<i64>,
@@ -948,7 +952,7 @@ order_change!(cancel, ReasonBody, Permission::OrderTake, |order, body| {
     order.cancel(&body.reason, clock::now())
 });
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
     version: Option<i64>,
@@ -972,7 +976,7 @@ pub async fn move_table(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     version: Option<i64>,
@@ -1048,7 +1052,7 @@ pub async fn merge(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitBody {
     version: Option<i64>,
@@ -1196,13 +1200,13 @@ pub async fn put_settings(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RushBody {
     rush: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FireBody {
     course: u8,
@@ -1216,3 +1220,29 @@ order_change!(current rush, RushBody, Permission::OrderTake, |order, body| {
 order_change!(current fire, FireBody, Permission::OrderTake, |order, body| {
     order.fire(body.course)
 });
+
+/// The document's word for a change answered with the order as it now is.
+pub fn answers_order(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    crate::contract::answer_json::<OrderView<'static>>(
+        op.inner_mut(),
+        200,
+        "The order as it now is",
+    );
+    op
+}
+
+/// The document's word for the list of orders: each as a change would answer it.
+pub fn answers_orders(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    crate::contract::answer_json::<PageView<OrderView<'static>>>(
+        op.inner_mut(),
+        200,
+        "A page of orders, newest first",
+    );
+    op
+}
+
+/// The document's word for a request that makes an order.
+pub fn answers_new_order(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    crate::contract::answer_json::<OrderView<'static>>(op.inner_mut(), 201, "The new order");
+    op
+}

@@ -10,6 +10,7 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::report_page;
 use crate::sales::caught_up;
 use crate::state::AppState;
+use aide::transform::TransformOperation;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,7 @@ use comanda_domain::{Permission, Store, StoreId, UserId, clock};
 use comanda_store::{SalesPosition, StoreError};
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct StoreHeader<'a> {
     id: StoreId,
     name: &'a str,
@@ -29,7 +30,7 @@ struct StoreHeader<'a> {
     timezone: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ReportDocument<'a> {
     /// `x` or `z`.
     kind: &'static str,
@@ -47,7 +48,7 @@ struct ReportDocument<'a> {
     report: SalesReport,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     /// `json` (the default) or `html`.
@@ -236,17 +237,19 @@ pub async fn close_day(
     answer(StatusCode::CREATED, text, false, &shop)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Z numbers below this one (the cursor).
     #[serde(default)]
     before: Option<i64>,
     #[serde(default)]
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ZSummary {
     number: i64,
     opened_at: DateTime<Utc>,
@@ -264,7 +267,7 @@ pub async fn z_list(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<crate::extract::SeqPage<ZSummary>>, ApiError> {
     auth.require_in(&state, Permission::ReportRead, store)?;
     let limit = crate::extract::bounded_limit(query.limit, 50, 500)?;
     let reports = state.storage.z_reports(store, query.before, limit).await?;
@@ -285,9 +288,7 @@ pub async fn z_list(
             to_seq: z.to_seq,
         })
         .collect();
-    Ok(axum::Json(
-        serde_json::json!({ "items": items, "next": next }),
-    ))
+    Ok(axum::Json(crate::extract::SeqPage { items, next }))
 }
 
 /// `GET .../reports/z/{number}`: a Z report exactly as issued.
@@ -306,4 +307,30 @@ pub async fn z_get(
         .ok_or_else(|| ApiError::not_found("no such Z report"))?;
     let shop = store_of(&state, store).await?;
     answer(StatusCode::OK, z.document, html, &shop)
+}
+
+/// The document's word for a report: JSON, or a printable page with `?format=html`.
+pub fn describe_report(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    describe_as(op.inner_mut(), 200);
+    op
+}
+
+/// The document's word for closing the day: its Z report, as issued.
+pub fn describe_close(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    describe_as(op.inner_mut(), 201);
+    op
+}
+
+fn describe_as(op: &mut aide::openapi::Operation, status: u16) {
+    crate::contract::answer_json::<ReportDocument<'static>>(
+        op,
+        status,
+        "The report; with `?format=html`, a printable page",
+    );
+    crate::contract::add_media(
+        op,
+        status,
+        "text/html",
+        serde_json::json!({ "type": "string" }),
+    );
 }

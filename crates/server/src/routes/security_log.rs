@@ -11,12 +11,14 @@ use comanda_domain::{EventId, Permission, StoreId, UserId};
 use comanda_store::EventFilter;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     user_id: Option<UserId>,
     /// The `next` of the previous page (events are newest first).
     after: Option<EventId>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 

@@ -8,6 +8,7 @@
 use super::catering::{catering_error, contract_for, kitchen_now, stale};
 use super::orders::{Answer, Author, apply_current, commit, order_error};
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::sale_catalog::SaleCache;
@@ -64,7 +65,7 @@ fn horizon(
     Ok((from, to))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HorizonBody {
     #[serde(default)]
@@ -73,7 +74,7 @@ pub struct HorizonBody {
     to: Option<NaiveDate>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Generated {
     added: u64,
     days: Vec<ServiceDay>,
@@ -122,12 +123,12 @@ pub async fn list(
     auth: Auth,
     ApiPath(id): ApiPath<ContractId>,
     ApiQuery(query): ApiQuery<HorizonBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::extract::PageView<ServiceDay>>, ApiError> {
     let contract = contract_for(&state, &auth, Permission::CateringRead, id).await?;
     let today = kitchen_now(&state, contract.store_id).await?.date();
     let (from, to) = horizon(query.from, query.to, today)?;
     let days = state.storage.service_days(contract.id, from, to).await?;
-    Ok(Json(json!({ "items": days })))
+    Ok(Json(crate::extract::PageView::whole(days)))
 }
 
 async fn day_of(
@@ -246,7 +247,7 @@ async fn close_catering_order(
 
 /// The client's quantity, before the cut-off (409 after it), within the contract's
 /// daily limits (422 outside them), while the contract is active.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     quantity: u32,
@@ -274,7 +275,7 @@ impl DayChange for Confirm {
 }
 
 /// What the kitchen served, on the day or after it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Served {
     quantity: u32,
@@ -300,7 +301,7 @@ impl DayChange for Served {
 }
 
 /// The client disputes the served count, saying why.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dispute {
     reason: String,
@@ -325,7 +326,7 @@ impl DayChange for Dispute {
 }
 
 /// The caterer settles a dispute at a count.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
     served: u32,
@@ -350,7 +351,7 @@ impl DayChange for Resolve {
 }
 
 /// The day will not be served.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     #[serde(default)]
@@ -413,7 +414,7 @@ pub async fn order(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((id, date)): ApiPath<(ContractId, NaiveDate)>,
-) -> Result<(StatusCode, Json<ServiceDay>), ApiError> {
+) -> Result<Created<ServiceDay>, ApiError> {
     let contract = contract_for(&state, &auth, Permission::CateringManage, id).await?;
     let store = contract.store_id;
     auth.require_in(&state, Permission::OrderTake, store)?;
@@ -460,7 +461,7 @@ pub async fn order(
     }
     day.order_id = Some(order_id);
     let day = save(&state, &contract, day, None).await?;
-    Ok((StatusCode::CREATED, Json(day)))
+    Ok(Created(day))
 }
 
 async fn catering_order(
@@ -521,7 +522,7 @@ async fn catering_order(
 }
 
 /// A month of a contract, with what is due for its closed days.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct StatementView {
     contract_id: ContractId,
     caterer_id: comanda_domain::CompanyId,

@@ -3,13 +3,13 @@
 //! hold (float, movements, and the cash sales and refunds the order log put through it).
 
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::sales::caught_up;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use comanda_domain::money::MoneyInput;
 use comanda_domain::reports::drawer_of;
 use comanda_domain::shifts::{
@@ -20,7 +20,7 @@ use comanda_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 /// A shift, with what its drawer should hold now.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ShiftView {
     #[serde(flatten)]
     shift: Shift,
@@ -82,7 +82,7 @@ fn stale(version: Option<i64>, shift: &Shift) -> Result<i64, ApiError> {
     Ok(version)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     float: MoneyInput,
@@ -97,7 +97,7 @@ pub async fn open(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<OpenBody>,
-) -> Result<(StatusCode, Json<ShiftView>), ApiError> {
+) -> Result<Created<ShiftView>, ApiError> {
     auth.require_in(&state, Permission::ShiftManage, store)?;
     let device = body.device_id.or(auth.actor.device_id).ok_or_else(|| {
         ValidationError::new(
@@ -138,10 +138,10 @@ pub async fn open(
             ),
             other => other.into(),
         })?;
-    Ok((StatusCode::CREATED, Json(view(&state, opened).await?)))
+    Ok(Created(view(&state, opened).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The shifts closed in business day (Z number) `day`; absent: the open ones.
@@ -172,7 +172,7 @@ pub async fn get(
     Ok(Json(view(&state, shift).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CashBody {
     version: Option<i64>,
@@ -208,7 +208,7 @@ pub async fn cash(
     Ok(Json(view(&state, saved).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
     version: Option<i64>,

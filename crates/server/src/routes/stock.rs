@@ -2,12 +2,12 @@
 //! transfers to another store.
 
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView, query_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use comanda_domain::catalog::stock::{Movement, MovementKind, NewMovement, StockLevel};
 use comanda_domain::{Permission, StoreId, ValidationError, VariantId};
 use comanda_store::{StockFilter, Transfer, TransferLine};
@@ -16,7 +16,7 @@ use serde::Deserialize;
 /// Movements per request: a delivery note, not a data migration.
 const MAX_MOVEMENTS: usize = 500;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelsQuery {
     /// Only what is at or below its low-stock threshold.
@@ -48,7 +48,7 @@ pub async fn levels(
     Ok(Json(PageView::from(levels, |l| l)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     variant_id: Option<String>,
@@ -78,7 +78,7 @@ pub async fn ledger(
     Ok(Json(PageView::from(movements, |m| m)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MovementInput {
     variant_id: String,
@@ -88,7 +88,7 @@ pub struct MovementInput {
     reference: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MovementsBody {
     movements: Vec<MovementInput>,
@@ -103,7 +103,7 @@ pub async fn record(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<MovementsBody>,
-) -> Result<(StatusCode, Json<PageView<Movement>>), ApiError> {
+) -> Result<Created<PageView<Movement>>, ApiError> {
     auth.require_in(&state, Permission::StockManage, store)?;
     if body.movements.is_empty() || body.movements.len() > MAX_MOVEMENTS {
         return Err(ValidationError::new(
@@ -144,16 +144,13 @@ pub async fn record(
         movements.push(movement);
     }
     let recorded = state.storage.record_movements(store, &movements).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PageView {
-            items: recorded,
-            next: None,
-        }),
-    ))
+    Ok(Created(PageView {
+        items: recorded,
+        next: None,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdBody {
     low_threshold: Option<i64>,
@@ -176,14 +173,14 @@ pub async fn set_threshold(
     Ok(Json(level))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
     variant_id: String,
     quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     to_store_id: String,
@@ -197,7 +194,7 @@ pub async fn transfer(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<TransferBody>,
-) -> Result<(StatusCode, Json<PageView<Movement>>), ApiError> {
+) -> Result<Created<PageView<Movement>>, ApiError> {
     auth.require_in(&state, Permission::StockManage, store)?;
     let to: StoreId = body
         .to_store_id
@@ -258,11 +255,8 @@ pub async fn transfer(
             actor: auth.actor.user_id,
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PageView {
-            items: moved,
-            next: None,
-        }),
-    ))
+    Ok(Created(PageView {
+        items: moved,
+        next: None,
+    }))
 }

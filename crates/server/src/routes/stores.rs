@@ -3,12 +3,12 @@
 use super::views::UserView;
 use crate::audit;
 use crate::auth::extract::Auth;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
     Locale, NewStore, Permission, Store, StoreId, StoreName, StorePatch, Timezone,
@@ -29,7 +29,7 @@ pub async fn list(
     Ok(Json(PageView::from(stores, |s| s)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStoreBody {
     code: String,
@@ -43,7 +43,7 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<NewStoreBody>,
-) -> Result<(StatusCode, Json<Store>), ApiError> {
+) -> Result<Created<Store>, ApiError> {
     auth.require(&state, Permission::StoreCreate)?;
     let new = NewStore::parse(
         &body.code,
@@ -59,7 +59,7 @@ pub async fn create(
         .detail("code", store.code.as_str())
         .record(&state)
         .await;
-    Ok((StatusCode::CREATED, Json(store)))
+    Ok(Created(store))
 }
 
 pub async fn get(
@@ -76,7 +76,7 @@ pub async fn get(
     Ok(Json(store))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorePatchBody {
     /// The version the change is based on; a stale one is refused with 409.

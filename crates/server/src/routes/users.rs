@@ -7,13 +7,14 @@ use super::views::UserView;
 use crate::audit;
 use crate::auth::extract::Auth;
 use crate::auth::principal::Actor;
+use crate::contract::outputs::Created;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageParams, PageView};
 use crate::password;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::catering::CompanyKind;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::{
@@ -84,7 +85,7 @@ pub async fn list(
     Ok(Json(PageView::from(users, UserView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     login: String,
@@ -144,7 +145,7 @@ async fn company_of(
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct CreatedUser {
     user: UserView,
     /// Only when generated: shown this once.
@@ -206,7 +207,7 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<NewUserBody>,
-) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+) -> Result<Created<CreatedUser>, ApiError> {
     auth.require(&state, Permission::UserManage)?;
     role_check(&auth, body.role)?;
     auth.require_grantable(body.all_stores, &body.store_ids)?;
@@ -242,13 +243,10 @@ pub async fn create(
         .detail("role", user.role.as_str())
         .record(&state)
         .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedUser {
-            user: user.into(),
-            temporary_password,
-        }),
-    ))
+    Ok(Created(CreatedUser {
+        user: user.into(),
+        temporary_password,
+    }))
 }
 
 pub async fn get(
@@ -260,7 +258,7 @@ pub async fn get(
     Ok(Json(load_visible(&state, &auth, id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
     version: i64,
@@ -383,13 +381,13 @@ pub async fn enable(
     set_disabled(&state, &auth, id, false).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordBody {
     password: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ResetPassword {
     #[serde(skip_serializing_if = "Option::is_none")]
     temporary_password: Option<String>,
@@ -418,7 +416,7 @@ pub async fn reset_password(
     Ok(Json(ResetPassword { temporary_password }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PinBody {
     pin: String,
@@ -429,7 +427,7 @@ pub async fn set_pin(
     auth: Auth,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<PinBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let user = load_manageable(&state, &auth, id).await?;
     store_pin(&state, &auth.actor, &auth.meta, &user, &body.pin).await
 }
@@ -439,7 +437,7 @@ pub async fn reset_totp(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<UserId>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     load_manageable(&state, &auth, id).await?;
     state.storage.disable_totp(id).await?;
     state
@@ -452,5 +450,5 @@ pub async fn reset_totp(
         .about(id)
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -7,7 +7,7 @@ use comanda_domain::{
 };
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct UserView {
     pub id: UserId,
     pub login: String,
@@ -48,7 +48,7 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SessionView {
     pub id: SessionId,
     pub kind: SessionKind,
@@ -80,7 +80,7 @@ impl SessionView {
 
 pub type DeviceView = Device;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
     pub name: String,

@@ -4,19 +4,19 @@
 
 use crate::audit;
 use crate::auth::extract::Auth;
+use crate::contract::outputs;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, SeqPage};
 use crate::state::AppState;
 use crate::webhooks::new_secret;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use comanda_domain::identity::SecurityEventKind;
 use comanda_domain::webhooks::{EventFilter, ReceiverUrl};
 use comanda_domain::{DeliveryId, Permission, StoreId, ValidationError, WebhookId, clock};
 use comanda_store::{Delivery, DeliveryStatus, OutboxEvent, Replay, StoreError, Webhook};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 const MAX_DESCRIPTION_CHARS: usize = 200;
 /// Webhooks per store: each one is a worker's round trip per event.
@@ -49,7 +49,7 @@ async fn load(state: &AppState, store: StoreId, id: WebhookId) -> Result<Webhook
         .ok_or_else(|| ApiError::not_found("webhook not found"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     url: String,
@@ -60,7 +60,7 @@ pub struct CreateBody {
     active: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Created {
     #[serde(flatten)]
     webhook: Webhook,
@@ -74,7 +74,7 @@ pub async fn create(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiJson(body): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
+) -> Result<outputs::Created<Created>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let url = receiver(&state, &body.url)?;
     let events = EventFilter::parse("events", &body.events)?;
@@ -107,7 +107,7 @@ pub async fn create(
         .detail("url", webhook.url.clone())
         .record(&state)
         .await;
-    Ok((StatusCode::CREATED, Json(Created { webhook, secret })))
+    Ok(outputs::Created(Created { webhook, secret }))
 }
 
 /// `GET .../webhooks`.
@@ -115,10 +115,10 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::extract::PageView<Webhook>>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let items = state.storage.list_webhooks(store).await?;
-    Ok(Json(json!(crate::extract::PageView::whole(items))))
+    Ok(Json(crate::extract::PageView::whole(items)))
 }
 
 /// `GET .../webhooks/{id}`.
@@ -131,7 +131,7 @@ pub async fn get(
     Ok(Json(load(&state, store, id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     version: i64,
@@ -192,7 +192,7 @@ pub async fn delete(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, WebhookId)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     state.storage.delete_webhook(store, id).await?;
     audit::entry(SecurityEventKind::WebhookDeleted, &auth.meta)
@@ -201,7 +201,7 @@ pub async fn delete(
         .detail("webhook_id", id.to_string())
         .record(&state)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 /// `POST .../webhooks/{id}/secret`: a new signing secret; the old one stops at once.
@@ -209,7 +209,7 @@ pub async fn roll_secret(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, WebhookId)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<NewSecret>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let secret = new_secret();
     state.storage.set_webhook_secret(store, id, &secret).await?;
@@ -220,10 +220,16 @@ pub async fn roll_secret(
         .detail("secret", "rolled")
         .record(&state)
         .await;
-    Ok(Json(json!({ "secret": secret })))
+    Ok(Json(NewSecret { secret }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The new signing secret, shown this once.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct NewSecret {
+    secret: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
     #[serde(default)]
@@ -241,7 +247,7 @@ pub async fn deliveries(
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, WebhookId)>,
     ApiQuery(query): ApiQuery<DeliveryQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SeqPage<Delivery>>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     load(&state, store, id).await?;
     let status = query
@@ -260,7 +266,7 @@ pub async fn deliveries(
     let next = (items.len() as i64 == limit)
         .then(|| items.last().map(|d| d.seq))
         .flatten();
-    Ok(Json(json!({ "items": items, "next": next })))
+    Ok(Json(SeqPage { items, next }))
 }
 
 /// `GET .../webhooks/{id}/deliveries/{delivery_id}`.
@@ -278,18 +284,24 @@ pub async fn delivery(
         .ok_or_else(|| ApiError::not_found("delivery not found"))
 }
 
+/// How many deliveries were queued again.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Replayed {
+    replayed: u64,
+}
+
 async fn replay(
     state: &AppState,
     store: StoreId,
     id: WebhookId,
     which: Replay,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<outputs::Accepted<Replayed>, ApiError> {
     let replayed = state
         .storage
         .replay_deliveries(store, id, which, clock::now())
         .await?;
     state.outbox_wake.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": replayed }))))
+    Ok(outputs::Accepted(Replayed { replayed }))
 }
 
 /// `POST .../webhooks/{id}/deliveries/{delivery_id}/replay`: sends a finished
@@ -298,7 +310,7 @@ pub async fn replay_one(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id, delivery)): ApiPath<(StoreId, WebhookId, DeliveryId)>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<outputs::Accepted<Replayed>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let found = state.storage.get_delivery(store, id, delivery).await?;
     match found.map(|d| d.status) {
@@ -316,21 +328,23 @@ pub async fn replay_dead(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((store, id)): ApiPath<(StoreId, WebhookId)>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<outputs::Accepted<Replayed>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     replay(&state, store, id, Replay::AllDead).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     #[serde(default)]
     after: Option<i64>,
     #[serde(default)]
+    /// 1 to 1,000; 100 when left out.
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct EventView {
     #[serde(flatten)]
     event: OutboxEvent,
@@ -343,7 +357,7 @@ pub async fn events(
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
     ApiQuery(query): ApiQuery<EventQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SeqPage<EventView>>, ApiError> {
     auth.require_in(&state, Permission::WebhookManage, store)?;
     let limit = crate::extract::bounded_limit(query.limit, 100, 1_000)?;
     let events = state
@@ -360,5 +374,5 @@ pub async fn events(
             event,
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next": next })))
+    Ok(Json(SeqPage { items, next }))
 }

@@ -299,7 +299,7 @@ fn config(store: &Store, locale: Locale, reader: &Reader, extra: Value) -> Value
     config
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct LoginQuery {
     next: Option<String>,
 }

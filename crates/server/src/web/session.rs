@@ -264,13 +264,18 @@ pub async fn register_terminal(
     path: ApiPath<StoreId>,
     body: ApiJson<NewDeviceBody>,
 ) -> Result<Response, ApiError> {
-    let (status, Json(registered)) = devices::register(State(state), auth, path, body).await?;
+    let crate::contract::outputs::Created(registered) =
+        devices::register(State(state), auth, path, body).await?;
     let cookie = format!(
         "{DEVICE_COOKIE}={}; Path=/; Max-Age={DEVICE_COOKIE_SECONDS}; HttpOnly; SameSite=Strict{}",
         registered.token,
         if over_https(&headers) { "; Secure" } else { "" }
     );
-    let mut response = (status, Json(json!({ "device": registered.device }))).into_response();
+    let mut response = (
+        axum::http::StatusCode::CREATED,
+        Json(json!({ "device": registered.device })),
+    )
+        .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

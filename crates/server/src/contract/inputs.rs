@@ -1,0 +1,179 @@
+//! What the extractors ask of a request, as the document shows it: the body, the query,
+//! the path's parameters, and the credential.
+
+use super::outputs::error_response;
+use crate::auth::extract::{Auth, AuthAny, Person, RequestMeta, StoreReader, Terminal};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use aide::OperationInput;
+use aide::generate::GenContext;
+use aide::openapi::{MediaType, Operation, RequestBody, Response, SchemaObject};
+use aide::operation::{ParamLocation, add_parameters, parameters_from_schema, set_body};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+
+/// The security schemes, as named in the document's components.
+pub const BEARER: &str = "bearer";
+pub const API_KEY: &str = "apiKey";
+pub const DEVICE: &str = "deviceToken";
+pub const SESSION: &str = "sessionCookie";
+pub const CSRF: &str = "csrfToken";
+
+/// Where an operation's path parameters wait, as schemas in path order, for the document
+/// to name them from the path template (`ApiPath` sees the types, not the names).
+pub const PATH_TYPES: &str = "x-comanda-path-types";
+
+fn errors(ctx: &mut GenContext, statuses: &[u16]) -> Vec<(Option<u16>, Response)> {
+    statuses
+        .iter()
+        .map(|&status| (Some(status), error_response(ctx, status)))
+        .collect()
+}
+
+impl<T: JsonSchema> OperationInput for ApiJson<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let json_schema = ctx.schema.subschema_for::<T>();
+        let body = RequestBody {
+            content: IndexMap::from_iter([(
+                "application/json".into(),
+                MediaType {
+                    schema: Some(SchemaObject {
+                        json_schema,
+                        example: None,
+                        external_docs: None,
+                    }),
+                    ..Default::default()
+                },
+            )]),
+            required: true,
+            ..Default::default()
+        };
+        set_body(ctx, operation, body);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[400, 413, 415, 422])
+    }
+}
+
+impl<T: JsonSchema> OperationInput for ApiQuery<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let schema = ctx.schema.subschema_for::<T>();
+        let params = parameters_from_schema(ctx, schema, ParamLocation::Query);
+        add_parameters(ctx, operation, params);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[400])
+    }
+}
+
+impl<T: JsonSchema> OperationInput for ApiPath<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let schema = ctx.schema.subschema_for::<T>();
+        let resolved = ctx.resolve_schema(&schema).clone();
+        // A tuple is an array of its members' schemas; one value is its own schema.
+        let members = resolved
+            .get("prefixItems")
+            .and_then(|items| items.as_array())
+            .cloned()
+            .unwrap_or_else(|| vec![schema.to_value()]);
+        operation
+            .extensions
+            .insert(PATH_TYPES.to_owned(), serde_json::Value::Array(members));
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[400, 404])
+    }
+}
+
+fn require_any(operation: &mut Operation, schemes: &[&[&str]]) {
+    for alternative in schemes {
+        let requirement = alternative
+            .iter()
+            .map(|scheme| ((*scheme).to_owned(), Vec::new()))
+            .collect();
+        operation.security.push(requirement);
+    }
+}
+
+/// A person's token, an API key, or the web apps' session cookie with its CSRF token.
+impl OperationInput for Auth {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        require_any(operation, &[&[BEARER], &[API_KEY], &[SESSION, CSRF]]);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[401, 403])
+    }
+}
+
+/// A person's token or session: API keys are refused with 403 `users_only`.
+impl OperationInput for Person {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        require_any(operation, &[&[BEARER], &[SESSION, CSRF]]);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[401, 403])
+    }
+}
+
+impl OperationInput for AuthAny {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        Person::operation_input(ctx, operation);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        Person::inferred_early_responses(ctx, operation)
+    }
+}
+
+impl OperationInput for Terminal {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        require_any(operation, &[&[DEVICE]]);
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[401])
+    }
+}
+
+impl OperationInput for StoreReader {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        require_any(
+            operation,
+            &[&[BEARER], &[API_KEY], &[SESSION, CSRF], &[DEVICE]],
+        );
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[401, 403])
+    }
+}
+
+impl OperationInput for RequestMeta {}
