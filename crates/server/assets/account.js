@@ -48,7 +48,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   });
   document.getElementById('totp-start').addEventListener('click', async () => {
     try {
-      const enrolment = await api('POST', '/api/v1/me/totp', {});
+      const enrolment = await api('POST', '/api/v1/me/totp');
       document.getElementById('totp-qr').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(enrolment.qr_svg);
       document.getElementById('totp-secret').textContent = enrolment.secret;
       document.getElementById('totp-enrol').hidden = false;

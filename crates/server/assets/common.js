@@ -116,9 +116,33 @@ function toLogin() {
 }
 
 /**
+ * A path template with its parameters filled in. To the type check it stays the
+ * template (`/orders/{order_id}`), so that a call is checked against the document's
+ * operation for it; at run time it is the path to call.
+ * @template {string} T
+ * @param {T} template
+ * @param {Record<string, string | number>} params
+ * @returns {T}
+ */
+function at(template, params) {
+  const filled = template.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(String(params[name])));
+  return /** @type {T} */ (/** @type {unknown} */ (filled));
+}
+
+/**
  * Calls the store's API (`path` under /api/v1/stores/{id}, or absolute when it starts
  * with /api/). A change carries one idempotency key through every retry, so a request
  * that reached the server before the network dropped is answered, not repeated.
+ *
+ * Typed from the API's OpenAPI document (crates/server/webcheck): the path must be one
+ * of its paths (write a path with ids as `at('/orders/{order_id}', {order_id})`), the
+ * method one it has there, the body what it takes, and the answer is what it answers.
+ * @template {string} P
+ * @template {MethodOf<P>} M
+ * @param {M} method
+ * @param {P & KnownPath<P>} path
+ * @param {BodyOf<P, M>} [body]
+ * @returns {Promise<AnswerOf<P, M>>}
  */
 async function api(method, path, body) {
   const url = path.startsWith('/api/') || path.startsWith('/app/') ? path : C.api + path;

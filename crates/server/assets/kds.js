@@ -7,6 +7,7 @@
 
 const K = {
   station: C.station,
+  /** @type {Ticket[]} */
   tickets: [],
   settings: { warn_after_s: 480, late_after_s: 720 },
   tables: {},
@@ -16,7 +17,7 @@ const K = {
 };
 
 async function loadTickets() {
-  const snapshot = await api('GET', `/kds/${K.station}/tickets`);
+  const snapshot = await api('GET', at('/kds/{station}/tickets', { station: K.station }));
   K.tickets = snapshot.tickets;
   K.settings = snapshot.settings;
   K.skew = new Date(snapshot.now).getTime() - Date.now();
@@ -112,7 +113,7 @@ function tick() {
 
 async function bump(ticket) {
   try {
-    await api('POST', `/kds/${K.station}/tickets/${ticket.order_id}/bump`, {});
+    await api('POST', at('/kds/{station}/tickets/{order_id}/bump', { station: K.station, order_id: ticket.order_id }), {});
     K.bumped.push(ticket.order_id);
     K.tickets = K.tickets.filter((tk) => tk.order_id !== ticket.order_id);
     render();
@@ -125,7 +126,7 @@ async function bump(ticket) {
 
 async function start(ticket) {
   try {
-    await api('POST', `/kds/${K.station}/tickets/${ticket.order_id}/start`, {});
+    await api('POST', at('/kds/{station}/tickets/{order_id}/start', { station: K.station, order_id: ticket.order_id }), {});
     reloadSoon();
   } catch (e) {
     showError(e);
@@ -139,7 +140,7 @@ async function recall() {
     return;
   }
   try {
-    const order = await api('POST', `/kds/${K.station}/tickets/${id}/recall`);
+    const order = await api('POST', at('/kds/{station}/tickets/{order_id}/recall', { station: K.station, order_id: id }));
     toast(t('kds-recalled', { number: order.number }), 'ok');
     reloadSoon();
   } catch (e) {

@@ -58,11 +58,12 @@ async function loadShifts(day) {
     const devices = await api('GET', '/devices');
     deviceNames = new Map(devices.items.map((d) => [d.id, d.name]));
   }
-  const [open, closed] = await Promise.all([api('GET', '/shifts'), api('GET', `/shifts?day=${day}`)]);
-  const live = await Promise.all(open.items.map((s) => api('GET', `/shifts/${s.id}`)));
+  const [open, closed] = await Promise.all([api('GET', '/shifts'), api('GET', at('/shifts?day={day}', { day }))]);
+  const live = await Promise.all(open.items.map((s) => api('GET', at('/shifts/{shift_id}', { shift_id: s.id }))));
   const rows = [...live, ...closed.items].map((s) => {
     const closing = s.closing;
-    const expected = closing ? closing.expected : s.expected;
+    // An open drawer's view says what it should hold now; a closed one's count said it.
+    const expected = closing ? closing.expected : /** @type {ShiftView} */ (s).expected;
     return el(
       'tr',
       { dataset: { test: 'shift-row' } },
@@ -88,7 +89,7 @@ async function closeDay() {
   error.textContent = '';
   if (!window.confirm(t('report-close-day-confirm'))) return;
   try {
-    const z = await api('POST', '/reports/z', {});
+    const z = await api('POST', '/reports/z');
     toast(t('report-closed', { number: z.number }), 'ok');
     await loadReports();
   } catch (e) {
@@ -103,7 +104,7 @@ async function lastWeek() {
   if (!zRows.length) await loadZ();
   const then = Date.now() - 7 * 24 * 3600 * 1000;
   const z = zRows.find((r) => new Date(r.opened_at).getTime() <= then && then <= new Date(r.closed_at).getTime());
-  return z ? api('GET', `/reports/z/${z.number}`) : null;
+  return z ? api('GET', at('/reports/z/{number}', { number: z.number })) : null;
 }
 
 function chart(today, previous) {
@@ -167,7 +168,7 @@ async function loadCatalog() {
       const toggle = el('input', { type: 'checkbox', checked: p.available !== false, 'aria-label': t('catalog-available') + ' ' + p.name });
       toggle.addEventListener('change', async () => {
         try {
-          await api('PUT', `/catalog/products/${p.id}/availability`, { available: toggle.checked });
+          await api('PUT', at('/catalog/products/{product_id}/availability', { product_id: p.id }), { available: toggle.checked });
         } catch (e) {
           toggle.checked = !toggle.checked;
           showError(e);
@@ -188,7 +189,7 @@ let editing = null;
 
 /** Opens a product for its name, station and prices; the rest is written back as it is. */
 async function editProduct(id) {
-  editing = await api('GET', `/catalog/products/${id}`);
+  editing = await api('GET', at('/catalog/products/{product_id}', { product_id: id }));
   document.getElementById('edit-name').value = editing.name;
   document.getElementById('edit-station').value = editing.station || '';
   document.getElementById('edit-prices').replaceChildren(
@@ -218,7 +219,7 @@ async function saveProduct(dialog) {
     return variant;
   });
   try {
-    await api('PUT', `/catalog/products/${editing.id}`, body);
+    await api('PUT', at('/catalog/products/{product_id}', { product_id: editing.id }), body);
     toast(t('catalog-saved'), 'ok');
     await loadCatalog();
   } catch (e) {
@@ -292,7 +293,7 @@ function roleCell(u) {
   );
   select.addEventListener('change', async () => {
     try {
-      await api('PATCH', `/api/v1/users/${u.id}`, { version: u.version, role: select.value });
+      await api('PATCH', at('/api/v1/users/{user_id}', { user_id: u.id }), { version: u.version, role: select.value });
       toast(t('people-role-saved', { name: u.display_name }), 'ok');
     } catch (e) {
       showError(e);
@@ -338,7 +339,7 @@ function askPin(u) {
 async function savePin(dialog) {
   if (dialog.returnValue !== 'apply' || !pinFor) return;
   try {
-    await api('PUT', `/api/v1/users/${pinFor.id}/pin`, { pin: document.getElementById('staff-pin').value.trim() });
+    await api('PUT', at('/api/v1/users/{user_id}/pin', { user_id: pinFor.id }), { pin: document.getElementById('staff-pin').value.trim() });
     toast(t('people-pin-saved', { name: pinFor.display_name }), 'ok');
     await loadPeople();
   } catch (e) {
@@ -348,7 +349,11 @@ async function savePin(dialog) {
 
 async function changePerson(id, action) {
   try {
-    await api('POST', `/api/v1/users/${id}/${action}`, {});
+    const path =
+      action === 'disable'
+        ? at('/api/v1/users/{user_id}/disable', { user_id: id })
+        : at('/api/v1/users/{user_id}/enable', { user_id: id });
+    await api('POST', path);
     await loadPeople();
   } catch (e) {
     showError(e);
@@ -388,7 +393,7 @@ async function saveStation(event) {
   const code = document.getElementById('station-code').value.trim();
   try {
     const known = (await loadStations()).find((s) => s.code === code);
-    await api('PUT', `/kds/stations/${encodeURIComponent(code)}`, {
+    await api('PUT', at('/kds/stations/{station}', { station: code }), {
       version: known ? known.version : 0,
       name: document.getElementById('station-name').value.trim(),
       warn_after_s: Number(document.getElementById('station-warn').value) * 60,
@@ -416,7 +421,7 @@ async function loadWebhooks() {
 
 async function loadDeliveries(id) {
   shownWebhook = id;
-  const list = await api('GET', `/webhooks/${id}/deliveries`);
+  const list = await api('GET', at('/webhooks/{webhook_id}/deliveries', { webhook_id: id }));
   document.getElementById('deliveries-card').hidden = false;
   document.getElementById('deliveries-list').replaceChildren(
     ...list.items.map((d) => el('tr', {}, el('td', {}, String(d.seq)), el('td', {}, d.kind), el('td', {}, d.status), el('td', {}, String(d.attempts)), el('td', {}, when(d.updated_at)))),
@@ -440,7 +445,7 @@ async function addWebhook(event) {
 async function replayDead() {
   if (!shownWebhook) return;
   try {
-    await api('POST', `/webhooks/${shownWebhook}/replay`, {});
+    await api('POST', at('/webhooks/{webhook_id}/replay', { webhook_id: shownWebhook }));
     await loadDeliveries(shownWebhook);
   } catch (e) {
     showError(e);
@@ -474,7 +479,7 @@ const LOADERS = {
 let store = null;
 
 async function loadStore() {
-  store = await api('GET', `/api/v1/stores/${C.store.id}`);
+  store = await api('GET', at('/api/v1/stores/{store_id}', { store_id: C.store.id }));
   document.getElementById('store-name-input').value = store.name;
   document.getElementById('store-language').value = store.locale;
   document.getElementById('store-timezone').value = store.timezone;
@@ -484,7 +489,7 @@ async function loadStore() {
 async function saveStore(event) {
   event.preventDefault();
   try {
-    store = await api('PATCH', `/api/v1/stores/${C.store.id}`, {
+    store = await api('PATCH', at('/api/v1/stores/{store_id}', { store_id: C.store.id }), {
       version: store.version,
       name: document.getElementById('store-name-input').value.trim(),
       locale: document.getElementById('store-language').value,

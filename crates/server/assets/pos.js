@@ -6,12 +6,15 @@
 'use strict';
 
 const S = {
+  /** @type {Menu} */
   menu: null,
   soldOut: new Set(), // variant ids the menu says are sold out
   menuCountsStock: false, // a product of the menu can sell out: others' orders may change it
+  /** @type {TableView[]} */
   tables: [],
   category: null,
-  order: null, // the server's order, once it exists
+  /** @type {OrderView} the server's order, once it exists */
+  order: null,
   draft: null, // { kind, table_id } before it does
   pending: [], // lines added here, not yet on the order
   tender: 'cash',
@@ -92,7 +95,7 @@ async function onOrderEvent(message) {
   reloadMenuSoon();
   if (message.ready) {
     try {
-      const order = await api('GET', '/orders/' + message.order_id);
+      const order = await api('GET', at('/orders/{order_id}', { order_id: message.order_id }));
       const where = order.table_id ? tableName(order.table_id) : t('counter');
       toast(t('toast-ready', { number: order.number, table: where }), 'ready');
     } catch (e) {
@@ -100,7 +103,7 @@ async function onOrderEvent(message) {
     }
   }
   if (S.order && S.order.id === message.order_id && document.body.dataset.view === 'order') {
-    const fresh = await api('GET', '/orders/' + message.order_id);
+    const fresh = await api('GET', at('/orders/{order_id}', { order_id: message.order_id }));
     // Another order may be on screen by now (a merge, a tap on the floor), or a newer
     // answer of this one: an older read must not replace it.
     if (S.order && S.order.id === fresh.id && fresh.version >= S.order.version) {
@@ -112,7 +115,7 @@ async function onOrderEvent(message) {
 
 async function openOrder(id) {
   S.pending = [];
-  S.order = await api('GET', '/orders/' + id);
+  S.order = await api('GET', at('/orders/{order_id}', { order_id: id }));
   S.draft = null;
   showOrder();
 }
@@ -133,7 +136,7 @@ async function openTable(table) {
   const tabs = now.orders || [];
   if (!tabs.length) return newTableOrder(table);
   if (tabs.length === 1) return openOrder(tabs[0].id);
-  const orders = await Promise.all(tabs.map((tab) => api('GET', '/orders/' + tab.id)));
+  const orders = await Promise.all(tabs.map((tab) => api('GET', at('/orders/{order_id}', { order_id: tab.id }))));
   const dialog = document.getElementById('bills-dialog');
   document.getElementById('bills').replaceChildren(
     ...orders.map((o) =>
@@ -400,8 +403,11 @@ function orderTitle() {
 function renderTicket() {
   document.getElementById('order-title').textContent = orderTitle();
   const lines = [];
+  // What each counted line comes to, as the server priced it (voided lines are not counted).
+  const priced = new Map(((S.order && S.order.totals.lines) || []).map((l) => [l.line_id, l]));
   for (const line of (S.order && S.order.lines) || []) {
-    const modifiers = (line.options || []).map((o) => o.name).join(', ');
+    const modifiers = (line.modifiers || []).map((m) => m.name).join(', ');
+    const counted = priced.get(line.id);
     lines.push(
       el(
         'li',
@@ -409,7 +415,7 @@ function renderTicket() {
         el('span', { class: 'qty' }, line.quantity + '×'),
         el('span', { class: 'name' }, line.name, modifiers ? el('small', {}, modifiers) : null, line.notes ? el('small', { class: 'note' }, line.notes) : null),
         el('span', { class: 'status' }, t('line-status-' + line.status)),
-        el('span', { class: 'amount' }, money(line.total !== undefined ? line.total : line.unit_price * line.quantity)),
+        el('span', { class: 'amount' }, money(counted ? counted.gross : (line.unit_price + (line.modifiers_price || 0)) * line.quantity)),
       ),
     );
   }
@@ -472,14 +478,14 @@ async function send() {
     if (S.pending.length) {
       const lines = S.pending.map(lineInput);
       if (S.order) {
-        S.order = await api('POST', `/orders/${S.order.id}/lines`, { version: S.order.version, lines });
+        S.order = await api('POST', at('/orders/{order_id}/lines', { order_id: S.order.id }), { version: S.order.version, lines });
       } else {
         S.order = await api('POST', '/orders', { ...S.draft, lines });
         S.draft = null;
       }
       S.pending = [];
     }
-    S.order = await api('POST', `/orders/${S.order.id}/send`, { version: S.order.version });
+    S.order = await api('POST', at('/orders/{order_id}/send', { order_id: S.order.id }), { version: S.order.version });
     toast(t('pos-sent'), 'ok');
     renderTicket();
     await loadTables();
@@ -516,7 +522,7 @@ async function discount(dialog) {
   const percent = document.getElementById('discount-percent').value.trim().replace(',', '.');
   const reason = document.getElementById('discount-reason').value.trim();
   try {
-    S.order = await api('POST', `/orders/${S.order.id}/discount`, { version: S.order.version, discount: { percent, reason } });
+    S.order = await api('PUT', at('/orders/{order_id}/discount', { order_id: S.order.id }), { version: S.order.version, discount: { percent, reason } });
     toast(t('discount-done'), 'ok');
     renderTicket();
   } catch (e) {
@@ -558,7 +564,7 @@ function openSplit() {
 
 async function split(dialog) {
   if (dialog.returnValue !== 'apply' || !S.order) return;
-  const path = `/orders/${S.order.id}/split`;
+  const path = at('/orders/{order_id}/split', { order_id: S.order.id });
   const version = S.order.version;
   try {
     switch (splitWay()) {
@@ -618,13 +624,13 @@ async function openMove() {
     const tabs = (table.orders || []).filter((o) => o.id !== S.order.id);
     if (!tabs.length) {
       targets.push(el('button', { type: 'button', class: 'bill state-free', dataset: { test: 'move-target' }, onclick: go(async () => {
-        S.order = await api('POST', `/orders/${S.order.id}/move`, { version: S.order.version, table_id: table.id });
+        S.order = await api('POST', at('/orders/{order_id}/move', { order_id: S.order.id }), { version: S.order.version, table_id: table.id });
         toast(t('move-done', { table: table.name }), 'ok');
       }) }, t('move-here', { table: table.name })));
     }
     for (const tab of tabs) {
       targets.push(el('button', { type: 'button', class: 'bill state-' + tab.status, dataset: { test: 'join-target' }, onclick: go(async () => {
-        S.order = await api('POST', `/orders/${tab.id}/merge`, { version: tab.version, from_order_id: S.order.id, from_version: S.order.version });
+        S.order = await api('POST', at('/orders/{order_id}/merge', { order_id: tab.id }), { version: tab.version, from_order_id: S.order.id, from_version: S.order.version });
         toast(t('merge-done', { number: tab.number }), 'ok');
       }) }, t('move-join', { number: tab.number, table: table.name })));
     }
@@ -678,7 +684,7 @@ function nextShare(o) {
 }
 
 async function showPayment() {
-  S.order = await api('GET', '/orders/' + S.order.id);
+  S.order = await api('GET', at('/orders/{order_id}', { order_id: S.order.id }));
   view('payment');
   renderPayment();
   document.getElementById('pay-amount').focus();
@@ -693,7 +699,7 @@ async function takePayment() {
   const button = document.getElementById('take-payment');
   button.disabled = true;
   try {
-    S.order = await api('POST', `/orders/${S.order.id}/payments`, {
+    S.order = await api('POST', at('/orders/{order_id}/payments', { order_id: S.order.id }), {
       version: S.order.version,
       kind: S.tender,
       amount: { amount, currency: C.money.currency },
@@ -708,7 +714,7 @@ async function takePayment() {
 
 async function closeOrder() {
   try {
-    S.order = await api('POST', `/orders/${S.order.id}/close`, { version: S.order.version });
+    S.order = await api('POST', at('/orders/{order_id}/close', { order_id: S.order.id }), { version: S.order.version });
     toast(t('pay-closed'), 'ok');
     document.getElementById('receipt-frame').src = `${C.api}/orders/${S.order.id}/receipt.html`;
     view('receipt');
@@ -739,7 +745,7 @@ async function onShiftDialog(dialog) {
   if (amount === null) return;
   try {
     if (S.shift) {
-      const closed = await api('POST', `/shifts/${S.shift.id}/close`, {
+      const closed = await api('POST', at('/shifts/{shift_id}/close', { shift_id: S.shift.id }), {
         version: S.shift.version,
         total: { amount, currency: C.money.currency },
       });
@@ -760,7 +766,7 @@ async function openShiftDialog() {
   document.getElementById('shift-amount').value = '';
   document.getElementById('shift-expected').textContent = '';
   if (S.shift) {
-    const now = await api('GET', `/shifts/${S.shift.id}`);
+    const now = await api('GET', at('/shifts/{shift_id}', { shift_id: S.shift.id }));
     document.getElementById('shift-title').textContent = t('shift-close', { number: S.shift.number });
     document.getElementById('shift-amount-label').textContent = t('shift-counted');
     document.getElementById("shift-expected").textContent = t("shift-expected", { amount: money(now.expected) });
@@ -776,7 +782,7 @@ async function onTerminalDialog(dialog) {
   const name = document.getElementById('terminal-name-input').value.trim();
   if (!name) return;
   try {
-    await api('POST', `/app/stores/${C.store.id}/terminal`, { name });
+    await api('POST', at('/app/stores/{store_id}/terminal', { store_id: C.store.id }), { name });
     toast(t('terminal-registered', { name }), 'ok');
     document.getElementById('register-terminal').hidden = true;
   } catch (e) {

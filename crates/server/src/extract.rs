@@ -73,6 +73,18 @@ pub fn has_refused_control(text: &str) -> bool {
 }
 
 fn control_characters(field: String) -> ValidationError {
+    // The field's name may be the offender: it is named with its control characters
+    // escaped, never echoed.
+    let field: String = field
+        .chars()
+        .map(|c| {
+            if has_refused_control(c.encode_utf8(&mut [0; 4])) {
+                format!("\\u{{{:04x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
     ValidationError::new(
         field,
         "control_characters",

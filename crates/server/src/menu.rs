@@ -255,7 +255,8 @@ struct MenuOption<'a> {
     name: &'a str,
     /// Minor units of the menu's currency.
     price: i64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    // Left out when false (`default` only says the schema need not list it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     default: bool,
 }
 
@@ -279,7 +280,7 @@ struct MenuProduct<'a> {
     track_stock: bool,
     sell_when_out: bool,
     tax_rates: Vec<usize>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     modifier_groups: Vec<usize>,
     variants: Vec<MenuVariant<'a>>,
 }
@@ -487,5 +488,6 @@ pub fn describe(
         "The menu, with `ETag`; gzipped when the terminal accepts it",
     );
     crate::contract::answer(op.inner_mut(), 304, "The terminal's copy is current", &[]);
+    crate::contract::revalidated(op.inner_mut());
     op
 }

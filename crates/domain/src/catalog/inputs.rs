@@ -107,7 +107,9 @@ fn status(value: Option<&str>) -> Result<Status, ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub version: Option<i64>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub parent_id: Option<String>,
+    #[schemars(length(min = 1))]
     pub name: String,
     pub position: Option<i32>,
     pub station: Option<String>,
@@ -144,7 +146,9 @@ pub struct VariantInput {
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub version: Option<i64>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub category_id: Option<String>,
+    #[schemars(length(min = 1))]
     pub name: String,
     pub description: Option<String>,
     pub image_url: Option<String>,
@@ -268,6 +272,7 @@ impl ProductInput {
 #[serde(deny_unknown_fields)]
 pub struct ModifierOptionInput {
     pub id: Option<String>,
+    #[schemars(length(min = 1))]
     pub name: String,
     pub price_delta: Option<MoneyInput>,
     pub default: Option<bool>,
@@ -277,6 +282,7 @@ pub struct ModifierOptionInput {
 #[serde(deny_unknown_fields)]
 pub struct ModifierGroupInput {
     pub version: Option<i64>,
+    #[schemars(length(min = 1))]
     pub name: String,
     pub min_choices: Option<Value>,
     pub max_choices: Option<Value>,
@@ -373,6 +379,7 @@ impl ModifierGroupInput {
 #[serde(deny_unknown_fields)]
 pub struct TaxRateInput {
     pub version: Option<i64>,
+    #[schemars(length(min = 1))]
     pub name: String,
     pub kind: Option<String>,
     /// A percentage, as text (`"7.25"`) or a JSON number (read from its decimal text,

@@ -6,9 +6,8 @@ use crate::auth::extract::{Auth, AuthAny, Person, RequestMeta, StoreReader, Term
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use aide::OperationInput;
 use aide::generate::GenContext;
-use aide::openapi::{MediaType, Operation, RequestBody, Response, SchemaObject};
+use aide::openapi::{Operation, RequestBody, Response};
 use aide::operation::{ParamLocation, add_parameters, parameters_from_schema, set_body};
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 
 /// The security schemes, as named in the document's components.
@@ -33,17 +32,7 @@ impl<T: JsonSchema> OperationInput for ApiJson<T> {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
         let json_schema = ctx.schema.subschema_for::<T>();
         let body = RequestBody {
-            content: IndexMap::from_iter([(
-                "application/json".into(),
-                MediaType {
-                    schema: Some(SchemaObject {
-                        json_schema,
-                        example: None,
-                        external_docs: None,
-                    }),
-                    ..Default::default()
-                },
-            )]),
+            content: super::media_of("application/json", json_schema),
             required: true,
             ..Default::default()
         };
@@ -177,3 +166,44 @@ impl OperationInput for StoreReader {
 }
 
 impl OperationInput for RequestMeta {}
+
+/// `?status=` of the catalog's lists, as documented (the handler reads it as text).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ListStatus {
+    Active,
+    Archived,
+    All,
+}
+
+/// `?format=` of a report, as documented.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ReportFormat {
+    Json,
+    Html,
+}
+
+/// `?status=open,sent`: order statuses, comma-separated.
+pub struct StatusList;
+
+impl JsonSchema for StatusList {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StatusList".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<String> = comanda_domain::orders::OrderStatus::ALL
+            .iter()
+            .filter_map(|status| serde_json::to_value(status).ok())
+            .filter_map(|name| name.as_str().map(str::to_owned))
+            .collect();
+        let one = names.join("|");
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": format!("^({one})(,({one}))*$"),
+        })
+    }
+}

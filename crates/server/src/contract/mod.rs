@@ -86,6 +86,13 @@ fn finish(doc: &mut Value) {
                 (full, item)
             })
             .collect();
+        let mut prefixed = prefixed;
+        let schemas = root
+            .get("components")
+            .and_then(|c| c.get("schemas"))
+            .cloned()
+            .unwrap_or_default();
+        link_made_to_used(&mut prefixed, &schemas);
         root.insert("paths".to_owned(), Value::Object(prefixed));
         let tags: Vec<Value> = TAGS
             .iter()
@@ -106,7 +113,81 @@ fn finish(doc: &mut Value) {
         );
         if let Some(Value::Object(schemas)) = components.get_mut("schemas") {
             for schema in schemas.values_mut() {
-                close_objects(schema);
+                tighten(schema);
+            }
+        }
+    }
+}
+
+/// Links each operation that makes a resource (answering it with its `id`) to the
+/// operations on it and under it, so that a client (or a fuzzer, statefully) can follow
+/// from `POST .../orders` to `GET .../orders/{order_id}`, its lines, its payments.
+fn link_made_to_used(paths: &mut Map<String, Value>, schemas: &Value) {
+    let mut links: Vec<(String, String, String, Value)> = Vec::new();
+    for (made_at, item) in paths.iter() {
+        let Some(post) = item.get("post") else {
+            continue;
+        };
+        let Some((status, answer)) = post["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find(|(code, _)| *code == "201" || *code == "200")
+        else {
+            continue;
+        };
+        let schema = &answer["content"]["application/json"]["schema"];
+        let named = schema["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .map_or(schema, |name| &schemas[name]);
+        if named["properties"].get("id").is_none() {
+            continue;
+        }
+        for (used_at, used) in paths.iter() {
+            let Some(rest) = used_at.strip_prefix(made_at.as_str()) else {
+                continue;
+            };
+            // The resource itself and what is directly under it.
+            if rest.matches('/').count() > 2 {
+                continue;
+            }
+            let Some(param) = rest.strip_prefix("/{").and_then(|r| r.split('}').next()) else {
+                continue;
+            };
+            for (method, operation) in used.as_object().into_iter().flatten() {
+                let Some(target) = operation["operationId"].as_str() else {
+                    continue;
+                };
+                let mut parameters = Map::new();
+                for name in path_names(used_at) {
+                    let value = if name == param {
+                        "$response.body#/id".to_owned()
+                    } else {
+                        format!("$request.path.{name}")
+                    };
+                    parameters.insert(name.to_owned(), Value::String(value));
+                }
+                links.push((
+                    made_at.clone(),
+                    status.clone(),
+                    format!("{method}{}", rest.replace(['{', '}', '/', '.', '-'], "_")),
+                    json!({ "operationId": target, "parameters": parameters }),
+                ));
+            }
+        }
+    }
+    for (path, status, name, link) in links {
+        if let Some(answer) = paths
+            .get_mut(&path)
+            .and_then(|item| item.get_mut("post"))
+            .and_then(|post| post.get_mut("responses"))
+            .and_then(|responses| responses.get_mut(&status))
+            .and_then(Value::as_object_mut)
+        {
+            let all = answer.entry("links").or_insert_with(|| json!({}));
+            if let Some(all) = all.as_object_mut() {
+                all.insert(name, link);
             }
         }
     }
@@ -146,7 +227,29 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
         })
         .collect();
     if let Some(Value::Array(others)) = op.remove("parameters") {
-        parameters.extend(others.into_iter().filter(|p| p["in"] != "path"));
+        parameters.extend(
+            others
+                .into_iter()
+                .filter(|p| p["in"] != "path")
+                .map(|mut p| {
+                    // A query parameter is there or not: it has no null.
+                    if let Some(Value::Object(schema)) = p.get_mut("schema") {
+                        if let Some(Value::Array(types)) = schema.get_mut("type") {
+                            types.retain(|t| t != "null");
+                        }
+                        if let Some(Value::Array(choices)) = schema.get_mut("anyOf") {
+                            choices.retain(|c| c.get("type") != Some(&json!("null")));
+                        }
+                        if schema.get("default") == Some(&Value::Null) {
+                            schema.remove("default");
+                        }
+                    }
+                    if let Some(schema) = p.get_mut("schema") {
+                        tighten(schema);
+                    }
+                    p
+                }),
+        );
     }
     if method != "get" {
         parameters.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
@@ -175,7 +278,7 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
     {
         for media in content.values_mut() {
             if let Some(schema) = media.get_mut("schema") {
-                close_objects(schema);
+                tighten(schema);
             }
         }
     }
@@ -194,7 +297,7 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
             if let Some(Value::Object(content)) = response.get_mut("content") {
                 for media in content.values_mut() {
                     if let Some(schema) = media.get_mut("schema") {
-                        close_objects(schema);
+                        tighten(schema);
                     }
                 }
             }
@@ -344,28 +447,62 @@ fn operation_id(method: &str, path: &str) -> String {
     id
 }
 
-/// An object schema that lists its properties says it has no others: an answer with a
-/// field the document does not list then fails its check, and so does a request.
-fn close_objects(schema: &mut Value) {
+/// What the server enforces of every value, said where the types cannot:
+///
+/// - an object schema that lists its properties has no others: an answer with a field
+///   the document does not list then fails its check, and so does a request;
+/// - an integer's format bounds it (`uint32` is at most 4294967295, not any integer);
+/// - text holds no control characters but tab and line breaks (`crate::extract` refuses
+///   them in every body and query).
+fn tighten(schema: &mut Value) {
     match schema {
         Value::Object(map) => {
-            let lists_properties = map.contains_key("properties");
-            let is_object = map.get("type") == Some(&Value::String("object".to_owned()));
-            if lists_properties
-                && is_object
+            let kind = |name: &str| match map.get("type") {
+                Some(Value::String(t)) => t == name,
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == name),
+                _ => false,
+            };
+            let is_object = kind("object");
+            let is_text = kind("string");
+            let is_integer = kind("integer");
+            if is_object
+                && map.contains_key("properties")
                 && !map.contains_key("additionalProperties")
                 && !map.contains_key("unevaluatedProperties")
             {
                 map.insert("additionalProperties".to_owned(), Value::Bool(false));
             }
+            if is_text
+                && !["format", "pattern", "enum", "const"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+            {
+                map.insert("pattern".to_owned(), Value::String(NO_CONTROLS.to_owned()));
+            }
+            if is_integer {
+                let bounds = match map.get("format").and_then(Value::as_str) {
+                    Some("uint8") => Some((0, i64::from(u8::MAX))),
+                    Some("uint16") => Some((0, i64::from(u16::MAX))),
+                    Some("uint32") => Some((0, i64::from(u32::MAX))),
+                    Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                    _ => None,
+                };
+                if let Some((low, high)) = bounds {
+                    map.entry("minimum").or_insert_with(|| json!(low));
+                    map.entry("maximum").or_insert_with(|| json!(high));
+                }
+            }
             for value in map.values_mut() {
-                close_objects(value);
+                tighten(value);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        Value::Array(items) => items.iter_mut().for_each(tighten),
         _ => {}
     }
 }
+
+/// Text without control characters, tab and line breaks excepted.
+const NO_CONTROLS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
 fn security_schemes() -> Value {
     json!({
@@ -392,39 +529,36 @@ fn security_schemes() -> Value {
     })
 }
 
+/// One media type with its schema.
+pub fn media_of(kind: &str, json_schema: schemars::Schema) -> IndexMap<String, MediaType> {
+    IndexMap::from_iter([(
+        kind.to_owned(),
+        MediaType {
+            schema: Some(SchemaObject {
+                json_schema,
+                example: None,
+                external_docs: None,
+            }),
+            ..Default::default()
+        },
+    )])
+}
+
 /// Media types with their schemas, for an operation's body or answer.
 pub fn media(kinds: &[(&str, Value)]) -> IndexMap<String, MediaType> {
     kinds
         .iter()
-        .map(|(kind, schema)| {
+        .flat_map(|(kind, schema)| {
             let json_schema = schemars::Schema::try_from(schema.clone())
                 .unwrap_or_else(|_| schemars::Schema::from(true));
-            (
-                (*kind).to_owned(),
-                MediaType {
-                    schema: Some(SchemaObject {
-                        json_schema,
-                        example: None,
-                        external_docs: None,
-                    }),
-                    ..Default::default()
-                },
-            )
+            media_of(kind, json_schema)
         })
         .collect()
 }
 
 /// Documents an answer the handler builds by hand (its type says `Response`).
 pub fn answer(operation: &mut Operation, status: u16, description: &str, kinds: &[(&str, Value)]) {
-    let responses = operation.responses.get_or_insert_with(Default::default);
-    responses.responses.insert(
-        aide::openapi::StatusCode::Code(status),
-        ReferenceOr::Item(aide::openapi::Response {
-            description: description.to_owned(),
-            content: media(kinds),
-            ..Default::default()
-        }),
-    );
+    respond(operation, status, description, media(kinds));
 }
 
 /// Documents an answer the handler builds by hand as JSON of type `T`.
@@ -434,22 +568,26 @@ pub fn answer_json<T: schemars::JsonSchema>(
     description: &str,
 ) {
     let json_schema = aide::generate::in_context(|ctx| ctx.schema.subschema_for::<T>());
+    respond(
+        operation,
+        status,
+        description,
+        media_of("application/json", json_schema),
+    );
+}
+
+fn respond(
+    operation: &mut Operation,
+    status: u16,
+    description: &str,
+    content: IndexMap<String, MediaType>,
+) {
     let responses = operation.responses.get_or_insert_with(Default::default);
     responses.responses.insert(
         aide::openapi::StatusCode::Code(status),
         ReferenceOr::Item(aide::openapi::Response {
             description: description.to_owned(),
-            content: IndexMap::from_iter([(
-                "application/json".to_owned(),
-                MediaType {
-                    schema: Some(SchemaObject {
-                        json_schema,
-                        example: None,
-                        external_docs: None,
-                    }),
-                    ..Default::default()
-                },
-            )]),
+            content,
             ..Default::default()
         }),
     );
@@ -510,7 +648,59 @@ pub fn answers_document(mut op: TransformOperation<'_>) -> TransformOperation<'_
         &[("application/json", json!({ "type": "object" }))],
     );
     answer(op.inner_mut(), 304, "The client's copy is current", &[]);
+    revalidated(op.inner_mut());
     op
+}
+
+/// An answer that carries an `ETag` and is revalidated with `If-None-Match` (304 while the
+/// client's copy is current).
+pub fn revalidated(operation: &mut Operation) {
+    let text = || {
+        aide::openapi::ParameterSchemaOrContent::Schema(SchemaObject {
+            json_schema: schemars::json_schema!({ "type": "string" }),
+            example: None,
+            external_docs: None,
+        })
+    };
+    operation
+        .parameters
+        .push(ReferenceOr::Item(aide::openapi::Parameter::Header {
+            parameter_data: aide::openapi::ParameterData {
+                name: "If-None-Match".to_owned(),
+                description: Some("The `ETag` of the copy the client holds".to_owned()),
+                required: false,
+                format: text(),
+                extensions: IndexMap::default(),
+                deprecated: None,
+                example: None,
+                examples: IndexMap::default(),
+                explode: None,
+            },
+            style: aide::openapi::HeaderStyle::Simple,
+        }));
+    let Some(responses) = operation.responses.as_mut() else {
+        return;
+    };
+    for status in [200, 304] {
+        if let Some(ReferenceOr::Item(response)) = responses
+            .responses
+            .get_mut(&aide::openapi::StatusCode::Code(status))
+        {
+            response.headers.insert(
+                "ETag".to_owned(),
+                ReferenceOr::Item(aide::openapi::Header {
+                    description: Some("This version of the resource".to_owned()),
+                    style: aide::openapi::HeaderStyle::Simple,
+                    required: true,
+                    deprecated: None,
+                    format: text(),
+                    example: None,
+                    examples: IndexMap::default(),
+                    extensions: IndexMap::default(),
+                }),
+            );
+        }
+    }
 }
 
 /// `GET /api/v1/openapi.json`.

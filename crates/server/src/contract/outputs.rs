@@ -4,11 +4,10 @@
 use crate::error::ApiError;
 use aide::OperationOutput;
 use aide::generate::GenContext;
-use aide::openapi::{MediaType, Operation, Response, SchemaObject};
+use aide::openapi::{Operation, Response};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -37,17 +36,7 @@ pub fn error_response(ctx: &mut GenContext, status: u16) -> Response {
     let json_schema = ctx.schema.subschema_for::<ErrorBody>();
     Response {
         description: error_description(status).to_owned(),
-        content: IndexMap::from_iter([(
-            "application/json".into(),
-            MediaType {
-                schema: Some(SchemaObject {
-                    json_schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                ..Default::default()
-            },
-        )]),
+        content: super::media_of("application/json", json_schema),
         ..Default::default()
     }
 }

@@ -255,6 +255,49 @@ pub struct Received {
     duplicate: Option<bool>,
 }
 
+/// The document's word for Stripe's events: the event as Stripe sends it, signed.
+pub fn describe_webhook(
+    mut op: aide::transform::TransformOperation<'_>,
+) -> aide::transform::TransformOperation<'_> {
+    let operation = op.inner_mut();
+    operation.request_body = Some(aide::openapi::ReferenceOr::Item(
+        aide::openapi::RequestBody {
+            description: Some("A Stripe event (`payment_intent.*`), as Stripe sends it".to_owned()),
+            content: crate::contract::media(&[(
+                "application/json",
+                serde_json::json!({ "type": "object" }),
+            )]),
+            required: true,
+            ..Default::default()
+        },
+    ));
+    operation.parameters.push(aide::openapi::ReferenceOr::Item(
+        aide::openapi::Parameter::Header {
+            parameter_data: aide::openapi::ParameterData {
+                name: "Stripe-Signature".to_owned(),
+                description: Some(
+                    "`t=<unix time>,v1=<HMAC-SHA256 of t.body>`; 5 minutes' tolerance".to_owned(),
+                ),
+                required: true,
+                format: aide::openapi::ParameterSchemaOrContent::Schema(
+                    aide::openapi::SchemaObject {
+                        json_schema: schemars::json_schema!({ "type": "string" }),
+                        example: None,
+                        external_docs: None,
+                    },
+                ),
+                extensions: Default::default(),
+                deprecated: None,
+                example: None,
+                examples: Default::default(),
+                explode: None,
+            },
+            style: aide::openapi::HeaderStyle::Simple,
+        },
+    ));
+    op
+}
+
 /// `POST /api/v1/webhooks/stripe`: Stripe's word on a PaymentIntent. Checked by its
 /// signature and timestamp (400 otherwise); an event already handled, or one that
 /// settles a tender already settled that way, changes nothing.
@@ -263,17 +306,18 @@ pub async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = state
-        .stripe()
-        .and_then(|s| s.webhook_secret())
-        .ok_or_else(|| ApiError::not_found("no Stripe webhook is configured here"))?;
     let bad = |code: &'static str, message: &str| {
         ApiError::new(StatusCode::BAD_REQUEST, code, message.to_owned())
     };
+    // Unsigned is refused first, whether or not this server takes Stripe's events.
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| bad("invalid_signature", "no Stripe-Signature header"))?;
+    let secret = state
+        .stripe()
+        .and_then(|s| s.webhook_secret())
+        .ok_or_else(|| ApiError::not_found("no Stripe webhook is configured here"))?;
     verify_signature(
         signature,
         &body,

@@ -277,8 +277,13 @@ pub async fn delete_category(
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    #[schemars(with = "Option<crate::contract::inputs::ListStatus>")]
     status: Option<String>,
+    /// The `next` of the previous page.
+    #[schemars(with = "Option<uuid::Uuid>")]
     after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -370,9 +375,15 @@ pub async fn archive_group(
 pub struct ProductQuery {
     /// Name prefix, SKU prefix or barcode.
     q: Option<String>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     category_id: Option<String>,
+    #[schemars(with = "Option<crate::contract::inputs::ListStatus>")]
     status: Option<String>,
+    /// The `next` of the previous page.
+    #[schemars(with = "Option<uuid::Uuid>")]
     after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 

@@ -139,7 +139,8 @@ pub fn describe_import(op: TransformOperation<'_>) -> TransformOperation<'_> {
         required: true,
         ..Default::default()
     }));
-    op.response_with::<415, ApiError, _>(|r| r)
+    crate::contract::answer(op.inner_mut(), 415, "Neither CSV nor JSON", &[]);
+    op
 }
 
 /// The file in the form asked for.

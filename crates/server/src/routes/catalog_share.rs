@@ -47,6 +47,7 @@ pub async fn get_source(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceBody {
+    #[schemars(with = "Option<uuid::Uuid>")]
     source_store_id: Option<String>,
 }
 

@@ -112,6 +112,7 @@ fn name(field: &str, text: &str) -> Result<String, ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CompanyBody {
     kind: CompanyKind,
+    #[schemars(length(min = 1))]
     name: String,
     #[serde(default)]
     tax_id: Option<String>,

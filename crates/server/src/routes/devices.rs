@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDeviceBody {
+    #[schemars(length(min = 1, max = 60))]
     name: String,
 }
 
@@ -130,7 +131,9 @@ const MAX_KEY_DAYS: u32 = 3650;
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyBody {
+    #[schemars(length(min = 1, max = 60))]
     name: String,
+    #[schemars(with = "Vec<comanda_domain::Permission>")]
     permissions: Vec<String>,
     #[serde(default)]
     store_ids: Vec<StoreId>,

@@ -23,6 +23,7 @@ fn name(field: &str, value: &str) -> Result<String, ValidationError> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaBody {
+    #[schemars(length(min = 1, max = 60))]
     name: String,
     #[serde(default)]
     position: i32,
@@ -57,8 +58,10 @@ pub async fn create_area(
 pub struct TableBody {
     #[serde(default)]
     version: Option<i64>,
+    #[schemars(length(min = 1, max = 60))]
     name: String,
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
     area_id: Option<String>,
     #[serde(default = "default_seats")]
     seats: i32,

@@ -128,6 +128,7 @@ pub async fn list_stations(
 #[serde(deny_unknown_fields)]
 pub struct StationBody {
     version: i64,
+    #[schemars(length(min = 1, max = 60))]
     name: String,
     #[serde(default = "default_warn")]
     warn_after_s: u32,

@@ -161,7 +161,7 @@ fn api() -> Api {
         // Signing in and out.
         .post("/auth/login", auth::login)
         .get_with("/openapi.json", contract::serve, contract::answers_document)
-        .post("/webhooks/stripe", card::webhook)
+        .post_with("/webhooks/stripe", card::webhook, card::describe_webhook)
         .post("/auth/refresh", auth::refresh)
         .post("/auth/logout", auth::logout)
         .post("/auth/pin", auth::pin_login)

@@ -375,8 +375,10 @@ pub struct DeliveryInput {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
+    #[schemars(with = "comanda_domain::orders::OrderKind")]
     kind: String,
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
     table_id: Option<String>,
     #[serde(default)]
     guests: Option<u16>,
@@ -516,13 +518,22 @@ pub async fn open(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One status or several, comma-separated.
+    #[schemars(with = "Option<crate::contract::inputs::StatusList>")]
     status: Option<String>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     table_id: Option<String>,
+    #[schemars(with = "Option<comanda_domain::orders::OrderKind>")]
     kind: Option<String>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     opened_by: Option<String>,
-    /// RFC 3339 instants.
+    /// Opened at or after this instant.
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     from: Option<String>,
+    /// Opened before this instant.
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     until: Option<String>,
+    /// The `next` of the previous page.
+    #[schemars(with = "Option<uuid::Uuid>")]
     after: Option<String>,
     /// 1 to 500; 50 when left out.
     #[schemars(range(min = 1, max = 500))]
@@ -663,6 +674,7 @@ pub async fn get(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinesBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     lines: Vec<LineInput>,
 }
@@ -689,12 +701,14 @@ pub async fn add_lines(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     #[serde(default)]
     reason: String,
@@ -703,6 +717,7 @@ pub struct ReasonBody {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     #[serde(default)]
     reason: String,
@@ -758,6 +773,7 @@ pub struct DiscountInput {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     /// `null` removes the discount.
     discount: Option<DiscountInput>,
@@ -852,6 +868,7 @@ pub async fn set_discount(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TipBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     tip: MoneyInput,
 }
@@ -875,6 +892,7 @@ pub async fn set_tip(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     waived: bool,
 }
@@ -955,7 +973,9 @@ order_change!(cancel, ReasonBody, Permission::OrderTake, |order, body| {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
+    #[schemars(with = "Option<uuid::Uuid>")]
     table_id: Option<String>,
     #[serde(default)]
     guests: Option<u16>,
@@ -979,8 +999,11 @@ pub async fn move_table(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
+    #[schemars(with = "uuid::Uuid")]
     from_order_id: String,
+    #[schemars(with = "i64")]
     from_version: Option<i64>,
 }
 
@@ -1055,6 +1078,7 @@ pub async fn merge(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     /// Move these lines to a new order.
     #[serde(default)]

@@ -66,6 +66,7 @@ async fn till_of(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     /// cash, card, external_card, voucher.
     kind: String,
@@ -163,6 +164,7 @@ pub async fn take(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgeCheckBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     /// `YYYY-MM-DD`, read off the buyer's ID.
     #[serde(default)]
@@ -223,6 +225,7 @@ pub struct RefundLineInput {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
+    #[schemars(with = "i64")]
     version: Option<i64>,
     reason: String,
     /// The lines and quantities to give back; absent or empty: everything left.

@@ -53,6 +53,7 @@ struct ReportDocument<'a> {
 pub struct FormatQuery {
     /// `json` (the default) or `html`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::contract::inputs::ReportFormat>")]
     format: Option<String>,
 }
 
@@ -258,6 +259,7 @@ pub struct ZSummary {
     from_seq: i64,
     to_seq: i64,
     /// The day's sales as the report states them, so a list needs no report each.
+    #[schemars(with = "comanda_domain::reports::SalesSummary")]
     sales: serde_json::Value,
 }
 

@@ -21,7 +21,11 @@ const MAX_MOVEMENTS: usize = 500;
 pub struct LevelsQuery {
     /// Only what is at or below its low-stock threshold.
     low: Option<bool>,
+    /// The `next` of the previous page.
+    #[schemars(with = "Option<uuid::Uuid>")]
     after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -51,9 +55,13 @@ pub async fn levels(
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
+    #[schemars(with = "Option<uuid::Uuid>")]
     variant_id: Option<String>,
     /// The cursor of the previous page; pages go from newest to oldest.
+    #[schemars(with = "Option<uuid::Uuid>")]
     after: Option<String>,
+    /// 1 to 500; 50 when left out.
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -81,6 +89,7 @@ pub async fn ledger(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MovementInput {
+    #[schemars(with = "uuid::Uuid")]
     variant_id: String,
     kind: String,
     quantity: i64,
@@ -176,6 +185,7 @@ pub async fn set_threshold(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
+    #[schemars(with = "uuid::Uuid")]
     variant_id: String,
     quantity: i64,
 }
@@ -183,6 +193,7 @@ pub struct TransferLineInput {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
+    #[schemars(with = "uuid::Uuid")]
     to_store_id: String,
     lines: Vec<TransferLineInput>,
     reason: Option<String>,

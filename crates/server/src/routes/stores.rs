@@ -33,6 +33,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewStoreBody {
     code: String,
+    #[schemars(length(min = 1))]
     name: String,
     currency: String,
     timezone: String,
