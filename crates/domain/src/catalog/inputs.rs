@@ -38,6 +38,26 @@ fn parse_choice<T: FromStr>(field: &str, value: &str, allowed: &str) -> Result<T
     })
 }
 
+/// An id in a body where blank text or null means none, as the document says it.
+pub struct IdOrBlank;
+
+impl schemars::JsonSchema for IdOrBlank {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IdOrBlank".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An id, or blank text or null for none",
+            "anyOf": [
+                { "type": "string", "format": "uuid" },
+                { "type": "string", "pattern": "^\\s*$" },
+                { "type": "null" }
+            ]
+        })
+    }
+}
+
 fn optional<T>(
     value: Option<&str>,
     parse: impl FnOnce(&str) -> Result<T, ValidationError>,
@@ -107,7 +127,7 @@ fn status(value: Option<&str>) -> Result<Status, ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub version: Option<i64>,
-    #[schemars(with = "Option<uuid::Uuid>")]
+    #[schemars(with = "Option<IdOrBlank>")]
     pub parent_id: Option<String>,
     #[schemars(length(min = 1))]
     pub name: String,
@@ -146,7 +166,7 @@ pub struct VariantInput {
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub version: Option<i64>,
-    #[schemars(with = "Option<uuid::Uuid>")]
+    #[schemars(with = "Option<IdOrBlank>")]
     pub category_id: Option<String>,
     #[schemars(length(min = 1))]
     pub name: String,
