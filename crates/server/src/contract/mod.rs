@@ -245,10 +245,10 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
                         }
                     }
                     // The server refuses control characters in a query, not in a header.
-                    if p["in"] == "query" {
-                        if let Some(schema) = p.get_mut("schema") {
-                            tighten(schema);
-                        }
+                    if p["in"] == "query"
+                        && let Some(schema) = p.get_mut("schema")
+                    {
+                        tighten(schema);
                     }
                     p
                 }),
