@@ -68,8 +68,11 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 /// Whether `text` holds a character no client text may: a control character other than
 /// tab and line breaks. Single-line fields refuse those too, in their own checks.
 pub fn has_refused_control(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    text.chars().any(refused_control)
+}
+
+fn refused_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 fn control_characters(field: String) -> ValidationError {
@@ -78,7 +81,7 @@ fn control_characters(field: String) -> ValidationError {
     let field: String = field
         .chars()
         .map(|c| {
-            if has_refused_control(c.encode_utf8(&mut [0; 4])) {
+            if refused_control(c) {
                 format!("\\u{{{:04x}}}", u32::from(c))
             } else {
                 c.to_string()

@@ -95,75 +95,56 @@ fn require_any(operation: &mut Operation, schemes: &[&[&str]]) {
     }
 }
 
-/// A person's token, an API key, or the web apps' session cookie with its CSRF token.
-impl OperationInput for Auth {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
-        require_any(operation, &[&[BEARER], &[API_KEY], &[SESSION, CSRF]]);
-    }
+/// A credential extractor: the schemes that satisfy it (any one of the alternatives, each
+/// alternative all of its schemes), and what it answers when they do not.
+macro_rules! credential {
+    ($(#[$doc:meta])* $extractor:ty, $schemes:expr, $refusals:expr) => {
+        $(#[$doc])*
+        impl OperationInput for $extractor {
+            fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+                require_any(operation, $schemes);
+            }
 
-    fn inferred_early_responses(
-        ctx: &mut GenContext,
-        _operation: &mut Operation,
-    ) -> Vec<(Option<u16>, Response)> {
-        errors(ctx, &[401, 403])
-    }
+            fn inferred_early_responses(
+                ctx: &mut GenContext,
+                _operation: &mut Operation,
+            ) -> Vec<(Option<u16>, Response)> {
+                errors(ctx, $refusals)
+            }
+        }
+    };
 }
 
-/// A person's token or session: API keys are refused with 403 `users_only`.
-impl OperationInput for Person {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
-        require_any(operation, &[&[BEARER], &[SESSION, CSRF]]);
-    }
-
-    fn inferred_early_responses(
-        ctx: &mut GenContext,
-        _operation: &mut Operation,
-    ) -> Vec<(Option<u16>, Response)> {
-        errors(ctx, &[401, 403])
-    }
-}
-
-impl OperationInput for AuthAny {
-    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
-        Person::operation_input(ctx, operation);
-    }
-
-    fn inferred_early_responses(
-        ctx: &mut GenContext,
-        operation: &mut Operation,
-    ) -> Vec<(Option<u16>, Response)> {
-        Person::inferred_early_responses(ctx, operation)
-    }
-}
-
-impl OperationInput for Terminal {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
-        require_any(operation, &[&[DEVICE]]);
-    }
-
-    fn inferred_early_responses(
-        ctx: &mut GenContext,
-        _operation: &mut Operation,
-    ) -> Vec<(Option<u16>, Response)> {
-        errors(ctx, &[401])
-    }
-}
-
-impl OperationInput for StoreReader {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
-        require_any(
-            operation,
-            &[&[BEARER], &[API_KEY], &[SESSION, CSRF], &[DEVICE]],
-        );
-    }
-
-    fn inferred_early_responses(
-        ctx: &mut GenContext,
-        _operation: &mut Operation,
-    ) -> Vec<(Option<u16>, Response)> {
-        errors(ctx, &[401, 403])
-    }
-}
+credential!(
+    /// A person's token, an API key, or the web apps' session cookie with its CSRF token.
+    Auth,
+    &[&[BEARER], &[API_KEY], &[SESSION, CSRF]],
+    &[401, 403]
+);
+credential!(
+    /// A person's token or session: API keys are refused with 403 `users_only`.
+    Person,
+    &[&[BEARER], &[SESSION, CSRF]],
+    &[401, 403]
+);
+credential!(
+    /// A person who may still owe a password change or a second factor.
+    AuthAny,
+    &[&[BEARER], &[SESSION, CSRF]],
+    &[401, 403]
+);
+credential!(
+    /// A registered terminal.
+    Terminal,
+    &[&[DEVICE]],
+    &[401]
+);
+credential!(
+    /// Whoever may read what a terminal sells: a person, a key, or the terminal itself.
+    StoreReader,
+    &[&[BEARER], &[API_KEY], &[SESSION, CSRF], &[DEVICE]],
+    &[401, 403]
+);
 
 impl OperationInput for RequestMeta {}
 

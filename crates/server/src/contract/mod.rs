@@ -69,15 +69,13 @@ fn finish(doc: &mut Value) {
         return;
     };
     if let Some(Value::Object(paths)) = root.remove("paths") {
-        let prefixed: Map<String, Value> = paths
+        let mut prefixed: Map<String, Value> = paths
             .into_iter()
             .map(|(path, mut item)| {
-                let full = format!("{API_PREFIX}{path}");
-                let full = if full.len() > 1 {
-                    full.trim_end_matches('/').to_owned()
-                } else {
-                    full
-                };
+                // `/` is the API's index: `/api/v1`, as the route table names it.
+                let full = format!("{API_PREFIX}{path}")
+                    .trim_end_matches('/')
+                    .to_owned();
                 if let Some(item) = item.as_object_mut() {
                     for (method, operation) in item.iter_mut() {
                         finish_operation(&full, method, operation);
@@ -86,7 +84,6 @@ fn finish(doc: &mut Value) {
                 (full, item)
             })
             .collect();
-        let mut prefixed = prefixed;
         let schemas = root
             .get("components")
             .and_then(|c| c.get("schemas"))
@@ -289,8 +286,7 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
         // Errors all have one shape: each status is described once, in the components.
         for (status, response) in responses.iter_mut() {
             if status.starts_with('4') || status.starts_with('5') {
-                *response =
-                    json!({ "$ref": format!("#/components/responses/{}", error_name(status)) });
+                *response = error_ref(status);
             }
         }
         for response in responses.values_mut() {
@@ -658,29 +654,11 @@ pub fn answers_document(mut op: TransformOperation<'_>) -> TransformOperation<'_
 /// An answer that carries an `ETag` and is revalidated with `If-None-Match` (304 while the
 /// client's copy is current).
 pub fn revalidated(operation: &mut Operation) {
-    let text = || {
-        aide::openapi::ParameterSchemaOrContent::Schema(SchemaObject {
-            json_schema: schemars::json_schema!({ "type": "string" }),
-            example: None,
-            external_docs: None,
-        })
-    };
-    operation
-        .parameters
-        .push(ReferenceOr::Item(aide::openapi::Parameter::Header {
-            parameter_data: aide::openapi::ParameterData {
-                name: "If-None-Match".to_owned(),
-                description: Some("The `ETag` of the copy the client holds".to_owned()),
-                required: false,
-                format: text(),
-                extensions: IndexMap::default(),
-                deprecated: None,
-                example: None,
-                examples: IndexMap::default(),
-                explode: None,
-            },
-            style: aide::openapi::HeaderStyle::Simple,
-        }));
+    operation.parameters.push(header_parameter(
+        "If-None-Match",
+        "The `ETag` of the copy the client holds",
+        false,
+    ));
     let Some(responses) = operation.responses.as_mut() else {
         return;
     };
@@ -696,7 +674,7 @@ pub fn revalidated(operation: &mut Operation) {
                     style: aide::openapi::HeaderStyle::Simple,
                     required: true,
                     deprecated: None,
-                    format: text(),
+                    format: text_schema(),
                     example: None,
                     examples: IndexMap::default(),
                     extensions: IndexMap::default(),
@@ -704,6 +682,36 @@ pub fn revalidated(operation: &mut Operation) {
             );
         }
     }
+}
+
+/// A text header an operation reads.
+pub fn header_parameter(
+    name: &str,
+    description: &str,
+    required: bool,
+) -> ReferenceOr<aide::openapi::Parameter> {
+    ReferenceOr::Item(aide::openapi::Parameter::Header {
+        parameter_data: aide::openapi::ParameterData {
+            name: name.to_owned(),
+            description: Some(description.to_owned()),
+            required,
+            format: text_schema(),
+            extensions: IndexMap::default(),
+            deprecated: None,
+            example: None,
+            examples: IndexMap::default(),
+            explode: None,
+        },
+        style: aide::openapi::HeaderStyle::Simple,
+    })
+}
+
+fn text_schema() -> aide::openapi::ParameterSchemaOrContent {
+    aide::openapi::ParameterSchemaOrContent::Schema(SchemaObject {
+        json_schema: schemars::json_schema!({ "type": "string" }),
+        example: None,
+        external_docs: None,
+    })
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -271,29 +271,10 @@ pub fn describe_webhook(
             ..Default::default()
         },
     ));
-    operation.parameters.push(aide::openapi::ReferenceOr::Item(
-        aide::openapi::Parameter::Header {
-            parameter_data: aide::openapi::ParameterData {
-                name: "Stripe-Signature".to_owned(),
-                description: Some(
-                    "`t=<unix time>,v1=<HMAC-SHA256 of t.body>`; 5 minutes' tolerance".to_owned(),
-                ),
-                required: true,
-                format: aide::openapi::ParameterSchemaOrContent::Schema(
-                    aide::openapi::SchemaObject {
-                        json_schema: schemars::json_schema!({ "type": "string" }),
-                        example: None,
-                        external_docs: None,
-                    },
-                ),
-                extensions: Default::default(),
-                deprecated: None,
-                example: None,
-                examples: Default::default(),
-                explode: None,
-            },
-            style: aide::openapi::HeaderStyle::Simple,
-        },
+    operation.parameters.push(crate::contract::header_parameter(
+        "Stripe-Signature",
+        "`t=<unix time>,v1=<HMAC-SHA256 of t.body>`; 5 minutes' tolerance",
+        true,
     ));
     op
 }

@@ -85,34 +85,37 @@ impl Api {
         }
     }
 
-    fn add(mut self, method: Method, path: &'static str, route: ApiMethodRouter<AppState>) -> Self {
+    fn add(self, method: Method, path: &'static str, route: ApiMethodRouter<AppState>) -> Self {
+        self.add_limited(method, path, route, MAX_BODY_BYTES)
+    }
+
+    fn add_limited(
+        mut self,
+        method: Method,
+        path: &'static str,
+        route: ApiMethodRouter<AppState>,
+        limit: usize,
+    ) -> Self {
         self.routes.push(RouteSpec {
             method,
             path: format!("{API_PREFIX}{path}")
                 .trim_end_matches('/')
                 .to_owned(),
         });
-        self.router = self
-            .router
-            .api_route(path, with_body_limit(route, MAX_BODY_BYTES));
+        self.router = self.router.api_route(path, with_body_limit(route, limit));
         self
     }
 
     /// A route taking a file upload rather than a JSON document.
-    fn upload<H, I, O, T>(mut self, path: &'static str, h: H, describe: Describe) -> Self
+    fn upload<H, I, O, T>(self, path: &'static str, h: H, describe: Describe) -> Self
     where
         H: Handler<T, AppState> + OperationHandler<I, O>,
         I: OperationInput,
         O: OperationOutput,
         T: 'static,
     {
-        self.routes.push(RouteSpec {
-            method: Method::POST,
-            path: format!("{API_PREFIX}{path}"),
-        });
-        let route = with_body_limit(routing::post_with(h, describe), MAX_IMPORT_BYTES);
-        self.router = self.router.api_route(path, route);
-        self
+        let route = routing::post_with(h, describe);
+        self.add_limited(Method::POST, path, route, MAX_IMPORT_BYTES)
     }
 }
 
@@ -129,10 +132,9 @@ macro_rules! api_methods {
                     O: OperationOutput,
                     T: 'static,
                 {
-                    self.add(Method::$method, path, routing::$name(h))
+                    self.$name_with(path, h, |op| op)
                 }
 
-                #[allow(dead_code)]
                 fn $name_with<H, I, O, T>(self, path: &'static str, h: H, describe: Describe) -> Self
                 where
                     H: Handler<T, AppState> + OperationHandler<I, O>,
