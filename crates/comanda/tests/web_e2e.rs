@@ -819,3 +819,93 @@ async fn a_waiter_splits_bills_by_seat_by_share_and_by_item() {
         "the other guest's bill, joined by the counter order, and the bill split off it: {at_table}"
     );
 }
+
+/// Sessions that last a service (issue 27): three reloads past the access token's life
+/// keep the POS and its unsent line; seven idle tablets renewing at once stay signed in;
+/// nothing is logged as a stolen token; a waiter at a terminal sees no shift error, and
+/// when her session ends the terminal goes back to the PIN screen with her unsent line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_stay_signed_in_through_a_service() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    let waiter = user_id(&api, "garcom").await;
+    let set = api
+        .client
+        .put(server.url(&format!("/api/v1/users/{waiter}/pin")))
+        .bearer_auth(&api.token)
+        .json(&json!({ "pin": "1357" }))
+        .send()
+        .await
+        .expect("pin");
+    assert_eq!(set.status(), 204);
+
+    let seen = node(
+        &e2e,
+        "sessions.mjs",
+        &server,
+        store,
+        &[
+            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
+            ("COMANDA_PIN", "1357".to_owned()),
+        ],
+    );
+    eprintln!("{seen}");
+    let pos = format!("/app/stores/{store}/pos");
+    for reload in seen["reloads"].as_array().expect("reloads") {
+        assert_eq!(
+            reload,
+            &json!({ "path": pos, "unsent": 1 }),
+            "still on the POS with the unsent line: {seen}"
+        );
+    }
+    assert_eq!(
+        seen["tablets"],
+        json!(vec![pos.clone(); 7]),
+        "every idle tablet is still signed in: {seen}"
+    );
+    assert_eq!(seen["waiter_shift_button_hidden"], true, "{seen}");
+    assert_eq!(seen["errors_at_sign_in"], json!([]), "{seen}");
+    assert_eq!(seen["after_session_end"], "/app/pin", "{seen}");
+    assert_eq!(seen["unsent_after_pin"], 1, "{seen}");
+
+    // The security log, read beside the running server (only owners may read it there).
+    let storage = comanda_store_sqlite::SqliteStorage::open(
+        &comanda_store_sqlite::SqliteOptions::new(dir.path().join("comanda.db")),
+    )
+    .await
+    .expect("open");
+    let log = comanda_store::AuditRepo::list_security_events(
+        &storage,
+        &comanda_store::EventFilter::default(),
+        None,
+        comanda_store::Limit::new(Some(500)),
+    )
+    .await
+    .expect("log");
+    let kinds: Vec<String> = log.items.iter().map(|e| format!("{:?}", e.kind)).collect();
+    assert!(
+        kinds.iter().any(|k| k == "LoginSucceeded"),
+        "the log was read: {kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|k| k == "RefreshTokenReused"),
+        "no renewal was taken for a theft: {kinds:?}"
+    );
+}
+
+async fn user_id(api: &Api<'_>, login: &str) -> String {
+    let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
+    people["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["login"] == login)
+        .expect("person")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}

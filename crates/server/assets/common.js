@@ -98,8 +98,40 @@ function newKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Renews the session's access cookie from its refresh cookie; false when signed out. */
-async function refreshSession() {
+/** Whether the signed-in person's role allows `permission` ("order_approve"...). */
+function may(permission) {
+  return !!(C.user && (C.user.may || []).includes(permission));
+}
+
+// A page that is going away renews nothing: its successor will, and two renewals with
+// one refresh token look like theft to the server.
+let leaving = false;
+window.addEventListener('pagehide', () => {
+  leaving = true;
+});
+window.addEventListener('pageshow', () => {
+  leaving = false;
+});
+
+/** The renewal under way, shared by every caller that finds the access cookie stale. */
+let renewal = null;
+
+/**
+ * Renews the session's access cookie from its refresh cookie; false when signed out.
+ * One renewal at a time per page: calls that fail together wait for the same one.
+ * @returns {Promise<boolean>}
+ */
+function refreshSession() {
+  if (leaving) return Promise.resolve(false);
+  if (!renewal) {
+    renewal = renew().finally(() => {
+      renewal = null;
+    });
+  }
+  return renewal;
+}
+
+async function renew() {
   try {
     const r = await fetch('/app/session/refresh', { method: 'POST', credentials: 'same-origin' });
     if (!r.ok) return false;
@@ -111,8 +143,14 @@ async function refreshSession() {
   }
 }
 
+/** Hooks run before the page leaves for the sign-in (the POS keeps its unsent lines). */
+const beforeSignIn = [];
+
+/** The session is over: a terminal goes back to its PIN screen, anyone else signs in. */
 function toLogin() {
-  location.assign('/app/login?next=' + encodeURIComponent(location.pathname + location.search));
+  for (const hook of beforeSignIn) hook();
+  const next = encodeURIComponent(location.pathname + location.search);
+  location.assign((C.device ? '/app/pin?next=' : '/app/login?next=') + next);
 }
 
 /**
@@ -169,7 +207,7 @@ async function api(method, path, body) {
     if (response.status === 401 && !refreshed) {
       refreshed = true;
       if (await refreshSession()) continue;
-      toLogin();
+      if (!leaving) toLogin();
     }
     if ((response.status === 503 || response.status === 502) && attempt < 4) {
       await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
@@ -218,7 +256,7 @@ function follow(path, handlers, onState) {
     });
     source.onerror = async () => {
       onState('offline');
-      if (source.readyState === EventSource.CLOSED) {
+      if (source.readyState === EventSource.CLOSED && !leaving) {
         // Refused (an expired session, a restart): renew and reopen from where we were.
         await refreshSession();
         setTimeout(open, 1000);

@@ -59,6 +59,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     }
   });
 
-  // A session whose access cookie merely expired goes straight back.
+  // A session whose access cookie merely expired goes straight back; on a terminal whose
+  // staff session ended, the PIN screen is the way back in.
   if (await refreshSession()) location.replace(next);
+  else if (C.to_pin) location.replace('/app/pin?next=' + encodeURIComponent(next));
 });

@@ -47,7 +47,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       body: JSON.stringify({ user_id: chosen.id, pin: document.getElementById('pin').value }),
     });
     if (r.ok) {
-      location.replace('/app');
+      location.replace(C.next || '/app');
       return;
     }
     const body = await r.json().catch(() => ({}));

@@ -400,7 +400,54 @@ function orderTitle() {
   return S.draft.table_id ? t('order-title-new', { table: tableName(S.draft.table_id) }) : t('order-new-counter');
 }
 
+// ---- unsent lines survive a reload and a session that ends --------------------------
+
+function unsentKey() {
+  return `comanda.pos.unsent.${C.store.id}.${C.user.id}`;
+}
+
+/** Lines not yet on the order, kept in this browser for whoever added them. */
+function keepUnsent() {
+  try {
+    if (!S.pending.length) {
+      localStorage.removeItem(unsentKey());
+      return;
+    }
+    const kept = { order_id: S.order ? S.order.id : null, draft: S.draft, pending: S.pending };
+    localStorage.setItem(unsentKey(), JSON.stringify(kept));
+  } catch (e) {
+    // A browser without storage (private mode, full) still sells; it only cannot keep.
+  }
+}
+
+/** Brings back the lines kept by keepUnsent, on the order they were for. */
+async function restoreUnsent() {
+  let kept = null;
+  try {
+    kept = JSON.parse(localStorage.getItem(unsentKey()) || 'null');
+  } catch (e) {
+    kept = null;
+  }
+  if (!kept || !Array.isArray(kept.pending) || !kept.pending.length) return;
+  if (kept.order_id) {
+    try {
+      await openOrder(kept.order_id);
+    } catch (e) {
+      // The order was paid or moved meanwhile: the lines start a new one at the counter.
+      S.order = null;
+      S.draft = { kind: 'counter' };
+    }
+  } else {
+    S.order = null;
+    S.draft = kept.draft || { kind: 'counter' };
+  }
+  S.pending = kept.pending;
+  showOrder();
+  toast(t('pos-unsent-kept', { count: kept.pending.length }), 'info');
+}
+
 function renderTicket() {
+  keepUnsent();
   document.getElementById('order-title').textContent = orderTitle();
   const lines = [];
   // What each counted line comes to, as the server priced it (voided lines are not counted).
@@ -728,7 +775,8 @@ async function closeOrder() {
 /** This terminal's open shift, if any (only a terminal session has a drawer). */
 async function loadShift() {
   const button = document.getElementById('shift');
-  if (!C.device) {
+  // Only a terminal has a drawer, and only a role that runs one asks for its shift.
+  if (!C.device || !may('shift_manage')) {
     button.hidden = true;
     return;
   }
@@ -833,6 +881,8 @@ document.addEventListener('DOMContentLoaded', async () => {
   } catch (e) {
     showError(e);
   }
+  beforeSignIn.push(keepUnsent);
+  await restoreUnsent().catch(showError);
   follow('/floor/stream', { order: (m) => onOrderEvent(m).catch(showError) }, liveIndicator);
   document.body.dataset.ready = 'true';
 });

@@ -45,6 +45,7 @@ merge-done = Joined to #{ $number }.
 pos-pay = Pay
 pos-nothing-to-send = Add something first.
 pos-sent = Sent to the kitchen.
+pos-unsent-kept = { $count } unsent line(s) kept from before: check them and send.
 pos-no-products = No products found.
 pos-barcode-unknown = No product has barcode { $code }.
 pos-sold-out = Sold out

@@ -45,6 +45,7 @@ merge-done = Digabung ke #{ $number }.
 pos-pay = Bayar
 pos-nothing-to-send = Tambahkan sesuatu dulu.
 pos-sent = Terkirim ke dapur.
+pos-unsent-kept = { $count } item belum terkirim disimpan: periksa lalu kirim.
 pos-no-products = Produk tidak ditemukan.
 pos-barcode-unknown = Tidak ada produk dengan kode batang { $code }.
 pos-sold-out = Habis

@@ -45,6 +45,7 @@ merge-done = Juntado ao nº { $number }.
 pos-pay = Pagar
 pos-nothing-to-send = Adicione algo primeiro.
 pos-sent = Enviado para a cozinha.
+pos-unsent-kept = { $count } item(ns) não enviado(s) guardado(s): confira e envie.
 pos-no-products = Nenhum produto encontrado.
 pos-barcode-unknown = Nenhum produto tem o código { $code }.
 pos-sold-out = Esgotado

@@ -15,6 +15,7 @@ on_both_backends!(
     admins_can_do_nothing_but_enrol_until_they_have_a_second_factor,
     wrong_reused_and_stale_codes_fail_and_recovery_codes_work_once,
     a_reused_refresh_token_revokes_the_whole_family,
+    renewals_at_the_same_moment_share_one_successor,
     bad_input_gets_a_4xx_in_the_error_shape,
     unknown_users_and_wrong_passwords_look_the_same,
     failed_sign_ins_are_throttled_then_recover,
@@ -203,7 +204,12 @@ async fn wrong_reused_and_stale_codes_fail_and_recovery_codes_work_once(db: Test
 }
 
 async fn a_reused_refresh_token_revokes_the_whole_family(db: TestDb) {
-    let org = Org::new(db.storage()).await;
+    // No grace: any second use is the one a thief makes.
+    let auth = AuthConfig {
+        refresh_reuse_grace: Duration::ZERO,
+        ..relaxed_auth()
+    };
+    let org = Org::with(db.storage(), auth, Limiter::local()).await;
     let signed_in = org
         .login(&org.cashier.login, &org.cashier.password, None)
         .await;
@@ -273,6 +279,60 @@ async fn a_reused_refresh_token_revokes_the_whole_family(db: TestDb) {
             "{junk}"
         );
     }
+}
+
+/// A page reloading while its live stream renews, or two tabs, present one refresh token
+/// twice at once: both are answered with the same successor and the session lives on,
+/// where it used to be ended as a theft.
+async fn renewals_at_the_same_moment_share_one_successor(db: TestDb) {
+    let org = Org::new(db.storage()).await;
+    let signed_in = org
+        .login(&org.cashier.login, &org.cashier.password, None)
+        .await;
+    let first = signed_in.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let refresh = |token: String| {
+        org.call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": token })),
+        )
+    };
+    let (a, b) = tokio::join!(refresh(first.clone()), refresh(first.clone()));
+    assert_eq!((a.status, b.status), (200, 200), "{a:?} {b:?}");
+    let successor = a.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_eq!(b.body["refresh_token"], successor.as_str());
+    assert_ne!(successor, first);
+    let late = refresh(first.clone()).await;
+    assert_eq!(late.body["refresh_token"], successor.as_str(), "{late:?}");
+    for answer in [&a, &b, &late] {
+        let access = answer.body["access_token"].as_str().expect("access");
+        let me = org
+            .call(Method::GET, "/api/v1/me", Some(access), None)
+            .await;
+        assert_eq!(me.status, 200, "{me:?}");
+    }
+    let onwards = refresh(successor).await;
+    assert_eq!(onwards.status, 200, "the family goes on: {onwards:?}");
+    let events = org
+        .call(
+            Method::GET,
+            "/api/v1/audit/security-events?limit=500",
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    assert!(
+        !events.body.to_string().contains("refresh_token_reused"),
+        "nothing was taken for an attack: {}",
+        events.body
+    );
 }
 
 async fn bad_input_gets_a_4xx_in_the_error_shape(db: TestDb) {

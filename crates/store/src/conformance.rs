@@ -72,6 +72,7 @@ macro_rules! conformance_suite {
             totp_secrets_are_resealed_only_as_they_were_read,
             refresh_tokens_rotate_and_reuse_revokes_the_family,
             concurrent_refreshes_with_one_token_revoke_the_family,
+            a_token_spent_within_the_grace_names_its_one_successor,
             expired_or_wrong_refresh_tokens_are_invalid,
             sessions_are_listed_revoked_and_verified,
             devices_are_found_only_by_their_secret,
@@ -797,6 +798,9 @@ fn new_session(user: UserId, kind: SessionKind, device: Option<DeviceId>) -> New
     }
 }
 
+/// A second use of a spent refresh token counts as theft at once.
+const NO_GRACE: Duration = Duration::zero();
+
 fn refresh(secret: u8) -> NewRefreshToken {
     NewRefreshToken {
         id: uuid::Uuid::now_v7(),
@@ -820,7 +824,7 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Stor
 
     let second = refresh(2);
     let rotated = db
-        .rotate_refresh_token(first.id, &first.secret_hash, &second)
+        .rotate_refresh_token(first.id, &first.secret_hash, &second, NO_GRACE)
         .await
         .expect("rotate");
     assert!(
@@ -830,7 +834,7 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Stor
 
     let third = refresh(3);
     let reused = db
-        .rotate_refresh_token(first.id, &first.secret_hash, &third)
+        .rotate_refresh_token(first.id, &first.secret_hash, &third, NO_GRACE)
         .await
         .expect("reuse");
     assert!(
@@ -848,7 +852,7 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Stor
     );
 
     let after = db
-        .rotate_refresh_token(second.id, &second.secret_hash, &refresh(4))
+        .rotate_refresh_token(second.id, &second.secret_hash, &refresh(4), NO_GRACE)
         .await
         .expect("second");
     assert_eq!(
@@ -857,7 +861,7 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Stor
         "the legitimate successor dies with the family"
     );
     let unstored = db
-        .rotate_refresh_token(third.id, &third.secret_hash, &refresh(5))
+        .rotate_refresh_token(third.id, &third.secret_hash, &refresh(5), NO_GRACE)
         .await
         .expect("third");
     assert_eq!(
@@ -882,7 +886,7 @@ pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn S
             let db = Arc::clone(&db);
             let first = first.clone();
             tokio::spawn(async move {
-                db.rotate_refresh_token(first.id, &first.secret_hash, &refresh(100 + i))
+                db.rotate_refresh_token(first.id, &first.secret_hash, &refresh(100 + i), NO_GRACE)
                     .await
             })
         });
@@ -892,7 +896,7 @@ pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn S
             match racer.await.expect("task").expect("rotate") {
                 Rotation::Rotated(_) => rotated += 1,
                 Rotation::Reused(_) => reused += 1,
-                Rotation::Invalid => panic!("a valid token was called invalid"),
+                other => panic!("{other:?}"),
             }
         }
         assert_eq!((rotated, reused), (1, 1), "round {round}");
@@ -902,6 +906,83 @@ pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn S
             .expect("get")
             .expect("exists");
         assert!(s.revoked_at.is_some());
+    }
+}
+
+/// Two renewals with one token at the same moment (a page reloading while its stream
+/// renewed, two tabs) are not theft: within the grace both get the token that replaced
+/// it, nothing more is stored, and the family lives on through that successor.
+pub async fn a_token_spent_within_the_grace_names_its_one_successor(db: Arc<dyn Storage>) {
+    let grace = Duration::seconds(10);
+    let user = db
+        .create_user(&staff("ana", Role::Cashier, vec![]))
+        .await
+        .expect("create");
+    for round in 0..5u8 {
+        let first = refresh(round);
+        let session = db
+            .create_session(&new_session(user.id, SessionKind::Password, None), &first)
+            .await
+            .expect("session");
+        let offered = [refresh(100 + round), refresh(200 + round)];
+        let racers = offered.clone().map(|next| {
+            let db = Arc::clone(&db);
+            let first = first.clone();
+            tokio::spawn(async move {
+                db.rotate_refresh_token(first.id, &first.secret_hash, &next, grace)
+                    .await
+            })
+        });
+        let mut stored = None;
+        let mut replayed = None;
+        for (racer, next) in racers.into_iter().zip(&offered) {
+            match racer.await.expect("task").expect("rotate") {
+                Rotation::Rotated(s) if s.id == session.id => stored = Some(next.clone()),
+                Rotation::Replayed {
+                    session: s,
+                    successor,
+                } if s.id == session.id => {
+                    replayed = Some(successor);
+                }
+                other => panic!("round {round}: {other:?}"),
+            }
+        }
+        let stored = stored.expect("one request spent the token");
+        assert_eq!(
+            replayed,
+            Some(stored.id),
+            "round {round}: the other is given its successor"
+        );
+
+        let late = db
+            .rotate_refresh_token(first.id, &first.secret_hash, &refresh(50), grace)
+            .await
+            .expect("again");
+        assert!(
+            matches!(late, Rotation::Replayed { successor, .. } if successor == stored.id),
+            "{late:?}"
+        );
+        let onwards = db
+            .rotate_refresh_token(stored.id, &stored.secret_hash, &refresh(60), grace)
+            .await
+            .expect("successor");
+        assert!(
+            matches!(onwards, Rotation::Rotated(_)),
+            "the family goes on: {onwards:?}"
+        );
+        let active = db
+            .get_session(session.id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert!(active.revoked_at.is_none(), "round {round}");
+
+        // Past the grace (none here), the first token again is theft.
+        let stolen = db
+            .rotate_refresh_token(first.id, &first.secret_hash, &refresh(70), NO_GRACE)
+            .await
+            .expect("reuse");
+        assert!(matches!(stolen, Rotation::Reused(_)), "{stolen:?}");
     }
 }
 
@@ -916,7 +997,7 @@ pub async fn expired_or_wrong_refresh_tokens_are_invalid(db: Arc<dyn Storage>) {
         .await
         .expect("session");
     assert_eq!(
-        db.rotate_refresh_token(expired.id, &expired.secret_hash, &refresh(2))
+        db.rotate_refresh_token(expired.id, &expired.secret_hash, &refresh(2), NO_GRACE)
             .await
             .expect("rotate"),
         Rotation::Invalid
@@ -928,7 +1009,7 @@ pub async fn expired_or_wrong_refresh_tokens_are_invalid(db: Arc<dyn Storage>) {
         .await
         .expect("session");
     assert_eq!(
-        db.rotate_refresh_token(good.id, &[9; 32], &refresh(4))
+        db.rotate_refresh_token(good.id, &[9; 32], &refresh(4), NO_GRACE)
             .await
             .expect("wrong secret"),
         Rotation::Invalid
@@ -943,7 +1024,7 @@ pub async fn expired_or_wrong_refresh_tokens_are_invalid(db: Arc<dyn Storage>) {
         "a wrong secret proves nothing; no revocation"
     );
     assert_eq!(
-        db.rotate_refresh_token(uuid::Uuid::now_v7(), &[3; 32], &refresh(5))
+        db.rotate_refresh_token(uuid::Uuid::now_v7(), &[3; 32], &refresh(5), NO_GRACE)
             .await
             .expect("unknown"),
         Rotation::Invalid
@@ -952,7 +1033,7 @@ pub async fn expired_or_wrong_refresh_tokens_are_invalid(db: Arc<dyn Storage>) {
         .await
         .expect("revoke");
     assert_eq!(
-        db.rotate_refresh_token(good.id, &good.secret_hash, &refresh(6))
+        db.rotate_refresh_token(good.id, &good.secret_hash, &refresh(6), NO_GRACE)
             .await
             .expect("revoked"),
         Rotation::Invalid

@@ -9,6 +9,9 @@ use uuid::Uuid;
 pub enum Rotation {
     /// The token was current: it is now spent and `next` replaces it.
     Rotated(Session),
+    /// The token was spent moments ago (within the grace asked for) by a request made
+    /// at the same time: the same `successor` answers this one too, nothing is written.
+    Replayed { session: Session, successor: Uuid },
     /// The token had already been rotated: someone holds a copy. The whole session
     /// (every token of the family) has been revoked.
     Reused(Session),
@@ -28,12 +31,15 @@ pub trait SessionRepo: Send + Sync {
     async fn get_session(&self, id: SessionId) -> Result<Option<Session>>;
 
     /// Spends refresh token `id` if `secret_hash` matches and it is current, storing
-    /// `next` in its place, all in one transaction.
+    /// `next` in its place, all in one transaction. A token spent less than `grace` ago
+    /// is [`Rotation::Replayed`] (its successor named); spent earlier, it is
+    /// [`Rotation::Reused`] and the session is revoked.
     async fn rotate_refresh_token(
         &self,
         id: Uuid,
         secret_hash: &[u8; 32],
         next: &NewRefreshToken,
+        grace: chrono::Duration,
     ) -> Result<Rotation>;
 
     /// Revokes one session; false if it was not active.

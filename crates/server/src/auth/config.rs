@@ -11,6 +11,10 @@ pub struct AuthConfig {
     pub access_ttl: Duration,
     /// Lifetime of a password session and its refresh tokens.
     pub refresh_ttl: Duration,
+    /// How long after a refresh token is spent a second use of it is answered with the
+    /// same successor rather than taken for theft: pages that renew at the same moment
+    /// (two tabs, a reload while a stream renewed) stay signed in.
+    pub refresh_reuse_grace: Duration,
     /// Lifetime of a PIN session on a terminal: one long shift.
     pub pin_session_ttl: Duration,
     /// Sign-in attempts per client IP.
@@ -35,6 +39,7 @@ impl Default for AuthConfig {
         Self {
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_reuse_grace: Duration::from_secs(10),
             pin_session_ttl: Duration::from_secs(16 * 3600),
             login_per_ip: Rate::new(30, Duration::from_secs(60)),
             login_per_account: Rate::new(5, Duration::from_secs(15 * 60)),

@@ -28,7 +28,14 @@ fn chrono(d: std::time::Duration) -> ChronoDuration {
 }
 
 pub fn new_refresh_token(state: &AppState) -> (OpaqueToken, NewRefreshToken) {
-    let token = OpaqueToken::generate(TokenKind::Refresh);
+    stored_refresh_token(state, OpaqueToken::generate(TokenKind::Refresh))
+}
+
+/// `token` as the refresh token of a session, with this server's lifetime.
+pub fn stored_refresh_token(
+    state: &AppState,
+    token: OpaqueToken,
+) -> (OpaqueToken, NewRefreshToken) {
     let stored = NewRefreshToken {
         id: token.id,
         secret_hash: token.secret_hash,

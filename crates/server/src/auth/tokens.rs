@@ -69,6 +69,17 @@ impl SigningKey {
         BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
     }
 
+    /// The secret of the refresh token that replaces the one whose secret hashes to
+    /// `spent`. Derived rather than random, so that a second request that spends the same
+    /// token within the grace is given the very token the first one got, though only its
+    /// hash was stored.
+    pub fn successor_secret(&self, spent: &[u8; 32]) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(b"refresh-successor:");
+        mac.update(spent);
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn verify(&self, token: &str, now_unix: i64) -> Result<AccessClaims, TokenError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
@@ -141,8 +152,11 @@ pub struct OpaqueToken {
 
 impl OpaqueToken {
     pub fn generate(kind: TokenKind) -> Self {
-        let id = Uuid::now_v7();
-        let secret: [u8; 32] = random_bytes();
+        Self::from_secret(kind, Uuid::now_v7(), random_bytes())
+    }
+
+    /// The token `id` with a secret chosen elsewhere.
+    pub fn from_secret(kind: TokenKind, id: Uuid, secret: [u8; 32]) -> Self {
         Self {
             id,
             secret_hash: sha256(&secret),

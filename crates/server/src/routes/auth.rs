@@ -308,27 +308,28 @@ pub async fn refresh(
     };
     let (id, secret_hash) =
         OpaqueToken::parse(TokenKind::Refresh, &body.refresh_token).ok_or_else(invalid)?;
-    let (next, stored) = session::new_refresh_token(&state);
-    match state
+    let successor = state.signing_key()?.successor_secret(&secret_hash);
+    let (next, stored) = session::stored_refresh_token(
+        &state,
+        OpaqueToken::from_secret(TokenKind::Refresh, uuid::Uuid::now_v7(), successor),
+    );
+    let grace = chrono::Duration::from_std(state.auth.refresh_reuse_grace)
+        .unwrap_or(chrono::Duration::zero());
+    let (session, next) = match state
         .storage
-        .rotate_refresh_token(id, &secret_hash, &stored)
+        .rotate_refresh_token(id, &secret_hash, &stored, grace)
         .await?
     {
-        Rotation::Rotated(session) => {
-            let user = state
-                .storage
-                .get_user(session.user_id)
-                .await?
-                .filter(|u| !u.disabled);
-            let Some(user) = user else {
-                state
-                    .storage
-                    .revoke_session(session.id, "user disabled")
-                    .await?;
-                return Err(invalid());
-            };
-            Ok(Json(session::tokens(&state, &user, &session, next)?))
-        }
+        Rotation::Rotated(session) => (session, next),
+        // The same token spent a moment ago by a request made at the same time (two tabs,
+        // a page reloading while its stream renewed): both get the one successor.
+        Rotation::Replayed {
+            session,
+            successor: successor_id,
+        } => (
+            session,
+            OpaqueToken::from_secret(TokenKind::Refresh, successor_id, successor),
+        ),
         Rotation::Reused(session) => {
             state.principals.forget_session(session.id);
             audit::entry(SecurityEventKind::RefreshTokenReused, &meta)
@@ -336,13 +337,26 @@ pub async fn refresh(
                 .detail("session_id", session.id.to_string())
                 .record(&state)
                 .await;
-            Err(ApiError::unauthorized(
+            return Err(ApiError::unauthorized(
                 "refresh_token_reused",
                 "this refresh token was already used; the session has been ended for safety",
-            ))
+            ));
         }
-        Rotation::Invalid => Err(invalid()),
-    }
+        Rotation::Invalid => return Err(invalid()),
+    };
+    let user = state
+        .storage
+        .get_user(session.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    let Some(user) = user else {
+        state
+            .storage
+            .revoke_session(session.id, "user disabled")
+            .await?;
+        return Err(invalid());
+    };
+    Ok(Json(session::tokens(&state, &user, &session, next)?))
 }
 
 pub async fn logout(State(state): State<AppState>, auth: AuthAny) -> Result<NoContent, ApiError> {

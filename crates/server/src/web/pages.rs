@@ -289,6 +289,12 @@ fn config(store: &Store, locale: Locale, reader: &Reader, extra: Value) -> Value
             "id": reader.actor.user_id,
             "role": reader.actor.role,
             "manager": reader.actor.may(Permission::DeviceManage),
+            // What the pages offer: a button the reader's role may not use is not shown.
+            "may": Permission::ALL
+                .into_iter()
+                .filter(|p| reader.actor.may(*p))
+                .map(Permission::as_str)
+                .collect::<Vec<_>>(),
         },
         "device": reader.actor.device_id,
         "csrf": reader.csrf,
@@ -304,28 +310,44 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
+/// `next` if it is a page of this site's apps: never a redirect elsewhere after signing in.
+fn local_path(next: Option<String>) -> Option<String> {
+    next.filter(|n| n.starts_with("/app") && !n.starts_with("//"))
+}
+
 /// `GET /app/login`
 pub async fn login(headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
     let locale = locale_of(&headers, None, None);
     // Only a path on this site: never a redirect elsewhere after signing in.
-    let next = query
-        .next
-        .filter(|n| n.starts_with("/app") && !n.starts_with("//"))
-        .unwrap_or_else(|| "/app".to_owned());
+    let resume = local_path(query.next);
     let terminal = session::cookie(&headers, session::DEVICE_COOKIE).is_some();
-    let shell = Shell::new(locale, "login", "login-title", json!({ "next": next }));
+    // A terminal whose staff session ended mid-service goes back to its PIN screen.
+    let to_pin = terminal
+        && resume
+            .as_deref()
+            .is_some_and(|n| !n.starts_with("/app/pin"));
+    let next = resume.unwrap_or_else(|| "/app".to_owned());
+    let config = json!({ "next": next, "to_pin": to_pin });
+    let shell = Shell::new(locale, "login", "login-title", config);
     render(&LoginPage { shell, terminal })
 }
 
 /// `GET /app/pin`: staff sign in with their PIN on a registered terminal; a browser that
 /// is not one signs in with a password instead.
-pub async fn pin(headers: HeaderMap, terminal: Result<Terminal, ApiError>) -> Response {
+pub async fn pin(
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+    terminal: Result<Terminal, ApiError>,
+) -> Response {
     let Ok(terminal) = terminal else {
         return Redirect::to("/app/login").into_response();
     };
     let locale = locale_of(&headers, None, None);
-    let config =
-        json!({ "store": { "id": terminal.device.store_id }, "terminal": terminal.device.name });
+    let config = json!({
+        "store": { "id": terminal.device.store_id },
+        "terminal": terminal.device.name,
+        "next": local_path(query.next).unwrap_or_else(|| "/app".to_owned()),
+    });
     render(&PinPage {
         shell: Shell::new(locale, "pin", "pin-title", config),
     })

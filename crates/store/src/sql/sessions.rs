@@ -84,17 +84,23 @@ macro_rules! impl_sql_sessions {
                 session_in(&mut conn, id.as_uuid()).await
             }
 
-            async fn rotate_refresh_token(&self, id: Uuid, secret_hash: &[u8; 32], next: &NewRefreshToken) -> Result<Rotation> {
+            async fn rotate_refresh_token(
+                &self,
+                id: Uuid,
+                secret_hash: &[u8; 32],
+                next: &NewRefreshToken,
+                grace: ::chrono::Duration,
+            ) -> Result<Rotation> {
                 let now = clock::now();
                 let mut tx = begin_write(self.writer()).await?;
-                let token: Option<(Uuid, ::chrono::DateTime<::chrono::Utc>, Option<::chrono::DateTime<::chrono::Utc>>)> =
-                    ::sqlx::query_as("SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE id = $1 AND secret_hash = $2")
+                let token: Option<(Uuid, ::chrono::DateTime<::chrono::Utc>)> =
+                    ::sqlx::query_as("SELECT session_id, expires_at FROM refresh_tokens WHERE id = $1 AND secret_hash = $2")
                         .bind(id)
                         .bind(secret_hash.to_vec())
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(classify)?;
-                let Some((session_id, expires_at, used_at)) = token else {
+                let Some((session_id, expires_at)) = token else {
                     return Ok(Rotation::Invalid);
                 };
                 let Some(session) = session_in(&mut tx, session_id).await? else {
@@ -103,20 +109,31 @@ macro_rules! impl_sql_sessions {
                 if !session.is_active(now) || expires_at <= now {
                     return Ok(Rotation::Invalid);
                 }
-                // Spend the token; zero rows means it was spent before (maybe this very
-                // instant, by a concurrent request): a copy is in other hands.
-                let spent = if used_at.is_some() {
-                    0
-                } else {
-                    ::sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?
-                        .rows_affected()
-                };
+                // Spend the token. Zero rows: it was spent before, maybe this very instant
+                // by a concurrent request (whose commit this statement waited for).
+                let spent = ::sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $1, replaced_by = $2 WHERE id = $3 AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(next.id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?
+                .rows_affected();
                 if spent == 0 {
+                    let (used_at, replaced_by): (Option<::chrono::DateTime<::chrono::Utc>>, Option<Uuid>) =
+                        ::sqlx::query_as("SELECT used_at, replaced_by FROM refresh_tokens WHERE id = $1")
+                            .bind(id)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                    if let (Some(used_at), Some(successor)) = (used_at, replaced_by)
+                        && now - used_at < grace
+                    {
+                        return Ok(Rotation::Replayed { session, successor });
+                    }
+                    // Spent a while ago: a copy is in other hands.
                     revoke_in(&mut tx, session.id, REUSE_REASON).await?;
                     let revoked = session_in(&mut tx, session_id).await?.unwrap_or(session);
                     tx.commit().await.map_err(classify)?;
