@@ -64,6 +64,11 @@ try {
   await page.click('#shift-dialog button[value=apply]');
   await page.waitForSelector('#shift[data-state="closed"]');
   result.closed_toast = await page.locator('.toast.ok').last().innerText();
+  // A second drawer opened and left open: the office will close it.
+  await page.click('#shift');
+  await page.fill('#shift-amount', '50.00');
+  await page.click('#shift-dialog button[value=apply]');
+  await page.waitForSelector('#shift[data-state="open"]');
 
   // The manager reads the drawer's day in the back office.
   await page.click('#sign-out');
@@ -71,7 +76,31 @@ try {
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
   await page.goto(page.url().replace(/\/pos$/, '/office#reports'));
   await page.waitForSelector('body[data-ready="true"][data-tab="reports"]');
-  result.office_shifts = (await page.locator('[data-test=shift-row]').allInnerTexts()).map((r) => r.replace(/\s+/g, ' '));
+  const rows = async () => (await page.locator('[data-test=shift-row]').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  result.office_shifts = await rows();
+
+  // Closing the day waits for the open drawer, which the office closes with its count.
+  page.on('dialog', (d) => d.accept());
+  await page.click('#close-day');
+  await page.waitForFunction(() => document.getElementById('report-error').textContent !== '');
+  result.day_blocked = await page.locator('#report-error').innerText();
+  await page.click('[data-test=close-shift]');
+  await page.fill('#shift-close-amount', '50.00');
+  await page.click('#shift-close-dialog button[value=apply]');
+  await page.waitForSelector('[data-test=close-shift]', { state: 'detached' });
+  result.office_closed_toast = await page.locator('.toast.ok').last().innerText();
+  result.office_shifts_after = await rows();
+
+  // Two screens close the day at once: one Z, and both say so.
+  const second = await page.context().newPage();
+  await second.goto(page.url());
+  await second.waitForSelector('body[data-ready="true"][data-tab="reports"]');
+  second.on('dialog', (d) => d.accept());
+  await Promise.all([page.click('#close-day'), second.click('#close-day')]);
+  for (const p of [page, second]) await p.waitForSelector('[data-test=z-row]');
+  result.z_toasts = [];
+  for (const p of [page, second]) result.z_toasts.push(await p.locator('.toast.ok').last().innerText());
+  result.z_rows = await page.locator('[data-test=z-row]').count();
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

@@ -735,15 +735,43 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     assert_eq!(seen["expected"], "Expected in the drawer: R$109.00");
     assert_eq!(seen["closed_toast"], "Shift #1 closed. Difference: R$0.00");
     let shifts = seen["office_shifts"].as_array().expect("shift rows");
-    assert_eq!(shifts.len(), 1, "{seen}");
-    let row = shifts[0].as_str().unwrap_or_default();
+    assert_eq!(shifts.len(), 2, "{seen}");
+    assert!(
+        shifts[0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("2 Caixa 1 Open") && r.ends_with("Close shift #2")),
+        "the open drawer first, with its close button: {seen}"
+    );
+    let row = shifts[1].as_str().unwrap_or_default();
     assert!(
         row.starts_with("1 Caixa 1 Closed") && row.ends_with("R$100.00 R$109.00 R$109.00 R$0.00"),
         "float, expected, counted, difference: {row}"
     );
+    assert_eq!(
+        seen["day_blocked"],
+        i18n::t(Locale::EnUs, "report-shifts-open").as_str()
+    );
+    assert_eq!(
+        seen["office_closed_toast"],
+        "Shift #2 closed. Difference: R$0.00"
+    );
+    assert!(
+        seen["office_shifts_after"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("2 Caixa 1 Closed")
+                && r.ends_with("R$50.00 R$50.00 R$50.00 R$0.00")),
+        "{seen}"
+    );
+    assert_eq!(seen["z_rows"], 1, "two screens, one Z: {seen}");
+    assert_eq!(
+        seen["z_toasts"],
+        json!(["Z report #1 issued.", "Z report #1 issued."])
+    );
 
-    let x = api.call(reqwest::Method::GET, "/reports/x", None).await;
-    assert_eq!(x["sales"]["total"], 900, "{x}");
+    let z = api.call(reqwest::Method::GET, "/reports/z/1", None).await;
+    assert_eq!(z["sales"]["total"], 900, "{z}");
+    let zs = api.call(reqwest::Method::GET, "/reports/z", None).await;
+    assert_eq!(zs["items"].as_array().map(Vec::len), Some(1), "{zs}");
     let devices = api.call(reqwest::Method::GET, "/devices", None).await;
     assert_eq!(devices["items"][0]["name"], "Caixa 1", "{devices}");
 }

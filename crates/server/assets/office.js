@@ -60,7 +60,8 @@ async function loadShifts(day) {
   }
   const [open, closed] = await Promise.all([api('GET', '/shifts'), api('GET', at('/shifts?day={day}', { day }))]);
   const live = await Promise.all(open.items.map((s) => api('GET', at('/shifts/{shift_id}', { shift_id: s.id }))));
-  const rows = [...live, ...closed.items].map((s) => {
+  const newestFirst = [...closed.items].sort((a, b) => b.number - a.number);
+  const rows = [...live, ...newestFirst].map((s) => {
     const closing = s.closing;
     // An open drawer's view says what it should hold now; a closed one's count said it.
     const expected = closing ? closing.expected : /** @type {ShiftView} */ (s).expected;
@@ -74,13 +75,56 @@ async function loadShifts(day) {
       el('td', {}, money(expected)),
       el('td', {}, closing ? money(expected + closing.difference) : ''),
       el('td', { class: closing && closing.difference < 0 ? 'error' : '' }, closing ? money(closing.difference) : ''),
+      el('td', {}, closing || !may('shift_manage')
+        ? ''
+        : el('button', { type: 'button', dataset: { test: 'close-shift' }, onclick: () => closeShift(/** @type {ShiftView} */ (s)) }, t('shift-close', { number: s.number }))),
     );
   });
-  document.getElementById('shifts-list').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, t('shifts-none')))]));
+  document.getElementById('shifts-list').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 8, class: 'muted' }, t('shifts-none')))]));
 }
+
+/**
+ * Closes another terminal's drawer from the office with the manager's count (a
+ * terminal that broke, a cashier who left without closing).
+ * @param {ShiftView} s
+ */
+function closeShift(s) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('shift-close-dialog'));
+  document.getElementById('shift-close-title').textContent = t('shift-close', { number: s.number });
+  document.getElementById('shift-close-expected').textContent = t('shift-expected', { amount: money(s.expected) });
+  const amount = /** @type {HTMLInputElement} */ (document.getElementById('shift-close-amount'));
+  const note = /** @type {HTMLInputElement} */ (document.getElementById('shift-close-note'));
+  amount.value = '';
+  note.value = '';
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== 'apply') return;
+    const counted = parseMoney(amount.value);
+    if (counted === null) {
+      toast(t('error-amount'), 'error');
+      return;
+    }
+    try {
+      const closed = await api('POST', at('/shifts/{shift_id}/close', { shift_id: s.id }), {
+        version: s.version,
+        total: { amount: counted, currency: C.money.currency },
+        note: note.value.trim() || null,
+      });
+      toast(t('shift-closed', { number: closed.number, amount: money(closed.closing ? closed.closing.difference : 0) }), 'ok');
+      await loadReports();
+    } catch (e) {
+      showError(e);
+    }
+  };
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+/** The business day the X report on screen is for: the one "close the day" closes. */
+let openDay = null;
 
 async function loadReports() {
   const x = await loadX();
+  openDay = x.number;
   await Promise.all([loadZ(), loadShifts(x.number)]);
 }
 
@@ -88,12 +132,17 @@ async function closeDay() {
   const error = document.getElementById('report-error');
   error.textContent = '';
   if (!window.confirm(t('report-close-day-confirm'))) return;
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById('close-day'));
+  button.disabled = true;
   try {
-    const z = await api('POST', '/reports/z');
+    // Naming the day makes a second tap (or a second screen) get the same Z.
+    const z = await api('POST', at('/reports/z?day={day}', { day: openDay }));
     toast(t('report-closed', { number: z.number }), 'ok');
     await loadReports();
   } catch (e) {
-    error.textContent = e.message;
+    error.textContent = e.code === 'shifts_open' ? t('report-shifts-open') : e.message;
+  } finally {
+    button.disabled = false;
   }
 }
 

@@ -770,10 +770,28 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
         .await;
     assert_eq!((late.status, late.code()), (409, "shift_closed"));
 
-    let z = t
-        .call(manager, Method::POST, "/reports/z", Some(json!({})))
+    // Two taps on "close the day" for the day the X showed, at the same moment: one Z,
+    // and both are answered with it.
+    let (z, again) = tokio::join!(
+        t.call(manager, Method::POST, "/reports/z?day=1", Some(json!({}))),
+        t.call(manager, Method::POST, "/reports/z?day=1", Some(json!({}))),
+    );
+    let (z, again) = if z.status == 201 {
+        (z, again)
+    } else {
+        (again, z)
+    };
+    assert_eq!((z.status, again.status), (201, 200), "{z:?} {again:?}");
+    assert_eq!(again.body, z.body, "the second tap gets the same report");
+    let later = t
+        .call(manager, Method::POST, "/reports/z?day=1", Some(json!({})))
         .await;
-    assert_eq!(z.status, 201, "{z:?}");
+    assert_eq!((later.status, &later.body), (200, &z.body));
+    let ahead = t
+        .call(manager, Method::POST, "/reports/z?day=5", Some(json!({})))
+        .await;
+    assert_eq!((ahead.status, ahead.code()), (409, "day_not_open"));
+    assert_eq!(ahead.body["error"]["details"]["open_day"], 2, "{ahead:?}");
     assert_eq!(
         (z.body["kind"].clone(), z.body["number"].clone()),
         (json!("z"), json!(1))
@@ -797,6 +815,12 @@ async fn a_day_of_cash_reconciles_in_the_shift_and_the_z_report(db: TestDb) {
     assert_eq!(kept.body, z.body, "byte for byte as issued");
     let list = t.call(manager, Method::GET, "/reports/z", None).await;
     assert_eq!(list.body["items"][0]["number"], 1);
+    assert_eq!(
+        list.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "one Z for day 1: {:?}",
+        list.body
+    );
     let page = t
         .call(manager, Method::GET, "/reports/z/1?format=html", None)
         .await;

@@ -191,15 +191,44 @@ pub async fn x_report(
     answer(StatusCode::OK, text, html, &shop)
 }
 
+fn day_not_open(open_day: i64) -> ApiError {
+    ApiError::conflict(
+        "day_not_open",
+        "that business day is neither open nor closed; read the X report again",
+    )
+    .with_details(serde_json::json!({ "field": "day", "open_day": open_day }))
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseQuery {
+    /// The business day to close: the `number` of the X report the closer looked at.
+    /// If that day is already closed (a second tap, a retry from another screen), its Z
+    /// report is answered (200) and nothing else is closed. Left out: the day open now.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    day: Option<i64>,
+}
+
 /// `POST .../reports/z`: closes the business day with its Z report. Every shift must be
 /// closed first (their counts are part of it).
 pub async fn close_day(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(store): ApiPath<StoreId>,
+    ApiQuery(query): ApiQuery<CloseQuery>,
 ) -> Result<Response, ApiError> {
     auth.require_in(&state, Permission::DayClose, store)?;
     let shop = store_of(&state, store).await?;
+    if let Some(day) = query.day {
+        if let Some(z) = state.storage.z_report(store, day).await? {
+            return answer(StatusCode::OK, z.document, false, &shop);
+        }
+        let open_day = state.storage.sales_position(store).await?.day;
+        if day != open_day {
+            return Err(day_not_open(open_day));
+        }
+    }
     let open = state.storage.list_shifts(store, None).await?;
     if !open.is_empty() {
         let numbers: Vec<i64> = open.iter().map(|s| s.number).collect();
@@ -225,6 +254,13 @@ pub async fn close_day(
         to_seq: position.applied_seq,
         report,
     })?;
+    if let Some(day) = query.day.filter(|day| *day != position.day) {
+        // Closed by another tap between the check above and the totals' lock.
+        return match state.storage.z_report(store, day).await? {
+            Some(z) => answer(StatusCode::OK, z.document, false, &shop),
+            None => Err(day_not_open(position.day)),
+        };
+    }
     let closed = state
         .storage
         .close_day(store, position, now, auth.actor.user_id, &text)
@@ -320,6 +356,8 @@ pub fn describe_report(mut op: TransformOperation<'_>) -> TransformOperation<'_>
 /// The document's word for closing the day: its Z report, as issued.
 pub fn describe_close(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
     describe_as(op.inner_mut(), 201);
+    // `?day=` of a day already closed: its report, as issued.
+    describe_as(op.inner_mut(), 200);
     op
 }
 
