@@ -937,3 +937,63 @@ async fn user_id(api: &Api<'_>, login: &str) -> String {
         .expect("id")
         .to_owned()
 }
+
+/// The floor (issue 27): tables grouped by area in the office's order; another
+/// terminal's order changes one tile, read as that one order (no list of every table and
+/// order); "ready" is told to the waiter who took the order and not to the cashier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_floor_follows_one_order_at_a_time_by_area() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    for (position, name, table) in [(1, "Salão", "Salão 1"), (2, "Varanda", "Varanda 1")] {
+        let area = api
+            .post("/areas", json!({ "name": name, "position": position }))
+            .await;
+        api.post("/tables", json!({ "name": table, "area_id": area["id"] }))
+            .await;
+    }
+
+    let seen = node(
+        &e2e,
+        "floor.mjs",
+        &server,
+        store,
+        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
+    );
+    eprintln!("{seen}");
+    assert_eq!(
+        seen["areas"],
+        json!(["Salão", "Varanda", "Other tables"]),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["area_tables"],
+        json!([["Salão 1"], ["Varanda 1"], ["Mesa 1", "Mesa 2"]])
+    );
+    assert!(
+        seen["cashier_tile"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Varanda 1")),
+        "{seen}"
+    );
+    let calls = seen["cashier_calls"].as_array().expect("calls");
+    assert!(!calls.is_empty(), "{seen}");
+    for call in calls {
+        let call = call.as_str().unwrap_or_default();
+        assert!(
+            call.starts_with("GET /orders/") && !call.contains('?'),
+            "the other terminal reads the order that changed, nothing more: {seen}"
+        );
+    }
+    assert!(
+        seen["waiter_ready"]
+            .as_str()
+            .is_some_and(|t| t.contains("Varanda 1")),
+        "{seen}"
+    );
+    assert_eq!(seen["cashier_ready_toasts"], 0, "{seen}");
+}

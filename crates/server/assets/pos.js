@@ -12,6 +12,10 @@ const S = {
   menuCountsStock: false, // a product of the menu can sell out: others' orders may change it
   /** @type {TableView[]} */
   tables: [],
+  /** @type {ServiceArea[] | null} the floor's areas, read once */
+  areas: null,
+  /** @type {Map<string, {id: string, number: number, status: string, version: number, total: number}>} open orders at no table */
+  loose: new Map(),
   category: null,
   /** @type {OrderView} the server's order, once it exists */
   order: null,
@@ -35,6 +39,9 @@ function tableName(id) {
 
 // ---- the floor ---------------------------------------------------------------------
 
+/** Orders still being served: the floor shows them. */
+const ACTIVE = new Set(['open', 'sent', 'ready', 'served']);
+
 /** What a table shows: the state of its liveliest tab. */
 function tableState(table) {
   const statuses = (table.orders || []).map((o) => o.status);
@@ -44,9 +51,24 @@ function tableState(table) {
   return statuses.length ? 'open' : 'free';
 }
 
-/** The floor: the map, then the open orders at no table. */
+/**
+ * The floor from the server: tables with their tabs, the areas, and the open orders at no
+ * table. After this, each order event changes only its own order's tile (noteOrder).
+ */
 async function loadTables() {
-  await Promise.all([drawTables(), loadOpenOrders()]);
+  const [tables, areas, orders] = await Promise.all([
+    api('GET', '/tables'),
+    S.areas ? null : api('GET', '/areas'),
+    api('GET', '/orders?status=open,sent,ready,served&limit=100'),
+  ]);
+  S.tables = tables.items;
+  if (areas) S.areas = areas.items.filter((a) => !a.archived);
+  S.loose = new Map(
+    orders.items
+      .filter((o) => !o.table_id)
+      .map((o) => [o.id, { id: o.id, number: o.number, status: o.status, version: o.version, total: o.totals.total }]),
+  );
+  renderFloor();
 }
 
 /** A tile of the floor: what it is, the state it shows, a detail line, where a tap goes. */
@@ -60,56 +82,84 @@ function tile(title, state, detail, dataset, open) {
   );
 }
 
-async function drawTables() {
-  const page = await api('GET', '/tables');
-  S.tables = page.items;
-  document.getElementById('tables').replaceChildren(
-    ...S.tables.map((table) => {
-      const state = tableState(table);
-      const tabs = (table.orders || []).map((o) => '#' + o.number).join(' · ');
-      return tile(table.name, state, tabs, { tableId: table.id, state, test: 'table' }, () => openTable(table));
-    }),
-  );
+function tableTile(table) {
+  const state = tableState(table);
+  const tabs = (table.orders || []).map((o) => '#' + o.number).join(' · ');
+  return tile(table.name, state, tabs, { tableId: table.id, state, test: 'table' }, () => openTable(table));
 }
 
-/** Orders at no table (counter, delivery, bills split off them) that are not paid yet. */
-async function loadOpenOrders() {
-  const page = await api('GET', '/orders?status=open,sent,ready,served&limit=100');
-  const orders = page.items.filter((o) => !o.table_id);
-  document.getElementById('open-orders-box').hidden = !orders.length;
-  document.getElementById('open-orders').replaceChildren(
-    ...orders.map((o) =>
-      tile('#' + o.number, o.status, money(o.totals.total), { test: 'open-order', orderId: o.id }, () => openOrder(o.id)),
+/** The map by area (each a heading over its tables, in the order the office set), then
+ * the tables in no area, then the open orders at no table. */
+function renderFloor() {
+  const box = document.getElementById('tables');
+  const tables = S.tables.filter((tb) => !tb.archived);
+  const areas = (S.areas || []).filter((a) => tables.some((tb) => tb.area_id === a.id));
+  const known = new Set(areas.map((a) => a.id));
+  /** @type {[string | null, TableView[]][]} */
+  const groups = areas.map((a) => [a.name, tables.filter((tb) => tb.area_id === a.id)]);
+  const rest = tables.filter((tb) => !tb.area_id || !known.has(tb.area_id));
+  if (rest.length) groups.push([groups.length ? t('floor-other-area') : null, rest]);
+  box.replaceChildren(
+    ...groups.map(([name, list]) =>
+      el(
+        'section',
+        { class: 'area', dataset: { test: 'area' }, 'aria-label': name || t('pos-tables') },
+        name ? el('h2', { class: 'area-name' }, name) : null,
+        el('div', { class: 'tables' }, ...list.map(tableTile)),
+      ),
     ),
   );
+  const loose = [...S.loose.values()].sort((a, b) => a.number - b.number);
+  document.getElementById('open-orders-box').hidden = !loose.length;
+  document.getElementById('open-orders').replaceChildren(
+    ...loose.map((o) => tile('#' + o.number, o.status, money(o.total), { test: 'open-order', orderId: o.id }, () => openOrder(o.id))),
+  );
 }
 
-let tablesDue = null;
-function reloadTablesSoon() {
-  clearTimeout(tablesDue);
-  tablesDue = setTimeout(() => loadTables().catch(showError), 80);
-}
-
-async function onOrderEvent(message) {
-  reloadTablesSoon();
-  reloadMenuSoon();
-  if (message.ready) {
-    try {
-      const order = await api('GET', at('/orders/{order_id}', { order_id: message.order_id }));
-      const where = order.table_id ? tableName(order.table_id) : t('counter');
-      toast(t('toast-ready', { number: order.number, table: where }), 'ready');
-    } catch (e) {
-      showError(e);
-    }
+/** The floor after a change to one order, from that order alone. */
+function noteOrder(o) {
+  for (const table of S.tables) table.orders = (table.orders || []).filter((tab) => tab.id !== o.id);
+  S.loose.delete(o.id);
+  if (ACTIVE.has(o.status)) {
+    const tab = { id: o.id, number: o.number, status: o.status, version: o.version };
+    const table = o.table_id ? S.tables.find((tb) => tb.id === o.table_id) : null;
+    if (table) table.orders.push(tab);
+    else if (!o.table_id) S.loose.set(o.id, { ...tab, total: o.totals.total });
   }
-  if (S.order && S.order.id === message.order_id && document.body.dataset.view === 'order') {
-    const fresh = await api('GET', at('/orders/{order_id}', { order_id: message.order_id }));
-    // Another order may be on screen by now (a merge, a tap on the floor), or a newer
-    // answer of this one: an older read must not replace it.
-    if (S.order && S.order.id === fresh.id && fresh.version >= S.order.version) {
-      S.order = fresh;
-      renderTicket();
-    }
+  renderFloor();
+}
+
+/** Order events waiting a moment, by order: a send is several events, read once. */
+const heard = new Map();
+
+function onOrderEvent(message) {
+  reloadMenuSoon();
+  const waiting = heard.get(message.order_id);
+  if (waiting) {
+    waiting.ready = waiting.ready || message.ready;
+    return;
+  }
+  const entry = { ready: message.ready };
+  heard.set(message.order_id, entry);
+  setTimeout(() => {
+    heard.delete(message.order_id);
+    orderChanged(message.order_id, entry.ready).catch(showError);
+  }, 80);
+}
+
+async function orderChanged(id, ready) {
+  const fresh = await api('GET', at('/orders/{order_id}', { order_id: id }));
+  noteOrder(fresh);
+  // "Ready" is for whoever took the order, not for every terminal of the store.
+  if (ready && fresh.opened_by === C.user.id) {
+    const where = fresh.table_id ? tableName(fresh.table_id) : t('counter');
+    toast(t('toast-ready', { number: fresh.number, table: where }), 'ready');
+  }
+  // Another order may be on screen by now (a merge, a tap on the floor), or a newer
+  // answer of this one: an older read must not replace it.
+  if (S.order && S.order.id === fresh.id && fresh.version >= S.order.version && document.body.dataset.view === 'order') {
+    S.order = fresh;
+    renderTicket();
   }
 }
 
@@ -131,8 +181,7 @@ function newTableOrder(table) {
 async function openTable(table) {
   // The map may be a moment behind the stream: what the table holds now decides, so a
   // tap never opens a second tab on a table whose first has just been opened elsewhere.
-  await drawTables();
-  const now = S.tables.find((tb) => tb.id === table.id) || table;
+  const now = await api('GET', at('/tables/{table_id}', { table_id: table.id }));
   const tabs = now.orders || [];
   if (!tabs.length) return newTableOrder(table);
   if (tabs.length === 1) return openOrder(tabs[0].id);
@@ -535,7 +584,7 @@ async function send() {
     S.order = await api('POST', at('/orders/{order_id}/send', { order_id: S.order.id }), { version: S.order.version });
     toast(t('pos-sent'), 'ok');
     renderTicket();
-    await loadTables();
+    noteOrder(S.order);
     // A table's tab waits on the floor; a counter order is paid now.
     if (S.order.table_id) view('floor');
   } catch (e) {
@@ -653,7 +702,7 @@ async function split(dialog) {
  * merge keeps every line and its kitchen state).
  */
 async function openMove() {
-  await drawTables();
+  await loadTables();
   const dialog = document.getElementById('move-dialog');
   const go = (action) => async () => {
     dialog.close('cancel');
@@ -693,7 +742,12 @@ function renderPayment() {
   document.getElementById('pay-due').textContent = money(o.totals.due);
   document.getElementById('pay-paid').textContent = money(o.balance.paid);
   document.getElementById('pay-remaining').textContent = money(o.balance.remaining);
-  document.getElementById('pay-change').textContent = money(o.balance.change);
+  const change = document.getElementById('pay-change');
+  change.textContent = money(o.balance.change);
+  // Change is cash handed back: a card or a voucher paid to the cent has none to show.
+  const noChange = !o.balance.change && S.tender !== 'cash';
+  change.hidden = noChange;
+  /** @type {HTMLElement} */ (change.previousElementSibling).hidden = noChange;
   const target = Math.min(o.balance.remaining, nextShare(o));
   const amount = document.getElementById('pay-amount');
   amount.value = target ? moneyInput(target) : '';
@@ -752,7 +806,8 @@ async function takePayment() {
       amount: { amount, currency: C.money.currency },
     });
     renderPayment();
-    toast(t('pay-taken', { amount: money(S.order.balance.change) }), 'ok');
+    const change = S.order.balance.change;
+    toast(change ? t('pay-taken', { amount: money(change) }) : t('pay-taken-exact'), 'ok');
   } catch (e) {
     showError(e);
     button.disabled = false;
@@ -883,6 +938,6 @@ document.addEventListener('DOMContentLoaded', async () => {
   }
   beforeSignIn.push(keepUnsent);
   await restoreUnsent().catch(showError);
-  follow('/floor/stream', { order: (m) => onOrderEvent(m).catch(showError) }, liveIndicator);
+  follow('/floor/stream', { order: onOrderEvent }, liveIndicator);
   document.body.dataset.ready = 'true';
 });

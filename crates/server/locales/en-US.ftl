@@ -46,6 +46,7 @@ merge-done = Joined to #{ $number }.
 pos-pay = Pay
 pos-nothing-to-send = Add something first.
 pos-sent = Sent to the kitchen.
+floor-other-area = Other tables
 pos-unsent-kept = { $count } unsent line(s) kept from before: check them and send.
 pos-no-products = No products found.
 pos-barcode-unknown = No product has barcode { $code }.
@@ -127,6 +128,7 @@ pay-amount = Amount received
 pay-take = Take payment
 pay-close = Close order
 pay-taken = Payment taken. Change: { $amount }
+pay-taken-exact = Payment taken.
 pay-closed = Order closed.
 receipt-title = Receipt
 

@@ -46,6 +46,7 @@ merge-done = Digabung ke #{ $number }.
 pos-pay = Bayar
 pos-nothing-to-send = Tambahkan sesuatu dulu.
 pos-sent = Terkirim ke dapur.
+floor-other-area = Meja lainnya
 pos-unsent-kept = { $count } item belum terkirim disimpan: periksa lalu kirim.
 pos-no-products = Produk tidak ditemukan.
 pos-barcode-unknown = Tidak ada produk dengan kode batang { $code }.
@@ -124,6 +125,7 @@ pay-amount = Uang diterima
 pay-take = Terima pembayaran
 pay-close = Tutup pesanan
 pay-taken = Pembayaran diterima. Kembalian: { $amount }
+pay-taken-exact = Pembayaran diterima.
 pay-closed = Pesanan ditutup.
 receipt-title = Struk
 

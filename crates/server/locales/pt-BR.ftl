@@ -46,6 +46,7 @@ merge-done = Juntado ao nº { $number }.
 pos-pay = Pagar
 pos-nothing-to-send = Adicione algo primeiro.
 pos-sent = Enviado para a cozinha.
+floor-other-area = Outras mesas
 pos-unsent-kept = { $count } item(ns) não enviado(s) guardado(s): confira e envie.
 pos-no-products = Nenhum produto encontrado.
 pos-barcode-unknown = Nenhum produto tem o código { $code }.
@@ -127,6 +128,7 @@ pay-amount = Valor recebido
 pay-take = Receber
 pay-close = Fechar pedido
 pay-taken = Pagamento recebido. Troco: { $amount }
+pay-taken-exact = Pagamento recebido.
 pay-closed = Pedido fechado.
 receipt-title = Recibo
 

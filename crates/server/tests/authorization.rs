@@ -380,6 +380,12 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
         "store",
     ),
     (
+        "GET",
+        "/api/v1/stores/{store_id}/tables/{table_id}",
+        "owner admin manager cashier waiter kitchen key",
+        "store",
+    ),
+    (
         "PUT",
         "/api/v1/stores/{store_id}/tables/{table_id}",
         "owner admin manager key",
@@ -956,6 +962,10 @@ impl World {
             }
             ("POST", "/api/v1/stores/{store_id}/tables") => {
                 Some(json!({ "name": format!("Mesa {}", self.n()) }))
+            }
+            ("GET", "/api/v1/stores/{store_id}/tables/{table_id}") => {
+                path = path.replace("{table_id}", &self.fresh_table(place).await);
+                None
             }
             ("PUT", "/api/v1/stores/{store_id}/tables/{table_id}") => {
                 path = path.replace("{table_id}", &self.fresh_table(place).await);

@@ -63,5 +63,6 @@ type OrderLine = Schemas['OrderLine'];
 type Menu = Schemas['MenuAnswer'];
 type MenuProduct = Schemas['MenuProduct'];
 type TableView = Schemas['TableView'];
+type ServiceArea = Schemas['ServiceArea'];
 type ShiftView = Schemas['ShiftView'];
 type Ticket = Schemas['Ticket'];

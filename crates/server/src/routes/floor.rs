@@ -147,22 +147,56 @@ pub async fn list_tables(
                 .iter()
                 .filter(|o| o.table_id == Some(table.id))
                 .collect();
-            TableView {
-                open_orders: tabs.iter().map(|o| o.id).collect(),
-                orders: tabs
-                    .iter()
-                    .map(|o| TabView {
-                        id: o.id,
-                        number: o.number,
-                        status: o.status,
-                        version: o.version,
-                    })
-                    .collect(),
-                table,
-            }
+            table_view(table, &tabs)
         })
         .collect();
     Ok(Json(PageView { items, next: None }))
+}
+
+/// `GET .../tables/{table_id}`: one table with its tabs, as the floor list shows it; what
+/// a POS reads when a table is tapped, so it never opens a second tab on a table whose
+/// first was just opened on another terminal.
+pub async fn get_table(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((store, id)): ApiPath<(StoreId, TableId)>,
+) -> Result<Json<TableView>, ApiError> {
+    auth.require_in(&state, Permission::OrderRead, store)?;
+    let table = state
+        .storage
+        .get_table(store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such table in this store"))?;
+    let filter = OrderFilter {
+        statuses: OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .collect(),
+        table: Some(id),
+        ..OrderFilter::default()
+    };
+    let open = state
+        .storage
+        .list_orders(store, &filter, None, Limit::new(Some(500)))
+        .await?;
+    let tabs: Vec<&Order> = open.items.iter().collect();
+    Ok(Json(table_view(table, &tabs)))
+}
+
+fn table_view(table: DiningTable, tabs: &[&Order]) -> TableView {
+    TableView {
+        open_orders: tabs.iter().map(|o| o.id).collect(),
+        orders: tabs
+            .iter()
+            .map(|o| TabView {
+                id: o.id,
+                number: o.number,
+                status: o.status,
+                version: o.version,
+            })
+            .collect(),
+        table,
+    }
 }
 
 pub async fn create_table(

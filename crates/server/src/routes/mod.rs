@@ -46,6 +46,8 @@ use axum::routing::get;
 use futures::StreamExt;
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 /// Where the API lives.
 pub const API_PREFIX: &str = "/api/v1";
@@ -329,6 +331,7 @@ fn api() -> Api {
         .post("/stores/{store_id}/areas", floor::create_area)
         .get("/stores/{store_id}/tables", floor::list_tables)
         .post("/stores/{store_id}/tables", floor::create_table)
+        .get("/stores/{store_id}/tables/{table_id}", floor::get_table)
         .put("/stores/{store_id}/tables/{table_id}", floor::update_table)
         .get_with(
             "/stores/{store_id}/floor/stream",
@@ -636,6 +639,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(compression())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -648,6 +652,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)
+}
+
+/// Scripts, pages and API answers of a kilobyte or more go out as brotli or gzip, as the
+/// client accepts. Quality 4: these are compressed per request, and brotli's default (11)
+/// costs a hundred times the CPU for a few per cent. Live streams (`text/event-stream`)
+/// and images are never compressed: a stream must reach the screen as each event is sent.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 /// A request runs to its end even when its client hangs up: the connection closing

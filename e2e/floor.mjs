@@ -1,0 +1,72 @@
+// The floor as two terminals see it: the map grouped by the store's areas; a waiter's
+// order at a table changes one tile on the other terminal, which reads that one order
+// and nothing else; "ready" is told to the waiter who took the order, not to the
+// cashier. Prints one JSON line of what it saw.
+//
+// Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (everyone's), CHROMIUM.
+import { launch, signIn, watch } from './browser.mjs';
+
+const password = process.env.COMANDA_PASSWORD;
+const browser = await launch();
+const result = {};
+const troubles = [];
+
+async function person(login, landing) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
+  const page = await context.newPage();
+  watch(page, login, troubles);
+  await signIn(page, login, password, landing);
+  return page;
+}
+
+/** The API calls `page` makes from now on: method, path and bytes received. */
+function calls(page) {
+  const seen = [];
+  page.on('requestfinished', async (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith('/api/') || url.pathname.endsWith('/stream')) return;
+    const sizes = await request.sizes().catch(() => ({ responseBodySize: 0 }));
+    seen.push({ call: `${request.method()} ${url.pathname.replace(/^\/api\/v1\/stores\/[^/]+/, '')}${url.search}`, bytes: sizes.responseBodySize });
+  });
+  return seen;
+}
+
+try {
+  const waiter = await person('garcom');
+  const cashier = await person('caixa');
+  result.areas = await cashier.locator('[data-test=area] .area-name').allInnerTexts();
+  result.area_tables = await cashier.locator('[data-test=area]').evaluateAll((areas) =>
+    areas.map((a) => [...a.querySelectorAll('[data-test=table] strong')].map((s) => s.textContent)),
+  );
+
+  // The waiter's order at the veranda; the cashier's floor follows it.
+  const heard = calls(cashier);
+  await waiter.locator('[data-test=table]', { hasText: 'Varanda 1' }).click();
+  await waiter.waitForSelector('#order:not([hidden])');
+  await waiter.locator('[data-test=product]', { hasText: 'Pão de queijo' }).click();
+  await waiter.click('#send');
+  await waiter.waitForSelector('#floor:not([hidden])');
+  await cashier.waitForSelector('[data-test=table][data-state="sent"]');
+  result.cashier_tile = await cashier.locator('[data-test=table][data-state="sent"]').innerText();
+  result.cashier_calls = heard.map((c) => c.call);
+  result.cashier_bytes = heard.reduce((sum, c) => sum + c.bytes, 0);
+
+  // The kitchen finishes it: the waiter is told, the cashier is not.
+  const orderId = await waiter.evaluate(() => S.order.id);
+  const cook = await person('cozinha', /\/kds\//);
+  await cook.evaluate(async (id) => {
+    const order = await api('GET', at('/orders/{order_id}', { order_id: id }));
+    await api('POST', at('/orders/{order_id}/ready', { order_id: id }), { version: order.version });
+  }, orderId);
+  await waiter.waitForSelector('.toast.ready');
+  result.waiter_ready = await waiter.locator('.toast.ready').innerText();
+  await cashier.waitForSelector('[data-test=table][data-state="ready"]');
+  result.cashier_ready_toasts = await cashier.locator('.toast.ready').count();
+  console.log(JSON.stringify(result));
+} catch (e) {
+  console.error(troubles.join('\n'));
+  console.error(JSON.stringify(result));
+  throw e;
+} finally {
+  await browser.close();
+}
