@@ -97,7 +97,7 @@ try {
   await till.click('#pin-link');
   await till.waitForSelector('body[data-ready="true"]');
   const pin = async () => {
-    await till.locator('[data-test=staff]', { hasText: 'Ana' }).click();
+    await till.locator('[data-test=staff]', { hasText: /^Ana/ }).click();
     for (const digit of process.env.COMANDA_PIN) await till.locator('#keypad button', { hasText: digit }).click();
     await Promise.all([till.waitForURL(/\/pos$/), till.click('#pin-submit')]);
     await till.waitForSelector('body[data-ready="true"]');

@@ -997,3 +997,158 @@ async fn the_floor_follows_one_order_at_a_time_by_area() {
     );
     assert_eq!(seen["cashier_ready_toasts"], 0, "{seen}");
 }
+
+/// Fixing mistakes at the POS (issue 27): seat and course shown, a held course fired, a
+/// void approved with the manager's PIN, an 86, the ticket equal to the API's order, and
+/// a quick sale paid without a separate send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_fixes_mistakes_at_the_pos() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    for (login, pin) in [("garcom", "1357"), ("gerente", "8642")] {
+        // A manager sets his own PIN; the waiter's is set for her.
+        let (path, body) = if login == "gerente" {
+            (
+                "/api/v1/me/pin".to_owned(),
+                json!({ "pin": pin, "password": PASSWORD }),
+            )
+        } else {
+            let id = user_id(&api, login).await;
+            (format!("/api/v1/users/{id}/pin"), json!({ "pin": pin }))
+        };
+        let set = api
+            .client
+            .put(server.url(&path))
+            .bearer_auth(&api.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("pin");
+        assert_eq!(set.status(), 204);
+    }
+    // A void of what the kitchen has needs a manager: the store's default.
+    let seen = node(
+        &e2e,
+        "actions.mjs",
+        &server,
+        store,
+        &[
+            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
+            ("COMANDA_PIN", "1357".to_owned()),
+            ("COMANDA_MANAGER_PIN", "8642".to_owned()),
+        ],
+    );
+    eprintln!("{seen}");
+    assert_eq!(seen["seat_course"], "Seat 1 · Course 1", "{seen}");
+    assert_eq!(seen["held_before"], 1, "course 2 waits: {seen}");
+    assert_eq!(seen["fired_toast"], "Course 2 fired.");
+    assert_eq!(
+        seen["approvers"],
+        json!(["Davi"]),
+        "managers with a PIN: {seen}"
+    );
+    assert!(
+        seen["voided"]
+            .as_str()
+            .is_some_and(|v| v.contains("wrong drink")),
+        "{seen}"
+    );
+    let check = &seen["check"];
+    for pair in check["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .chain([&check["total"], &check["subtotal"]])
+    {
+        assert_eq!(
+            pair["shown"], pair["api"],
+            "the ticket says what the API says: {check}"
+        );
+    }
+    assert!(
+        seen["quick_sale_taps"].as_i64().is_some_and(|n| n <= 6),
+        "{seen}"
+    );
+    assert_eq!(seen["receipt_print"], true);
+
+    let menu = api.call(reqwest::Method::GET, "/catalog/menu", None).await;
+    let pao = menu["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["name"] == "Pão de queijo")
+        .cloned()
+        .expect("on the menu");
+    assert_eq!(pao["available"], false, "86 from the POS: {pao}");
+    let orders = api
+        .call(reqwest::Method::GET, "/orders?status=closed", None)
+        .await;
+    assert_eq!(
+        orders["items"].as_array().map(Vec::len),
+        Some(1),
+        "the quick sale was paid and closed: {orders}"
+    );
+}
+
+/// Layout (issue 27): at a tablet, a phone and a small phone, in the three languages, no
+/// page wider than the screen, a one-row header, Send and Pay on screen with five lines on
+/// the ticket, and every dialog's actions on screen and tappable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pos_fits_tablets_and_phones_in_every_language() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    let brl = |amount: i64| json!({ "amount": amount, "currency": "BRL" });
+    let doneness = api
+        .post(
+            "/catalog/modifier-groups",
+            json!({ "name": "Ponto", "min_choices": 1, "max_choices": 1, "options": [
+                { "name": "Mal passado", "price_delta": brl(0) },
+                { "name": "Ao ponto", "price_delta": brl(0), "default": true },
+                { "name": "Bem passado", "price_delta": brl(0) },
+            ] }),
+        )
+        .await;
+    let extras = api
+        .post(
+            "/catalog/modifier-groups",
+            json!({ "name": "Adicionais", "min_choices": 0, "max_choices": 4, "options": [
+                { "name": "Queijo", "price_delta": brl(300) },
+                { "name": "Bacon", "price_delta": brl(400) },
+                { "name": "Ovo", "price_delta": brl(250) },
+                { "name": "Cebola caramelizada", "price_delta": brl(350) },
+            ] }),
+        )
+        .await;
+    api.post(
+        "/catalog/products",
+        json!({ "name": "Hambúrguer", "station": "kitchen",
+            "modifier_group_ids": [doneness["id"], extras["id"]],
+            "variants": [{ "price": brl(3200) }] }),
+    )
+    .await;
+
+    let seen = node(
+        &e2e,
+        "layout.mjs",
+        &server,
+        store,
+        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
+    );
+    let broken: Vec<String> = seen
+        .as_object()
+        .expect("sizes")
+        .values()
+        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(seen.as_object().map(|o| o.len()), Some(9), "{seen}");
+    assert!(broken.is_empty(), "{broken:#?}");
+}

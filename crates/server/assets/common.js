@@ -303,6 +303,19 @@ function liveIndicator(state) {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  const menu = document.getElementById('bar-menu');
+  if (menu) {
+    const bar = /** @type {HTMLElement} */ (menu.closest('.bar'));
+    const set = (open) => {
+      bar.dataset.menu = open ? 'open' : '';
+      menu.setAttribute('aria-expanded', String(open));
+    };
+    menu.addEventListener('click', () => set(bar.dataset.menu !== 'open'));
+    // A choice in the menu, or a tap anywhere else, closes it.
+    document.addEventListener('click', (e) => {
+      if (!menu.contains(/** @type {Node} */ (e.target))) set(false);
+    });
+  }
   const out = document.getElementById('sign-out');
   if (out) {
     out.addEventListener('click', async () => {

@@ -504,14 +504,29 @@ function renderTicket() {
   for (const line of (S.order && S.order.lines) || []) {
     const modifiers = (line.modifiers || []).map((m) => m.name).join(', ');
     const counted = priced.get(line.id);
+    const where = placeOf(line);
+    const open = S.order && ACTIVE.has(S.order.status) && line.status !== 'voided';
     lines.push(
       el(
         'li',
-        { class: 'line status-' + line.status, dataset: { test: 'line' } },
+        { class: 'line status-' + line.status, dataset: { test: 'line', lineId: line.id } },
         el('span', { class: 'qty' }, line.quantity + '×'),
-        el('span', { class: 'name' }, line.name, modifiers ? el('small', {}, modifiers) : null, line.notes ? el('small', { class: 'note' }, line.notes) : null),
-        el('span', { class: 'status' }, t('line-status-' + line.status)),
-        el('span', { class: 'amount' }, money(counted ? counted.gross : (line.unit_price + (line.modifiers_price || 0)) * line.quantity)),
+        el(
+          'span',
+          { class: 'name' },
+          line.name,
+          modifiers ? el('small', {}, modifiers) : null,
+          where ? el('small', { class: 'where' }, where) : null,
+          line.notes ? el('small', { class: 'note' }, line.notes) : null,
+          line.void_reason ? el('small', { class: 'note' }, line.void_reason) : null,
+          counted && counted.discount ? el('small', { class: 'off' }, '−' + money(counted.discount) + (line.discount && line.discount.reason ? ' · ' + line.discount.reason : '')) : null,
+        ),
+        el('span', { class: 'status' }, t('line-status-' + line.status) + (line.held ? ' · ' + t('line-held') : '')),
+        // What the server counts for it; a line it does not count (voided) is struck through.
+        el('span', { class: 'amount' }, counted ? money(counted.gross) : el('s', {}, money((line.unit_price + (line.modifiers_price || 0)) * line.quantity))),
+        open
+          ? el('button', { type: 'button', class: 'line-more', dataset: { test: 'line-actions' }, 'aria-label': t('pos-line-actions', { name: line.name }), onclick: () => openLine(line) }, '⋯')
+          : null,
       ),
     );
   }
@@ -543,11 +558,176 @@ function renderTicket() {
     rows.push(['totals-subtotal', S.pending.reduce((sum, l) => sum + l.estimate, 0)]);
   }
   totals.replaceChildren(...rows.flatMap(([id, amount]) => [el('dt', {}, t(id)), el('dd', { dataset: { total: id } }, money(amount))]));
-  const canPay = S.order && !['paid', 'closed', 'cancelled'].includes(S.order.status);
-  document.getElementById('pay').disabled = !canPay;
-  document.getElementById('discount').disabled = !canPay;
-  document.getElementById('split').disabled = !canPay;
-  document.getElementById('move').disabled = !canPay;
+  const live = !!S.order && ACTIVE.has(S.order.status);
+  document.getElementById('pay').disabled = !(live || S.pending.length);
+  document.getElementById('discount').disabled = !live;
+  document.getElementById('split').disabled = !live;
+  document.getElementById('move').disabled = !live;
+  document.getElementById('order-more').disabled = !live;
+}
+
+/** "Seat 2 · Course 1", "Seat 2", "Course 1" or nothing. */
+function placeOf(line) {
+  if (line.seat && line.course) return t('line-seat-course', { seat: line.seat, course: line.course });
+  if (line.seat) return t('line-seat-short', { seat: line.seat });
+  if (line.course) return t('line-course-short', { course: line.course });
+  return '';
+}
+
+// ---- fixing a mistake: line and order actions -----------------------------------------
+
+/**
+ * Runs `call(approval)` without an approval first; if the server says a manager must
+ * approve, asks for one (a manager's PIN at this terminal) and runs it again with it.
+ * Null when the approval was not given.
+ */
+async function withApproval(call) {
+  try {
+    return await call(null);
+  } catch (e) {
+    if (e.code !== 'approval_required') throw e;
+    const approval = await askApproval(e.message);
+    return approval ? call(approval) : null;
+  }
+}
+
+/** @returns {Promise<{user_id: string, pin: string} | null>} */
+async function askApproval(why) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('approval-dialog'));
+  const who = /** @type {HTMLSelectElement} */ (document.getElementById('approval-who'));
+  const pin = /** @type {HTMLInputElement} */ (document.getElementById('approval-pin'));
+  const staff = C.device ? await api('GET', '/api/v1/device/staff') : [];
+  const managers = staff.filter((p) => ['manager', 'admin', 'owner'].includes(p.role));
+  if (!managers.length) {
+    toast(t('approval-none'), 'error');
+    return null;
+  }
+  who.replaceChildren(...managers.map((m) => el('option', { value: m.id }, m.display_name)));
+  document.getElementById('approval-why').textContent = why;
+  pin.value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  pin.focus();
+  await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+  if (dialog.returnValue !== 'apply' || !pin.value) return null;
+  return { user_id: who.value, pin: pin.value };
+}
+
+/** A sent line's actions: void or comp it (with a reason, and a manager if the store
+ * wants one), or mark its product sold out. */
+function openLine(line) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('line-dialog'));
+  document.getElementById('line-dialog-title').textContent = line.quantity + '× ' + line.name;
+  document.getElementById('line-dialog-detail').textContent = [t('line-status-' + line.status), placeOf(line)].filter(Boolean).join(' · ');
+  const reason = /** @type {HTMLInputElement} */ (document.getElementById('line-reason'));
+  reason.value = '';
+  document.getElementById('line-86').hidden = !may('product_availability');
+  dialog.onclose = () => lineAction(line, dialog.returnValue, reason.value.trim()).catch(showError);
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+async function lineAction(line, action, reason) {
+  if (!S.order) return;
+  const ids = { order_id: S.order.id, line_id: line.id };
+  if (action === 'void') {
+    const done = await withApproval((approval) =>
+      api('POST', at('/orders/{order_id}/lines/{line_id}/void', ids), { version: S.order.version, reason, approval }),
+    );
+    if (!done) return;
+    S.order = done;
+    toast(t('line-voided', { name: line.name }), 'ok');
+  } else if (action === 'comp') {
+    const done = await withApproval((approval) =>
+      api('PUT', at('/orders/{order_id}/lines/{line_id}/discount', ids), {
+        version: S.order.version,
+        discount: { percent: '100', reason: reason || t('line-comp') },
+        approval,
+      }),
+    );
+    if (!done) return;
+    S.order = done;
+    toast(t('line-comped', { name: line.name }), 'ok');
+  } else if (action === '86') {
+    await api('PUT', at('/catalog/products/{product_id}/availability', { product_id: line.product_id }), { available: false });
+    toast(t('line-86-done', { name: line.name }), 'ok');
+    await loadMenu();
+    renderMenu();
+    return;
+  } else {
+    return;
+  }
+  renderTicket();
+  noteOrder(S.order);
+}
+
+/** The order's own actions: fire a held course, rush, served, the bill, a tip, cancel. */
+function openOrderActions() {
+  if (!S.order) return;
+  const o = S.order;
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('order-dialog'));
+  const held = [...new Set(o.lines.filter((l) => l.held && l.course).map((l) => l.course))].sort((a, b) => a - b);
+  document.getElementById('fire-courses').replaceChildren(
+    ...held.map((course) =>
+      el('button', { type: 'submit', value: 'fire-' + course, dataset: { test: 'fire-course' } }, t('order-fire', { course })),
+    ),
+  );
+  document.getElementById('order-rush').textContent = o.rush ? t('order-unrush') : t('order-rush');
+  /** @type {HTMLInputElement} */ (document.getElementById('order-tip')).value = o.tip ? moneyInput(o.tip) : '';
+  /** @type {HTMLInputElement} */ (document.getElementById('order-cancel-reason')).value = '';
+  document.getElementById('order-cancel').hidden = o.payments.length > 0;
+  dialog.onclose = () => orderAction(dialog.returnValue).catch(showError);
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+async function orderAction(action) {
+  if (!S.order) return;
+  const o = S.order;
+  const id = { order_id: o.id };
+  if (action.startsWith('fire-')) {
+    const course = Number(action.slice(5));
+    S.order = await api('POST', at('/orders/{order_id}/fire', id), { course });
+    toast(t('order-fired', { course }), 'ok');
+  } else if (action === 'rush') {
+    S.order = await api('POST', at('/orders/{order_id}/rush', id), { rush: !o.rush });
+    if (S.order.rush) toast(t('order-rushed'), 'ok');
+  } else if (action === 'served') {
+    S.order = await api('POST', at('/orders/{order_id}/served', id), { version: o.version });
+    toast(t('order-served-done'), 'ok');
+  } else if (action === 'bill') {
+    printPage(`${C.api}/orders/${o.id}/receipt.html`);
+    return;
+  } else if (action === 'tip') {
+    const tip = parseMoney(/** @type {HTMLInputElement} */ (document.getElementById('order-tip')).value || '0');
+    if (tip === null) {
+      toast(t('error-amount'), 'error');
+      return;
+    }
+    S.order = await api('PUT', at('/orders/{order_id}/tip', id), { version: o.version, tip: { amount: tip, currency: C.money.currency } });
+    toast(t('order-tip-done'), 'ok');
+  } else if (action === 'cancel-order') {
+    const reason = /** @type {HTMLInputElement} */ (document.getElementById('order-cancel-reason')).value.trim();
+    S.order = await api('POST', at('/orders/{order_id}/cancel', id), { version: o.version, reason });
+    toast(t('order-cancelled'), 'ok');
+    noteOrder(S.order);
+    view('floor');
+    return;
+  } else {
+    return;
+  }
+  renderTicket();
+  noteOrder(S.order);
+}
+
+/** Prints a page of this site (a bill, a receipt) from a hidden frame. */
+function printPage(url) {
+  const frame = el('iframe', { src: url, title: t('receipt-title'), class: 'print-frame' });
+  frame.addEventListener('load', () => {
+    frame.contentWindow.print();
+    setTimeout(() => frame.remove(), 60000);
+  });
+  document.body.append(frame);
 }
 
 function showOrder() {
@@ -562,14 +742,11 @@ function lineInput(line) {
   return input;
 }
 
-async function send() {
-  const unsent = S.order && S.order.lines.some((l) => l.status === 'pending');
-  if (!S.pending.length && !unsent) {
-    toast(t('pos-nothing-to-send'), 'info');
-    return;
-  }
-  const button = document.getElementById('send');
-  button.disabled = true;
+/**
+ * Puts the lines added here on the order (opening it if it is new) and sends what is
+ * not sent yet to the kitchen. False when it could not (the reason is shown).
+ */
+async function commitAndSend() {
   try {
     if (S.pending.length) {
       const lines = S.pending.map(lineInput);
@@ -582,11 +759,8 @@ async function send() {
       S.pending = [];
     }
     S.order = await api('POST', at('/orders/{order_id}/send', { order_id: S.order.id }), { version: S.order.version });
-    toast(t('pos-sent'), 'ok');
-    renderTicket();
     noteOrder(S.order);
-    // A table's tab waits on the floor; a counter order is paid now.
-    if (S.order.table_id) view('floor');
+    return true;
   } catch (e) {
     if (e.code === 'out_of_stock') {
       await outOfStock(e);
@@ -594,6 +768,39 @@ async function send() {
       showError(e);
     }
     renderTicket();
+    return false;
+  }
+}
+
+function unsent() {
+  return S.pending.length > 0 || (!!S.order && S.order.lines.some((l) => l.status === 'pending'));
+}
+
+async function send() {
+  if (!unsent()) {
+    toast(t('pos-nothing-to-send'), 'info');
+    return;
+  }
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById('send'));
+  button.disabled = true;
+  try {
+    if (!(await commitAndSend())) return;
+    toast(t('pos-sent'), 'ok');
+    renderTicket();
+    // A table's tab waits on the floor; a counter order is paid now.
+    if (S.order.table_id) view('floor');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Pay: a quick sale sends what is on the ticket and goes straight to payment. */
+async function pay() {
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById('pay'));
+  button.disabled = true;
+  try {
+    if (unsent() && !(await commitAndSend())) return;
+    await showPayment();
   } finally {
     button.disabled = false;
   }
@@ -902,7 +1109,11 @@ document.addEventListener('DOMContentLoaded', async () => {
   document.getElementById('barcode').addEventListener('keydown', onBarcode);
   document.getElementById('modifiers').addEventListener('close', onModifiersClose);
   document.getElementById('send').addEventListener('click', send);
-  document.getElementById('pay').addEventListener('click', () => showPayment().catch(showError));
+  document.getElementById('pay').addEventListener('click', () => pay().catch(showError));
+  document.getElementById('order-more').addEventListener('click', openOrderActions);
+  document.getElementById('receipt-print').addEventListener('click', () =>
+    /** @type {HTMLIFrameElement} */ (document.getElementById('receipt-frame')).contentWindow.print(),
+  );
   document.getElementById('pay-back').addEventListener('click', showOrder);
   document.getElementById('take-payment').addEventListener('click', takePayment);
   document.getElementById('close-order').addEventListener('click', closeOrder);
