@@ -1152,3 +1152,98 @@ async fn the_pos_fits_tablets_and_phones_in_every_language() {
     assert_eq!(seen.as_object().map(|o| o.len()), Some(9), "{seen}");
     assert!(broken.is_empty(), "{broken:#?}");
 }
+
+/// The kitchen screen from two metres (issue 27): a key on each of eleven tickets, large
+/// items, notes on amber, lateness in words, the rush badge leaving the timer in its
+/// card, a text size switch, a chime on a new ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kitchen_screen_reads_from_two_metres() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    // Late at once (an owner's setting; written beside the running server).
+    let storage = comanda_store_sqlite::SqliteStorage::open(
+        &comanda_store_sqlite::SqliteOptions::new(dir.path().join("comanda.db")),
+    )
+    .await
+    .expect("open");
+    let station = comanda_domain::orders::kitchen::Station {
+        code: "kitchen".to_owned(),
+        name: "Cozinha".to_owned(),
+        warn_after_s: 0,
+        late_after_s: 0,
+        position: 0,
+        version: 0,
+    };
+    comanda_store::OrderRepo::put_station(&storage, store, &station, 0)
+        .await
+        .expect("station");
+    storage.close().await;
+    let menu = api.call(reqwest::Method::GET, "/catalog/menu", None).await;
+    let pao = menu["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["name"] == "Pão de queijo")
+        .expect("on the menu")["id"]
+        .clone();
+    for n in 0..11 {
+        let notes = (n == 0).then_some("ALERGIA: amendoim");
+        let order = api
+            .post(
+                "/orders",
+                json!({ "kind": "counter", "lines": [{ "product_id": pao, "quantity": 1, "notes": notes }] }),
+            )
+            .await;
+        let id = order["id"].as_str().expect("id");
+        let sent = api
+            .post(
+                &format!("/orders/{id}/send"),
+                json!({ "version": order["version"] }),
+            )
+            .await;
+        if n == 0 {
+            api.post(&format!("/orders/{id}/rush"), json!({ "rush": true }))
+                .await;
+        }
+        assert_eq!(sent["status"], "sent");
+    }
+
+    let seen = node(
+        &e2e,
+        "kitchen.mjs",
+        &server,
+        store,
+        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
+    );
+    eprintln!("{seen}");
+    assert_eq!(
+        seen["keys"],
+        json!(["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "A"]),
+        "{seen}"
+    );
+    assert_eq!(seen["selected_by_0"], "0");
+    assert_eq!(seen["selected_by_a"], "A");
+    assert!(
+        seen["item_px"].as_f64().is_some_and(|px| px >= 24.0),
+        "items readable from two metres: {seen}"
+    );
+    assert!(
+        seen["item_px_large"].as_f64() > seen["item_px"].as_f64(),
+        "{seen}"
+    );
+    assert!(
+        seen["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("ALERGIA: amendoim")),
+        "{seen}"
+    );
+    assert_eq!(seen["note_background"], "rgb(255, 210, 122)", "{seen}");
+    assert_eq!(seen["lateness"], "Late", "{seen}");
+    assert_eq!(seen["timer_inside"], true, "{seen}");
+    assert_eq!(seen["sound_button"], "Sound: on");
+    assert!(seen["chimes"].as_i64().is_some_and(|n| n >= 1), "{seen}");
+}

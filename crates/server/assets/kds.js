@@ -51,19 +51,86 @@ function where(ticket) {
   return t('counter');
 }
 
+/** The key that picks the ticket at `index`: 1–9, 0, then letters a bump bar has that
+ * are not commands (B bumps, S starts, R recalls). */
+const KEYS = '1234567890acdefghijklmnopqtuvwxyz';
+
+function keyOf(index) {
+  return KEYS[index] || '';
+}
+
+/** Ticket ids already seen: a new one rings (when the sound is on). */
+const known = new Set();
+let firstLoad = true;
+
+function ringForNew() {
+  const fresh = K.tickets.filter((tk) => !known.has(tk.order_id));
+  for (const tk of K.tickets) known.add(tk.order_id);
+  if (!firstLoad && fresh.length) chime();
+  firstLoad = false;
+}
+
+let audio = null;
+
+/** Two short tones; browsers let a page play sound only after a tap, which the sound
+ * switch is. */
+function chime() {
+  if (localStorage.getItem('comanda.kds.sound') !== 'on') return;
+  try {
+    audio = audio || new AudioContext();
+    for (const [at, freq] of [[0, 880], [0.18, 1175]]) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.25, audio.currentTime + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.16);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(audio.currentTime + at);
+      osc.stop(audio.currentTime + at + 0.17);
+    }
+    document.body.dataset.chimed = String(Number(document.body.dataset.chimed || 0) + 1);
+  } catch (e) {
+    // No sound on this device: the screen still shows the ticket.
+  }
+}
+
+function showSound() {
+  const on = localStorage.getItem('comanda.kds.sound') === 'on';
+  const button = document.getElementById('sound');
+  button.setAttribute('aria-pressed', String(on));
+  button.textContent = on ? t('kds-sound-on') : t('kds-sound-off');
+}
+
+/** Text size for the distance the cooks read from: remembered by this screen. */
+function applySize(size) {
+  document.body.dataset.size = size;
+  /** @type {HTMLSelectElement} */ (document.getElementById('size')).value = size;
+}
+
+/** Keeps the screen awake while the page is shown (where the browser allows it). */
+async function stayAwake() {
+  try {
+    if ('wakeLock' in navigator && !document.hidden) await navigator.wakeLock.request('screen');
+  } catch (e) {
+    // Refused (battery saver, no permission): the screen may sleep.
+  }
+}
+
 function render() {
+  ringForNew();
   const box = document.getElementById('tickets');
   K.selected = Math.min(K.selected, Math.max(0, K.tickets.length - 1));
   box.replaceChildren(
     ...K.tickets.map((ticket, index) => {
       const seconds = age(ticket);
+      const state = lateness(seconds);
       const lines = ticket.lines.map((line) =>
         el(
           'li',
           { class: 'kline status-' + line.status + (line.held ? ' held' : '') },
           el('strong', {}, line.quantity + '× ' + line.name),
-          line.modifiers.length ? el('small', {}, line.modifiers.join(', ')) : null,
-          line.notes ? el('small', { class: 'note' }, line.notes) : null,
+          line.modifiers.length ? el('span', { class: 'mods' }, line.modifiers.join(', ')) : null,
+          line.notes ? el('span', { class: 'note' }, '⚠ ' + line.notes) : null,
           line.seat ? el('small', {}, t('kds-seat', { seat: line.seat })) : null,
           line.course ? el('small', {}, t('kds-course', { course: line.course })) : null,
           line.held ? el('small', {}, t('kds-held')) : null,
@@ -72,20 +139,26 @@ function render() {
       return el(
         'article',
         {
-          class: 'ticket-card ' + lateness(seconds) + (index === K.selected ? ' selected' : '') + (ticket.rush ? ' rush' : ''),
+          class: 'ticket-card ' + state + (index === K.selected ? ' selected' : '') + (ticket.rush ? ' rush' : ''),
           dataset: { orderId: ticket.order_id, test: 'ticket' },
           'aria-label': '#' + ticket.number,
         },
         el(
           'header',
           {},
-          el('span', { class: 'key' }, index < 9 ? String(index + 1) : ''),
+          el('span', { class: 'key' }, keyOf(index).toUpperCase()),
           el('strong', { class: 'number' }, '#' + ticket.number),
           el('span', { class: 'where' }, where(ticket)),
-          ticket.rush ? el('span', { class: 'rush-badge' }, t('kds-rush')) : null,
           el('span', { class: 'timer', dataset: { since: ticket.since || '' } }, clockText(seconds)),
         ),
-        ticket.notes ? el('p', { class: 'note' }, ticket.notes) : null,
+        // Lateness in words as well as colour, and rush on a row of its own.
+        el(
+          'p',
+          { class: 'flags' },
+          ticket.rush ? el('span', { class: 'rush-badge' }, t('kds-rush')) : null,
+          el('span', { class: 'lateness', dataset: { test: 'lateness' } }, state === 'fresh' ? '' : t('kds-' + state)),
+        ),
+        ticket.notes ? el('p', { class: 'note' }, '⚠ ' + ticket.notes) : null,
         el('ul', {}, lines),
         el(
           'footer',
@@ -105,8 +178,10 @@ function tick() {
     if (!ticket) continue;
     const seconds = age(ticket);
     card.querySelector('.timer').textContent = clockText(seconds);
+    const state = lateness(seconds);
     card.classList.remove('fresh', 'warn', 'late');
-    card.classList.add(lateness(seconds));
+    card.classList.add(state);
+    card.querySelector('.lateness').textContent = state === 'fresh' ? '' : t('kds-' + state);
   }
   document.getElementById('clock').textContent = new Date().toLocaleTimeString(C.locale, { hour: '2-digit', minute: '2-digit' });
 }
@@ -152,8 +227,10 @@ async function recall() {
 function onKey(event) {
   if (event.target.closest('input, select, textarea')) return;
   const key = event.key.toLowerCase();
-  if (/^[1-9]$/.test(key)) {
-    K.selected = Number(key) - 1;
+  const picked = key.length === 1 ? KEYS.indexOf(key) : -1;
+  if (picked >= 0) {
+    if (picked >= K.tickets.length) return;
+    K.selected = picked;
     render();
   } else if (key === 'arrowright' || key === 'arrowdown') {
     K.selected = Math.min(K.selected + 1, K.tickets.length - 1);
@@ -187,6 +264,23 @@ async function loadStations() {
 document.addEventListener('DOMContentLoaded', async () => {
   document.addEventListener('keydown', onKey);
   document.getElementById('recall').addEventListener('click', recall);
+  const size = /** @type {HTMLSelectElement} */ (document.getElementById('size'));
+  applySize(localStorage.getItem('comanda.kds.size') || 'm');
+  size.addEventListener('change', () => {
+    localStorage.setItem('comanda.kds.size', size.value);
+    applySize(size.value);
+  });
+  showSound();
+  document.getElementById('sound').addEventListener('click', () => {
+    const on = localStorage.getItem('comanda.kds.sound') === 'on';
+    localStorage.setItem('comanda.kds.sound', on ? 'off' : 'on');
+    showSound();
+    if (!on) {
+      audio = audio || new AudioContext();
+      audio.resume();
+    }
+  });
+  stayAwake();
   try {
     await Promise.all([loadStations(), loadTickets()]);
   } catch (e) {
@@ -206,7 +300,10 @@ document.addEventListener('DOMContentLoaded', async () => {
   // net, as is one whenever the screen comes back into view.
   setInterval(reloadSoon, 15000);
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) reloadSoon();
+    if (!document.hidden) {
+      reloadSoon();
+      stayAwake();
+    }
   });
   tick();
   document.body.dataset.ready = 'true';
