@@ -34,15 +34,20 @@ fn chromium() -> Option<PathBuf> {
 
 /// playwright-core in `e2e/node_modules`, installed from the lock file if npm is here.
 fn playwright_ready(e2e: &Path) -> bool {
-    if e2e.join("node_modules/playwright-core").exists() {
+    let installed = || {
+        ["playwright-core", "axe-core"]
+            .iter()
+            .all(|package| e2e.join("node_modules").join(package).exists())
+    };
+    if installed() {
         return true;
     }
-    let installed = Command::new("npm")
+    let npm_ran = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(e2e)
         .status()
         .is_ok_and(|s| s.success());
-    installed && e2e.join("node_modules/playwright-core").exists()
+    npm_ran && installed()
 }
 
 fn skip_or_fail(why: &str) {
@@ -92,6 +97,21 @@ impl<'a> Api<'a> {
 
     async fn post(&self, path: &str, body: Value) -> Value {
         self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Gives `login` a PIN for the terminals: the manager sets his own (with his
+    /// password), anyone else's is set for them.
+    async fn set_pin(&self, login: &str, pin: &str) {
+        let (path, body) = if login == "gerente" {
+            (
+                "/api/v1/me/pin".to_owned(),
+                json!({ "pin": pin, "password": PASSWORD }),
+            )
+        } else {
+            let id = user_id(self, login).await;
+            (format!("/api/v1/users/{id}/pin"), json!({ "pin": pin }))
+        };
+        self.call(reqwest::Method::PUT, &path, Some(body)).await;
     }
 }
 
@@ -692,27 +712,7 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     let (_dir, server, store) = staffed_server().await;
     let api = Api::as_manager(&server, store).await;
     menu(&api).await;
-    let people = api.call(reqwest::Method::GET, "/api/v1/users", None).await;
-    let cashier = people["items"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .find(|u| u["login"] == "caixa")
-        .expect("cashier")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let path = format!("/api/v1/users/{cashier}/pin");
-    let url = server.url(&path);
-    let set = api
-        .client
-        .put(url)
-        .bearer_auth(&api.token)
-        .json(&json!({ "pin": "2580" }))
-        .send()
-        .await
-        .expect("pin");
-    assert_eq!(set.status(), 204);
+    api.set_pin("caixa", "2580").await;
 
     let seen = node(
         &e2e,
@@ -860,16 +860,7 @@ async fn staff_stay_signed_in_through_a_service() {
     let (dir, server, store) = staffed_server().await;
     let api = Api::as_manager(&server, store).await;
     menu(&api).await;
-    let waiter = user_id(&api, "garcom").await;
-    let set = api
-        .client
-        .put(server.url(&format!("/api/v1/users/{waiter}/pin")))
-        .bearer_auth(&api.token)
-        .json(&json!({ "pin": "1357" }))
-        .send()
-        .await
-        .expect("pin");
-    assert_eq!(set.status(), 204);
+    api.set_pin("garcom", "1357").await;
 
     let seen = node(
         &e2e,
@@ -1009,27 +1000,8 @@ async fn a_waiter_fixes_mistakes_at_the_pos() {
     let (_dir, server, store) = staffed_server().await;
     let api = Api::as_manager(&server, store).await;
     menu(&api).await;
-    for (login, pin) in [("garcom", "1357"), ("gerente", "8642")] {
-        // A manager sets his own PIN; the waiter's is set for her.
-        let (path, body) = if login == "gerente" {
-            (
-                "/api/v1/me/pin".to_owned(),
-                json!({ "pin": pin, "password": PASSWORD }),
-            )
-        } else {
-            let id = user_id(&api, login).await;
-            (format!("/api/v1/users/{id}/pin"), json!({ "pin": pin }))
-        };
-        let set = api
-            .client
-            .put(server.url(&path))
-            .bearer_auth(&api.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("pin");
-        assert_eq!(set.status(), 204);
-    }
+    api.set_pin("garcom", "1357").await;
+    api.set_pin("gerente", "8642").await;
     // A void of what the kitchen has needs a manager: the store's default.
     let seen = node(
         &e2e,
@@ -1246,4 +1218,37 @@ async fn the_kitchen_screen_reads_from_two_metres() {
     assert_eq!(seen["timer_inside"], true, "{seen}");
     assert_eq!(seen["sound_button"], "Sound: on");
     assert!(seen["chimes"].as_i64().is_some_and(|n| n >= 1), "{seen}");
+}
+
+/// Accessibility (issue 27): axe-core over every page state (sign-in, the POS's floor,
+/// order, dialogs, payment and receipt, each tab of the back office, the account page,
+/// the kitchen screen, a terminal's PIN screen): nothing critical or serious.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_state_passes_axe() {
+    let Some((e2e, _one)) = browser_test().await else {
+        return;
+    };
+    let (_dir, server, store) = staffed_server().await;
+    let api = Api::as_manager(&server, store).await;
+    menu(&api).await;
+    api.set_pin("garcom", "1357").await;
+    let seen = node(
+        &e2e,
+        "a11y.mjs",
+        &server,
+        store,
+        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
+    );
+    eprintln!("{seen}");
+    assert!(
+        seen["states"].as_array().is_some_and(|s| s.len() >= 20),
+        "{seen}"
+    );
+    assert_eq!(seen["serious"], json!([]), "{:#}", seen["serious"]);
+    assert_eq!(
+        seen["counts"],
+        json!({ "critical": 0, "serious": 0, "moderate": 0, "minor": 0 }),
+        "and nothing lesser either: {:#}",
+        seen["other"]
+    );
 }

@@ -571,7 +571,7 @@ async function addStore(event) {
 
 async function openTab(name) {
   if (!LOADERS[name]) name = 'reports';
-  for (const button of document.querySelectorAll('[data-tab]')) button.setAttribute('aria-selected', String(button.dataset.tab === name));
+  for (const button of document.querySelectorAll('.tabs [data-tab]')) button.setAttribute('aria-selected', String(button.dataset.tab === name));
   for (const panel of document.querySelectorAll('.tab-panel')) panel.hidden = panel.id !== 'tab-' + name;
   const error = document.getElementById('office-error');
   error.textContent = '';
@@ -601,7 +601,7 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('station-form').addEventListener('submit', saveStation);
   document.getElementById('webhook-form').addEventListener('submit', addWebhook);
   document.getElementById('replay-dead').addEventListener('click', replayDead);
-  for (const button of document.querySelectorAll('[data-tab]')) {
+  for (const button of document.querySelectorAll('.tabs [data-tab]')) {
     button.addEventListener('click', () => {
       location.hash = button.dataset.tab;
     });

@@ -102,8 +102,8 @@ function renderFloor() {
   box.replaceChildren(
     ...groups.map(([name, list]) =>
       el(
-        'section',
-        { class: 'area', dataset: { test: 'area' }, 'aria-label': name || t('pos-tables') },
+        'div',
+        { class: 'area', role: 'group', dataset: { test: 'area' }, 'aria-label': name || t('pos-tables') },
         name ? el('h2', { class: 'area-name' }, name) : null,
         el('div', { class: 'tables' }, ...list.map(tableTile)),
       ),
