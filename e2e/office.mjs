@@ -67,14 +67,60 @@ try {
     await page.waitForSelector(`body[data-ready="true"][data-tab="${tab}"]`);
   };
 
+  // The floor: an area and a table in it.
+  await office('floor');
+  await page.fill('#area-name', 'Varanda');
+  await page.click('#area-form button[type=submit]');
+  await page.locator('[data-test=area-row]', { hasText: 'Varanda' }).waitFor();
+  await page.fill('#table-name', 'Varanda 1');
+  await page.selectOption('#table-area', { label: 'Varanda' });
+  await page.click('#table-form button[type=submit]');
+  await page.locator('[data-test=table-row]', { hasText: 'Varanda 1' }).waitFor();
+  result.table_row = (await page.locator('[data-test=table-row]', { hasText: 'Varanda 1' }).innerText()).replace(/\s+/g, ' ');
+  await shot(page, 'office-floor');
+
+  // The catalog: a tax, a category, a modifier group, then products.
   await office('catalog');
+  await page.fill('#tax-name', 'ISS');
+  await page.fill('#tax-rate', '5');
+  await page.click('#tax-form button[type=submit]');
+  await page.locator('#taxes-list tr', { hasText: 'ISS' }).waitFor();
+  await page.fill('#category-name', 'Bebidas');
+  await page.fill('#category-station', 'bar');
+  await page.click('#category-form button[type=submit]');
+  await page.locator('[data-test=category-row]', { hasText: 'Bebidas' }).waitFor();
+  await page.fill('#group-name', 'Gelo');
+  await page.fill('#group-min', '1');
+  await page.fill('#group-max', '1');
+  await page.fill('#group-options', 'Sem gelo; 0\nPouco gelo; 0\nCom limão; 1.50');
+  await page.click('#group-form button[type=submit]');
+  await page.locator('[data-test=group-row]', { hasText: 'Gelo' }).waitFor();
+  await page.locator('#product-groups label', { hasText: 'Gelo' }).waitFor();
+
+  // A juice in two sizes, with the ice choice and the tax.
+  await page.fill('#product-name', 'Suco de laranja');
+  await page.selectOption('#product-category', { label: 'Bebidas' });
+  await page.locator('.variant-name').first().fill('300 ml');
+  await page.locator('.variant-price').first().fill('8.00');
+  await page.click('#add-variant');
+  await page.locator('.variant-name').nth(1).fill('500 ml');
+  await page.locator('.variant-price').nth(1).fill('12.00');
+  await page.locator('#product-groups label', { hasText: 'Gelo' }).locator('input').check();
+  await page.locator('#product-taxes label', { hasText: 'ISS' }).locator('input').check();
+  await page.click('#product-form button[type=submit]');
+  await page.locator('[data-test=product-row]', { hasText: 'Suco de laranja' }).waitFor();
+  result.juice_row = (await page.locator('[data-test=product-row]', { hasText: 'Suco de laranja' }).innerText()).replace(/\s+/g, ' ');
+
   await page.fill('#product-name', 'Açaí');
-  await page.fill('#product-price', process.env.COMANDA_PRICE || '12.50');
+  await page.locator('.variant-price').first().fill(process.env.COMANDA_PRICE || '12.50');
   await page.fill('#product-station', 'bar');
   await page.click('#product-form button[type=submit]');
   const row = page.locator('[data-test=product-row]', { hasText: 'Açaí' });
   await row.waitFor();
   result.product_row = (await row.innerText()).replace(/\s+/g, ' ');
+  await page.fill('#product-search', 'suco');
+  result.search_shows = (await page.locator('[data-test=product-row]:visible').allInnerTexts()).length;
+  await page.fill('#product-search', '');
   await row.locator('input[type=checkbox]').uncheck();
   await page.waitForTimeout(300);
   await row.locator('[data-test=edit-product]').click();
@@ -82,10 +128,6 @@ try {
   await page.click('#product-dialog button[value=apply]');
   await page.locator('[data-test=product-row]', { hasText: '13.90' }).waitFor();
   result.edited_row = (await row.innerText()).replace(/\s+/g, ' ');
-  await page.fill('#tax-name', 'ISS');
-  await page.fill('#tax-rate', '5');
-  await page.click('#tax-form button[type=submit]');
-  await page.locator('#taxes-list tr', { hasText: 'ISS' }).waitFor();
   await shot(page, 'office-catalog');
 
   await office('people');
@@ -106,6 +148,32 @@ try {
   await page.locator('[data-test=person-row]', { hasText: 'has a PIN' }).waitFor();
   result.eva_row = (await eva().innerText()).replace(/\s+/g, ' ');
   await shot(page, 'office-people');
+
+  // A password reset for Eva.
+  await eva().locator('[data-test=reset-password]').click();
+  await page.fill('#reset-password', 'temporary passphrase 7');
+  await page.click('#password-dialog button[value=apply]');
+  const resetToast = page.locator('.toast.ok', { hasText: 'Password' });
+  await resetToast.waitFor();
+  result.reset_toast = await resetToast.innerText();
+
+  // The restaurant's first order, at the new table, from the POS.
+  await page.goto(`${base}/app/stores/${store}/pos`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.locator('[data-test=table]', { hasText: 'Varanda 1' }).click();
+  await page.waitForSelector('#order:not([hidden])');
+  await page.locator('[data-test=product]', { hasText: 'Suco de laranja' }).click();
+  await page.waitForSelector('#modifiers[open]');
+  await page.locator('#variant-choice label', { hasText: '500 ml' }).locator('input').check();
+  await page.locator('#groups label', { hasText: 'Pouco gelo' }).locator('input').check();
+  await page.click('#modifiers-add');
+  await page.click('#send');
+  await page.waitForSelector('#floor:not([hidden])');
+  result.first_order = await page.evaluate(async () => {
+    const page = await api('GET', '/orders?status=sent');
+    const o = page.items[0];
+    return { table: tableName(o.table_id), line: o.lines[0].name, modifiers: o.lines[0].modifiers.map((m) => m.name), total: o.totals.total };
+  });
 
   await office('stations');
   await page.fill('#station-code', 'bar');

@@ -101,6 +101,15 @@ try {
   result.z_toasts = [];
   for (const p of [page, second]) result.z_toasts.push(await p.locator('.toast.ok').last().innerText());
   result.z_rows = await page.locator('[data-test=z-row]').count();
+
+  // The terminal, listed in the office, is revoked there.
+  await page.goto(page.url().replace(/#.*$/, '') + '#people');
+  await page.waitForSelector('body[data-ready="true"][data-tab="people"]');
+  await page.locator('[data-test=terminal-row]').first().waitFor();
+  result.terminals = (await page.locator('[data-test=terminal-row]').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  await page.click('[data-test=revoke-terminal]');
+  await page.locator('[data-test=terminal-row]', { hasText: 'Revoked' }).waitFor();
+  result.terminal_revoked = (await page.locator('[data-test=terminal-row]').innerText()).replace(/\s+/g, ' ').trim();
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

@@ -12,10 +12,11 @@ check=crates/server/webcheck
 # Each page is its own program: common.js and the page's script share one global scope,
 # as they do in the browser.
 status=0
+shopt -s nullglob
 for page in pos office kds account pin login; do
     "$bin/tsc" --noEmit --allowJs --checkJs --target ES2022 --lib ES2022,DOM,DOM.Iterable \
         --skipLibCheck --pretty false \
         "$check/contract.d.ts" "$check/dom.d.ts" crates/server/assets/common.js \
-        "crates/server/assets/$page.js" || status=1
+        "crates/server/assets/$page.js" crates/server/assets/"$page"-*.js || status=1
 done
 exit $status

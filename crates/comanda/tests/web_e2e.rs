@@ -625,6 +625,29 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
         "{seen}"
     );
     assert_eq!(seen["people"], 6, "the owner, four staff and Eva: {seen}");
+    // A restaurant set up from the office alone takes its first order.
+    assert!(
+        seen["table_row"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Varanda 1 Varanda 4")),
+        "{seen}"
+    );
+    assert!(
+        seen["juice_row"]
+            .as_str()
+            .is_some_and(|r| r.contains("R$8.00 / R$12.00")),
+        "two sizes: {seen}"
+    );
+    assert_eq!(seen["search_shows"], 1, "{seen}");
+    assert_eq!(seen["reset_toast"], "Password of Eva reset.");
+    let first = &seen["first_order"];
+    assert_eq!(first["table"], "Varanda 1", "{seen}");
+    assert_eq!(first["modifiers"], json!(["Pouco gelo"]), "{seen}");
+    assert!(
+        first["line"].as_str().is_some_and(|l| l.contains("500 ml")),
+        "{seen}"
+    );
+    assert_eq!(first["total"], 1260, "R$12.00 and 5 % ISS: {seen}");
     assert!(
         seen["chart_bars"].as_i64().is_some_and(|n| n == 48),
         "24 hours, two series: {seen}"
@@ -763,6 +786,13 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
         "{seen}"
     );
     assert_eq!(seen["z_rows"], 1, "two screens, one Z: {seen}");
+    assert!(
+        seen["terminals"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Caixa 1") && r.ends_with("Revoke")),
+        "{seen}"
+    );
+    assert_eq!(seen["terminal_revoked"], "Caixa 1 Revoked");
     assert_eq!(
         seen["z_toasts"],
         json!(["Z report #1 issued.", "Z report #1 issued."])

@@ -276,23 +276,6 @@ async function saveProduct(dialog) {
   }
 }
 
-async function addProduct(event) {
-  event.preventDefault();
-  const amount = parseMoney(document.getElementById('product-price').value);
-  if (amount === null) return document.getElementById('product-price').focus();
-  const body = { name: document.getElementById('product-name').value.trim(), variants: [{ price: { amount, currency: C.money.currency } }] };
-  const station = document.getElementById('product-station').value.trim();
-  if (station) body.station = station;
-  try {
-    await api('POST', '/catalog/products', body);
-    event.target.reset();
-    toast(t('catalog-saved'), 'ok');
-    await loadCatalog();
-  } catch (e) {
-    showError(e);
-  }
-}
-
 async function importCsv(event) {
   event.preventDefault();
   const file = document.getElementById('import-file').files[0];
@@ -370,6 +353,8 @@ async function loadPeople() {
           el('button', { type: 'button', onclick: () => changePerson(u.id, action) }, t('people-' + action)),
           ' ',
           el('button', { type: 'button', dataset: { test: 'set-pin' }, onclick: () => askPin(u) }, t('people-set-pin')),
+          ' ',
+          el('button', { type: 'button', dataset: { test: 'reset-password' }, onclick: () => askPassword(u) }, t('people-reset')),
         ),
       );
     }),
@@ -512,6 +497,7 @@ async function loadAudit() {
 
 // ---- tabs --------------------------------------------------------------------------
 
+/** @type {Record<string, () => Promise<unknown>>} what opening each tab loads */
 const LOADERS = {
   reports: loadReports,
   sales: loadSales,
@@ -590,7 +576,6 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('store-form').addEventListener('submit', saveStore);
   document.getElementById('new-store-form').addEventListener('submit', addStore);
   document.getElementById('close-day').addEventListener('click', closeDay);
-  document.getElementById('product-form').addEventListener('submit', addProduct);
   document.getElementById('import-form').addEventListener('submit', importCsv);
   const productDialog = document.getElementById('product-dialog');
   productDialog.addEventListener('close', () => saveProduct(productDialog));

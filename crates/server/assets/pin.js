@@ -58,8 +58,12 @@ document.addEventListener('DOMContentLoaded', async () => {
     const staff = await api('GET', '/api/v1/device/staff');
     document.getElementById('staff').replaceChildren(
       ...staff.map((person) =>
-        el('button', { type: 'button', role: 'listitem', class: 'staff-tile', dataset: { test: 'staff' }, onclick: () => choose(person) },
-          el('strong', {}, person.display_name), el('small', {}, t('role-' + person.role))),
+        el(
+          'div',
+          { role: 'listitem' },
+          el('button', { type: 'button', class: 'staff-tile', dataset: { test: 'staff' }, onclick: () => choose(person) },
+            el('strong', {}, person.display_name), el('small', {}, t('role-' + person.role))),
+        ),
       ),
     );
   } catch (e) {

@@ -24,7 +24,7 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 8] = [
+const FILES: [Asset; 9] = [
     asset!("app.css"),
     asset!("account.js"),
     asset!("common.js"),
@@ -33,11 +33,12 @@ const FILES: [Asset; 8] = [
     asset!("kds.js"),
     asset!("office.js"),
     asset!("pin.js"),
+    asset!("office-setup.js"),
 ];
 
 /// The files that look messages up, for the test that every message they use exists.
 #[cfg(test)]
-pub const USES_MESSAGES: [(&str, &str); 16] = [
+pub const USES_MESSAGES: [(&str, &str); 17] = [
     ("account.js", FILES[1].body),
     ("common.js", FILES[2].body),
     ("login.js", FILES[3].body),
@@ -45,6 +46,7 @@ pub const USES_MESSAGES: [(&str, &str); 16] = [
     ("kds.js", FILES[5].body),
     ("office.js", FILES[6].body),
     ("pin.js", FILES[7].body),
+    ("office-setup.js", FILES[8].body),
     ("pin.html", include_str!("../../templates/pin.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
@@ -71,8 +73,18 @@ static VERSIONED: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-pub fn exists(name: &str) -> bool {
-    FILES.iter().any(|asset| asset.name == name)
+/// The scripts of the page `app`, as it links them: `{app}.js` first, then the files
+/// that carry on from it (`{app}-setup.js`).
+pub fn of_app(app: &str) -> Vec<String> {
+    let main = format!("{app}.js");
+    let more = format!("{app}-");
+    let mut names: Vec<&str> = FILES
+        .iter()
+        .map(|asset| asset.name)
+        .filter(|name| *name == main || (name.starts_with(&more) && name.ends_with(".js")))
+        .collect();
+    names.sort_by_key(|name| *name != main);
+    names.into_iter().map(url).collect()
 }
 
 /// The path a page links for `name` (one of [`FILES`]).

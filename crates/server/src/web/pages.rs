@@ -29,7 +29,8 @@ pub struct Shell {
     pub app: &'static str,
     css: String,
     common: String,
-    script: Option<String>,
+    /// The page's own scripts: `{app}.js`, then any `{app}-*.js`.
+    scripts: Vec<String>,
     /// JSON for the script: store, money format, user, anti-forgery token.
     config: String,
     messages: &'static str,
@@ -43,7 +44,7 @@ impl Shell {
             app,
             css: assets::url("app.css"),
             common: assets::url("common.js"),
-            script: assets::exists(&format!("{app}.js")).then(|| assets::url(&format!("{app}.js"))),
+            scripts: assets::of_app(app),
             config: config.to_string().replace('<', "\\u003c"),
             messages: i18n::script_catalog(locale),
         }
@@ -65,8 +66,8 @@ impl Shell {
         &self.common
     }
 
-    pub fn script(&self) -> Option<&str> {
-        self.script.as_deref()
+    pub fn scripts(&self) -> &[String] {
+        &self.scripts
     }
 
     pub fn config(&self) -> &str {
