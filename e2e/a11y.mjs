@@ -7,7 +7,7 @@
 // CHROMIUM.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { launch, signIn, watch } from './browser.mjs';
+import { launch, person, registerTerminal, report } from './browser.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -33,15 +33,8 @@ async function audit(page, state) {
   }
 }
 
-async function person(login, landing) {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
-  const page = await context.newPage();
-  watch(page, login, troubles);
-  await signIn(page, login, password, landing);
-  return page;
-}
 
-try {
+await report(browser, result, troubles, async () => {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
   const signedOut = await context.newPage();
   await signedOut.goto(`${base}/app/login`);
@@ -49,7 +42,7 @@ try {
   await audit(signedOut, 'sign-in');
 
   // The POS as a manager, through each of its states.
-  const pos = await person('gerente');
+  const pos = await person(browser, troubles, 'gerente', password);
   await audit(pos, 'pos floor');
   await pos.locator('[data-test=table]').first().click();
   await pos.waitForSelector('#order:not([hidden])');
@@ -61,7 +54,7 @@ try {
   await pos.click('#send');
   await pos.waitForSelector('#floor:not([hidden])');
   // The kitchen screen, with that ticket on it.
-  const cook = await person('cozinha', /\/kds\//);
+  const cook = await person(browser, troubles, 'cozinha', password, /\/kds\//);
   await cook.waitForSelector('[data-test=ticket]');
   await audit(cook, 'kitchen');
 
@@ -101,20 +94,10 @@ try {
   // A terminal's PIN screen.
   await office.goto(officeUrl.replace(/\/office$/, '/pos'));
   await office.waitForSelector('body[data-ready="true"]');
-  await office.click('#register-terminal');
-  await office.fill('#terminal-name-input', 'Caixa');
-  await office.click('#terminal-dialog button[value=apply]');
-  await office.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
+  await registerTerminal(office, 'Caixa');
   await office.goto(`${base}/app/pin`);
   await office.waitForSelector('body[data-ready="true"]');
   await audit(office, 'pin staff');
   await office.locator('[data-test=staff]').first().click();
   await audit(office, 'pin keypad');
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

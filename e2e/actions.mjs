@@ -6,7 +6,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_PIN (the waiter's), COMANDA_MANAGER_PIN, CHROMIUM.
-import { launch, shooter, signIn, watch } from './browser.mjs';
+import { launch, pinSignIn, registerTerminal, report, shooter, signIn, watch } from './browser.mjs';
 
 const browser = await launch();
 const result = {};
@@ -31,24 +31,18 @@ async function ticketAgainstApi(page) {
   });
 }
 
-try {
+await report(browser, result, troubles, async () => {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
   const page = await context.newPage();
   watch(page, 'terminal', troubles);
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
-  await page.click('#register-terminal');
-  await page.fill('#terminal-name-input', 'Salão');
-  await page.click('#terminal-dialog button[value=apply]');
-  await page.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
+  await registerTerminal(page, 'Salão');
   await page.click('#sign-out');
   await page.waitForURL(/\/app\/login/);
   const pinIn = async (name, pin) => {
     await page.goto(`${process.env.COMANDA_URL}/app/pin`);
     await page.waitForSelector('body[data-ready="true"]');
-    await page.locator('[data-test=staff]', { hasText: new RegExp('^' + name) }).click();
-    for (const digit of pin) await page.locator('#keypad button', { hasText: digit }).click();
-    await Promise.all([page.waitForURL(/\/pos$/), page.click('#pin-submit')]);
-    await page.waitForSelector('body[data-ready="true"]');
+    await pinSignIn(page, name, pin);
   };
   // The manager opens the terminal's drawer for the evening, then the waiter signs in.
   await pinIn('Davi', process.env.COMANDA_MANAGER_PIN);
@@ -133,11 +127,4 @@ try {
   await page.waitForSelector('#receipt:not([hidden])');
   result.quick_sale_taps = taps;
   result.receipt_print = await page.locator('#receipt-print').isVisible();
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

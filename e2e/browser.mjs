@@ -51,3 +51,46 @@ export function watch(page, who, troubles = []) {
   page.on('requestfailed', (r) => troubles.push(`${who}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
   return troubles;
 }
+
+/**
+ * Runs a script's `steps`, then prints `result` as the one JSON line the Rust test reads.
+ * On a failure it prints what was refused or failed on the way (`troubles`) and what was
+ * seen so far, then fails. The browser is closed either way.
+ */
+export async function report(browser, result, troubles, steps) {
+  try {
+    await steps();
+    console.log(JSON.stringify(result));
+  } catch (e) {
+    console.error(troubles.join('\n'));
+    console.error(JSON.stringify(result));
+    throw e;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** A manager signed in on `page` registers the browser as the terminal `name`. */
+export async function registerTerminal(page, name) {
+  await page.click('#register-terminal');
+  await page.fill('#terminal-name-input', name);
+  await page.click('#terminal-dialog button[value=apply]');
+  await page.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
+}
+
+/** On a terminal's PIN screen: taps the person whose name starts with `name`, types `pin`. */
+export async function pinSignIn(page, name, pin) {
+  await page.locator('[data-test=staff]', { hasText: new RegExp('^' + name) }).click();
+  for (const digit of pin) await page.locator('#keypad button', { hasText: digit }).click();
+  await Promise.all([page.waitForURL(/\/pos$/), page.click('#pin-submit')]);
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+/** A new browser context at a tablet's size in English, `login` signed in on its page. */
+export async function person(browser, troubles, login, password, landing = /\/pos$/) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
+  const page = await context.newPage();
+  watch(page, login, troubles);
+  await signIn(page, login, password, landing);
+  return page;
+}

@@ -4,20 +4,13 @@
 // cashier. Prints one JSON line of what it saw.
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (everyone's), CHROMIUM.
-import { launch, signIn, watch } from './browser.mjs';
+import { launch, person, report } from './browser.mjs';
 
 const password = process.env.COMANDA_PASSWORD;
 const browser = await launch();
 const result = {};
 const troubles = [];
 
-async function person(login, landing) {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
-  const page = await context.newPage();
-  watch(page, login, troubles);
-  await signIn(page, login, password, landing);
-  return page;
-}
 
 /** The API calls `page` makes from now on: method, path and bytes received. */
 function calls(page) {
@@ -31,9 +24,9 @@ function calls(page) {
   return seen;
 }
 
-try {
-  const waiter = await person('garcom');
-  const cashier = await person('caixa');
+await report(browser, result, troubles, async () => {
+  const waiter = await person(browser, troubles, 'garcom', password);
+  const cashier = await person(browser, troubles, 'caixa', password);
   result.areas = await cashier.locator('[data-test=area] .area-name').allInnerTexts();
   result.area_tables = await cashier.locator('[data-test=area]').evaluateAll((areas) =>
     areas.map((a) => [...a.querySelectorAll('[data-test=table] strong')].map((s) => s.textContent)),
@@ -53,7 +46,7 @@ try {
 
   // The kitchen finishes it: the waiter is told, the cashier is not.
   const orderId = await waiter.evaluate(() => S.order.id);
-  const cook = await person('cozinha', /\/kds\//);
+  const cook = await person(browser, troubles, 'cozinha', password, /\/kds\//);
   await cook.evaluate(async (id) => {
     const order = await api('GET', at('/orders/{order_id}', { order_id: id }));
     await api('POST', at('/orders/{order_id}/ready', { order_id: id }), { version: order.version });
@@ -62,11 +55,4 @@ try {
   result.waiter_ready = await waiter.locator('.toast.ready').innerText();
   await cashier.waitForSelector('[data-test=table][data-state="ready"]');
   result.cashier_ready_toasts = await cashier.locator('.toast.ready').count();
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

@@ -7,14 +7,14 @@
 // after 0 s; this script has a waiter send one more order while the screen watches.
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (everyone's), CHROMIUM.
-import { launch, shooter, signIn, watch } from './browser.mjs';
+import { launch, report, shooter, signIn, watch } from './browser.mjs';
 
 const browser = await launch();
 const troubles = [];
 const result = {};
 const shot = shooter();
 
-try {
+await report(browser, result, troubles, async () => {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'en-US' });
   const page = await context.newPage();
   watch(page, 'cook', troubles);
@@ -58,11 +58,4 @@ try {
   await page.waitForSelector('[data-test=ticket] >> nth=11');
   await page.waitForFunction(() => Number(document.body.dataset.chimed || 0) > 0, null, { timeout: 5000 }).catch(() => {});
   result.chimes = Number(await page.evaluate(() => document.body.dataset.chimed || 0));
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

@@ -6,7 +6,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_PASSWORD (everyone's), COMANDA_SCREENSHOTS
 // (optional), CHROMIUM.
-import { launch, shooter, signIn, watch } from './browser.mjs';
+import { launch, report, shooter, signIn, watch } from './browser.mjs';
 
 const browser = await launch();
 const troubles = [];
@@ -48,7 +48,7 @@ async function problems(page, where) {
   }, where);
 }
 
-try {
+await report(browser, result, troubles, async () => {
   for (const lang of ['en-US', 'pt-BR', 'id-ID']) {
     for (const [name, viewport] of sizes) {
       const context = await browser.newContext({ viewport, locale: lang, hasTouch: name !== 'tablet' });
@@ -95,11 +95,4 @@ try {
       await context.close();
     }
   }
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

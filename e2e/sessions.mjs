@@ -10,7 +10,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (everyone's), COMANDA_PIN
 // (the waiter's), CHROMIUM.
-import { launch, signIn, watch } from './browser.mjs';
+import { launch, person, pinSignIn, registerTerminal, report, signIn, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const store = process.env.COMANDA_STORE;
@@ -19,13 +19,7 @@ const browser = await launch();
 const result = {};
 const troubles = [];
 
-async function tablet(who) {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
-  const page = await context.newPage();
-  watch(page, who, troubles);
-  await signIn(page, 'garcom', password);
-  return page;
-}
+const tablet = () => person(browser, troubles, 'garcom', password);
 
 async function expire(page) {
   await page.context().clearCookies({ name: 'comanda_access' });
@@ -39,7 +33,7 @@ async function addCaipirinha(page, table) {
   await page.waitForSelector('[data-test=pending-line]');
 }
 
-try {
+await report(browser, result, troubles, async () => {
   // Three reloads, each past the access token's life, with a line not yet sent.
   const waiter = await tablet('reloads');
   await addCaipirinha(waiter, 'Mesa 1');
@@ -88,20 +82,12 @@ try {
   const till = await terminal.newPage();
   watch(till, 'terminal', troubles);
   await signIn(till, 'gerente', password);
-  await till.click('#register-terminal');
-  await till.fill('#terminal-name-input', 'Salão');
-  await till.click('#terminal-dialog button[value=apply]');
-  await till.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
+  await registerTerminal(till, 'Salão');
   await till.click('#sign-out');
   await till.waitForURL(/\/app\/login/);
   await till.click('#pin-link');
   await till.waitForSelector('body[data-ready="true"]');
-  const pin = async () => {
-    await till.locator('[data-test=staff]', { hasText: /^Ana/ }).click();
-    for (const digit of process.env.COMANDA_PIN) await till.locator('#keypad button', { hasText: digit }).click();
-    await Promise.all([till.waitForURL(/\/pos$/), till.click('#pin-submit')]);
-    await till.waitForSelector('body[data-ready="true"]');
-  };
+  const pin = () => pinSignIn(till, 'Ana', process.env.COMANDA_PIN);
   await pin();
   result.waiter_shift_button_hidden = await till.locator('#shift').isHidden();
   result.errors_at_sign_in = await till.locator('.toast.error').allInnerTexts();
@@ -116,11 +102,4 @@ try {
   await pin();
   result.unsent_after_pin = await till.locator('[data-test=pending-line]').count();
   result.title_after_pin = await till.locator('#order-title').innerText();
-  console.log(JSON.stringify(result));
-} catch (e) {
-  console.error(troubles.join('\n'));
-  console.error(JSON.stringify(result));
-  throw e;
-} finally {
-  await browser.close();
-}
+});

@@ -5,7 +5,7 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_PIN (the cashier's), COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { launch, shooter, signIn, watch } from './browser.mjs';
+import { launch, pinSignIn, registerTerminal, shooter, signIn, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const browser = await launch();
@@ -17,10 +17,7 @@ try {
   const page = await context.newPage();
   watch(page, 'terminal');
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
-  await page.click('#register-terminal');
-  await page.fill('#terminal-name-input', 'Caixa 1');
-  await page.click('#terminal-dialog button[value=apply]');
-  await page.waitForSelector('#register-terminal[hidden]', { state: 'attached' });
+  await registerTerminal(page, 'Caixa 1');
   await page.click('#sign-out');
   await page.waitForURL(/\/app\/login/);
 
@@ -29,10 +26,7 @@ try {
   await page.waitForSelector('body[data-ready="true"]');
   await shot(page, 'pin-staff');
   result.staff = await page.locator('[data-test=staff]').allInnerTexts();
-  await page.locator('[data-test=staff]', { hasText: 'Carla' }).click();
-  for (const digit of process.env.COMANDA_PIN) await page.locator('#keypad button', { hasText: digit }).click();
-  await Promise.all([page.waitForURL(/\/pos$/), page.click('#pin-submit')]);
-  await page.waitForSelector('body[data-ready="true"]');
+  await pinSignIn(page, 'Carla', process.env.COMANDA_PIN);
 
   // The drawer's shift.
   await page.waitForSelector('#shift:not([hidden])');

@@ -354,6 +354,23 @@ pub enum BenchCommand {
     Storage(BenchStorageArgs),
     /// The evening's reads (an order, open orders, floor, tickets, menu, X) over N orders
     Reads(BenchReadsArgs),
+    /// The POS in Chromium on a slowed CPU: cold load, tap a table, Send, floor traffic
+    Web(BenchWebArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchWebArgs {
+    /// Times each measure is taken
+    #[arg(long, default_value_t = 5)]
+    pub runs: u32,
+
+    /// How many times slower the browser's CPU runs (4: a cheap tablet)
+    #[arg(long, default_value_t = 4)]
+    pub throttle: u32,
+
+    /// The directory of the browser scripts, with `npm ci` done in it
+    #[arg(long, default_value = "e2e")]
+    pub e2e: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -56,7 +56,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             | cli::BenchCommand::Outbox(_)
             | cli::BenchCommand::Backup(_)
             | cli::BenchCommand::Storage(_)
-            | cli::BenchCommand::Reads(_),
+            | cli::BenchCommand::Reads(_)
+            | cli::BenchCommand::Web(_),
         ) => None,
     };
     // Benchmarks print a table; the server's own request log would only bury it.
@@ -106,6 +107,9 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             (Command::Bench(cli::BenchCommand::Reads(args)), _) => {
                 commands::bench_reads::run(&settings, args).await
+            }
+            (Command::Bench(cli::BenchCommand::Web(args)), _) => {
+                commands::bench_web::run(&settings, args).await
             }
             (Command::Bench(cli::BenchCommand::Storage(args)), _) => {
                 commands::bench_storage::run(&settings, args).await

@@ -294,6 +294,47 @@ fn browser_ready(e2e: &Path) -> bool {
     true
 }
 
+/// A browser test's evening: its turn at the browser, a server on a fresh SQLite
+/// database with the store's staff, and the scripts' directory.
+struct Evening {
+    e2e: PathBuf,
+    _one: tokio::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+    server: Server,
+    store: StoreId,
+}
+
+impl Evening {
+    /// None (the test skips, or fails under CI) where browser tests cannot run.
+    async fn start() -> Option<Self> {
+        let (e2e, one) = browser_test().await?;
+        let (dir, server, store) = staffed_server().await;
+        Some(Self {
+            e2e,
+            _one: one,
+            dir,
+            server,
+            store,
+        })
+    }
+
+    /// The store's manager, signed in, with the bar's menu and two tables set up.
+    async fn with_menu(&self) -> Api<'_> {
+        let api = Api::as_manager(&self.server, self.store).await;
+        menu(&api).await;
+        api
+    }
+
+    /// Runs `script` with everyone's password and `env`; what it saw.
+    fn run(&self, script: &str, env: &[(&str, String)]) -> Value {
+        let mut all = vec![("COMANDA_PASSWORD", PASSWORD.to_owned())];
+        all.extend(env.iter().cloned());
+        let seen = node(&self.e2e, script, &self.server, self.store, &all);
+        eprintln!("{seen}");
+        seen
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evening_in_the_browser_in_english_and_portuguese() {
     let Some((e2e, _one)) = browser_test().await else {
@@ -595,22 +636,18 @@ async fn browser_sessions_are_cookies_guarded_against_forgery() {
 /// second sign-in with a recovery code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_runs_the_back_office_in_the_browser() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let seen = node(
-        &e2e,
+    let (server, store) = (&evening.server, evening.store);
+    let seen = evening.run(
         "office.mjs",
-        &server,
-        store,
         &[
             ("COMANDA_OWNER", "owner".to_owned()),
             ("COMANDA_OWNER_PASSWORD", "owner passphrase 1".to_owned()),
             ("COMANDA_LANG", "en-US".to_owned()),
         ],
     );
-    eprintln!("{seen}");
     assert!(
         seen["blocked"]
             .as_str()
@@ -685,7 +722,7 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
     );
 
     // What the pages did is in the API.
-    let api = Api::as_manager(&server, store).await;
+    let api = Api::as_manager(server, store).await;
     let menu = api.call(reqwest::Method::GET, "/catalog/menu", None).await;
     let acai = menu["products"]
         .as_array()
@@ -729,25 +766,13 @@ async fn the_owner_runs_the_back_office_in_the_browser() {
 /// a float, a counter sale for cash, the shift closed with the count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     api.set_pin("caixa", "2580").await;
 
-    let seen = node(
-        &e2e,
-        "terminal.mjs",
-        &server,
-        store,
-        &[
-            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
-            ("COMANDA_PIN", "2580".to_owned()),
-        ],
-    );
-    eprintln!("{seen}");
+    let seen = evening.run("terminal.mjs", &[("COMANDA_PIN", "2580".to_owned())]);
     assert!(seen["staff"].to_string().contains("Carla"), "{seen}");
     assert!(
         !seen["staff"].to_string().contains("Davi"),
@@ -811,21 +836,12 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
 /// bill that waits among the open orders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiter_splits_bills_by_seat_by_share_and_by_item() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
 
-    let seen = node(
-        &e2e,
-        "split.mjs",
-        &server,
-        store,
-        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
-    );
-    eprintln!("{seen}");
+    let seen = evening.run("split.mjs", &[]);
     let bills = seen["bills"].as_array().expect("bills");
     assert_eq!(bills.len(), 2, "{seen}");
     for bill in bills {
@@ -884,26 +900,14 @@ async fn a_waiter_splits_bills_by_seat_by_share_and_by_item() {
 /// when her session ends the terminal goes back to the PIN screen with her unsent line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_stay_signed_in_through_a_service() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     api.set_pin("garcom", "1357").await;
 
-    let seen = node(
-        &e2e,
-        "sessions.mjs",
-        &server,
-        store,
-        &[
-            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
-            ("COMANDA_PIN", "1357".to_owned()),
-        ],
-    );
-    eprintln!("{seen}");
-    let pos = format!("/app/stores/{store}/pos");
+    let seen = evening.run("sessions.mjs", &[("COMANDA_PIN", "1357".to_owned())]);
+    let pos = format!("/app/stores/{}/pos", evening.store);
     for reload in seen["reloads"].as_array().expect("reloads") {
         assert_eq!(
             reload,
@@ -923,7 +927,7 @@ async fn staff_stay_signed_in_through_a_service() {
 
     // The security log, read beside the running server (only owners may read it there).
     let storage = comanda_store_sqlite::SqliteStorage::open(
-        &comanda_store_sqlite::SqliteOptions::new(dir.path().join("comanda.db")),
+        &comanda_store_sqlite::SqliteOptions::new(evening.dir.path().join("comanda.db")),
     )
     .await
     .expect("open");
@@ -964,12 +968,10 @@ async fn user_id(api: &Api<'_>, login: &str) -> String {
 /// order); "ready" is told to the waiter who took the order and not to the cashier.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_floor_follows_one_order_at_a_time_by_area() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     for (position, name, table) in [(1, "Salão", "Salão 1"), (2, "Varanda", "Varanda 1")] {
         let area = api
             .post("/areas", json!({ "name": name, "position": position }))
@@ -978,14 +980,7 @@ async fn the_floor_follows_one_order_at_a_time_by_area() {
             .await;
     }
 
-    let seen = node(
-        &e2e,
-        "floor.mjs",
-        &server,
-        store,
-        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
-    );
-    eprintln!("{seen}");
+    let seen = evening.run("floor.mjs", &[]);
     assert_eq!(
         seen["areas"],
         json!(["Salão", "Varanda", "Other tables"]),
@@ -1024,27 +1019,20 @@ async fn the_floor_follows_one_order_at_a_time_by_area() {
 /// a quick sale paid without a separate send.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiter_fixes_mistakes_at_the_pos() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     api.set_pin("garcom", "1357").await;
     api.set_pin("gerente", "8642").await;
     // A void of what the kitchen has needs a manager: the store's default.
-    let seen = node(
-        &e2e,
+    let seen = evening.run(
         "actions.mjs",
-        &server,
-        store,
         &[
-            ("COMANDA_PASSWORD", PASSWORD.to_owned()),
             ("COMANDA_PIN", "1357".to_owned()),
             ("COMANDA_MANAGER_PIN", "8642".to_owned()),
         ],
     );
-    eprintln!("{seen}");
     assert_eq!(seen["seat_course"], "Seat 1 · Course 1", "{seen}");
     assert_eq!(seen["held_before"], 1, "course 2 waits: {seen}");
     assert_eq!(seen["fired_toast"], "Course 2 fired.");
@@ -1101,12 +1089,10 @@ async fn a_waiter_fixes_mistakes_at_the_pos() {
 /// the ticket, and every dialog's actions on screen and tappable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pos_fits_tablets_and_phones_in_every_language() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     let brl = |amount: i64| json!({ "amount": amount, "currency": "BRL" });
     let doneness = api
         .post(
@@ -1137,13 +1123,7 @@ async fn the_pos_fits_tablets_and_phones_in_every_language() {
     )
     .await;
 
-    let seen = node(
-        &e2e,
-        "layout.mjs",
-        &server,
-        store,
-        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
-    );
+    let seen = evening.run("layout.mjs", &[]);
     let broken: Vec<String> = seen
         .as_object()
         .expect("sizes")
@@ -1160,15 +1140,13 @@ async fn the_pos_fits_tablets_and_phones_in_every_language() {
 /// card, a text size switch, a chime on a new ticket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kitchen_screen_reads_from_two_metres() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     // Late at once (an owner's setting; written beside the running server).
     let storage = comanda_store_sqlite::SqliteStorage::open(
-        &comanda_store_sqlite::SqliteOptions::new(dir.path().join("comanda.db")),
+        &comanda_store_sqlite::SqliteOptions::new(evening.dir.path().join("comanda.db")),
     )
     .await
     .expect("open");
@@ -1180,7 +1158,7 @@ async fn the_kitchen_screen_reads_from_two_metres() {
         position: 0,
         version: 0,
     };
-    comanda_store::OrderRepo::put_station(&storage, store, &station, 0)
+    comanda_store::OrderRepo::put_station(&storage, evening.store, &station, 0)
         .await
         .expect("station");
     storage.close().await;
@@ -1214,14 +1192,7 @@ async fn the_kitchen_screen_reads_from_two_metres() {
         assert_eq!(sent["status"], "sent");
     }
 
-    let seen = node(
-        &e2e,
-        "kitchen.mjs",
-        &server,
-        store,
-        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
-    );
-    eprintln!("{seen}");
+    let seen = evening.run("kitchen.mjs", &[]);
     assert_eq!(
         seen["keys"],
         json!(["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "A"]),
@@ -1255,21 +1226,12 @@ async fn the_kitchen_screen_reads_from_two_metres() {
 /// the kitchen screen, a terminal's PIN screen): nothing critical or serious.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_state_passes_axe() {
-    let Some((e2e, _one)) = browser_test().await else {
+    let Some(evening) = Evening::start().await else {
         return;
     };
-    let (_dir, server, store) = staffed_server().await;
-    let api = Api::as_manager(&server, store).await;
-    menu(&api).await;
+    let api = evening.with_menu().await;
     api.set_pin("garcom", "1357").await;
-    let seen = node(
-        &e2e,
-        "a11y.mjs",
-        &server,
-        store,
-        &[("COMANDA_PASSWORD", PASSWORD.to_owned())],
-    );
-    eprintln!("{seen}");
+    let seen = evening.run("a11y.mjs", &[]);
     assert!(
         seen["states"].as_array().is_some_and(|s| s.len() >= 20),
         "{seen}"

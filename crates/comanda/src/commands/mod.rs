@@ -10,6 +10,7 @@ pub mod bench_orders;
 pub mod bench_outbox;
 pub mod bench_reads;
 pub mod bench_storage;
+pub mod bench_web;
 pub mod bench_zreport;
 pub mod catalog;
 pub mod check;
