@@ -82,7 +82,7 @@ await report(browser, result, troubles, async () => {
   // The back office, tab by tab.
   const office = pos;
   const officeUrl = office.url().replace(/\/pos$/, '/office');
-  for (const tab of ['reports', 'sales', 'floor', 'catalog', 'people', 'stations', 'webhooks', 'audit', 'store']) {
+  for (const tab of ['reports', 'sales', 'floor', 'catalog', 'stock', 'people', 'stations', 'webhooks', 'audit', 'store']) {
     await office.goto(`${officeUrl}#${tab}`);
     await office.waitForSelector(`body[data-ready="true"][data-tab="${tab}"]`);
     await audit(office, `office ${tab}`);

@@ -5,17 +5,18 @@
 //
 // Environment: COMANDA_URL, COMANDA_STORE, COMANDA_PASSWORD (the manager's),
 // COMANDA_PIN (the cashier's), COMANDA_SCREENSHOTS (optional), CHROMIUM.
-import { launch, pinSignIn, registerTerminal, shooter, signIn, watch } from './browser.mjs';
+import { launch, pinSignIn, registerTerminal, report, shooter, signIn, watch } from './browser.mjs';
 
 const base = process.env.COMANDA_URL;
 const browser = await launch();
 const result = {};
 const shot = shooter();
+const troubles = [];
 
-try {
+await report(browser, result, troubles, async () => {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US' });
   const page = await context.newPage();
-  watch(page, 'terminal');
+  watch(page, 'terminal', troubles);
   await signIn(page, 'gerente', process.env.COMANDA_PASSWORD);
   await registerTerminal(page, 'Caixa 1');
   await page.click('#sign-out');
@@ -104,7 +105,24 @@ try {
   await page.click('[data-test=revoke-terminal]');
   await page.locator('[data-test=terminal-row]', { hasText: 'Revoked' }).waitFor();
   result.terminal_revoked = (await page.locator('[data-test=terminal-row]').innerText()).replace(/\s+/g, ' ').trim();
-  console.log(JSON.stringify(result));
-} finally {
-  await browser.close();
-}
+
+  // Stock: what is counted, goods received, a count.
+  await page.goto(page.url().replace(/#.*$/, '') + '#stock');
+  await page.waitForSelector('body[data-ready="true"][data-tab="stock"]');
+  const stockRows = async () => (await page.locator('[data-test=stock-row]').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  result.stock_before = await stockRows();
+  const stockShows = (text) =>
+    page.waitForFunction((t) => [...document.querySelectorAll('[data-test=stock-row]')].some((r) => r.innerText.replace(/\s+/g, ' ').trim().startsWith(t)), text);
+  await shot(page, 'office-stock');
+  await page.selectOption('#stock-variant', { label: 'Picanha' });
+  await page.selectOption('#stock-action', 'receipt');
+  await page.fill('#stock-quantity', '5');
+  await page.click('#stock-form button[type=submit]');
+  await stockShows('Picanha 5 ');
+  await page.selectOption('#stock-variant', { label: 'Costela' });
+  await page.selectOption('#stock-action', 'count');
+  await page.fill('#stock-quantity', '0');
+  await page.click('#stock-form button[type=submit]');
+  await stockShows('Costela 0 ');
+  result.stock_after = await stockRows();
+});

@@ -819,6 +819,16 @@ async fn a_cashier_signs_in_with_her_pin_and_runs_the_drawer() {
     );
     assert_eq!(seen["terminal_revoked"], "Caixa 1 Revoked");
     assert_eq!(
+        seen["stock_before"],
+        json!(["Costela 1 0 1", "Picanha 0 0 0"]),
+        "on hand, held, left to sell: {seen}"
+    );
+    assert_eq!(
+        seen["stock_after"],
+        json!(["Costela 0 0 0", "Picanha 5 0 5"]),
+        "received 5, counted none: {seen}"
+    );
+    assert_eq!(
         seen["z_toasts"],
         json!(["Z report #1 issued.", "Z report #1 issued."])
     );

@@ -363,3 +363,22 @@ people-reset = Reset password
 people-reset-title = New password for { $name }
 people-reset-help = They must choose their own at their next sign-in; their sessions end now.
 people-reset-done = Password of { $name } reset.
+
+# The office: stock
+office-stock = Stock
+stock-low-only = Only what is running low
+stock-on-hand = On hand
+stock-held = Held by open orders
+stock-available = Left to sell
+stock-low = Low
+stock-none = No product counts its stock yet: switch "count stock" on for it, then record what you received.
+stock-record = Record stock
+stock-what = What happened
+stock-receipt = Goods received (add)
+stock-count = Counted (the quantity found)
+stock-waste = Waste or breakage (take out)
+stock-save = Record
+stock-not-counted = not counted yet
+stock-bad-quantity = Type a whole number, 0 or more.
+stock-nothing = That is what the stock says already: nothing recorded.
+stock-recorded = Stock of { $name } recorded.

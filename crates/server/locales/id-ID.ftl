@@ -360,3 +360,22 @@ people-reset = Atur ulang kata sandi
 people-reset-title = Kata sandi baru untuk { $name }
 people-reset-help = Mereka memilih sendiri saat masuk berikutnya; sesi mereka berakhir sekarang.
 people-reset-done = Kata sandi { $name } diatur ulang.
+
+# The office: stock
+office-stock = Stok
+stock-low-only = Hanya yang hampir habis
+stock-on-hand = Tersedia di gudang
+stock-held = Ditahan pesanan terbuka
+stock-available = Sisa untuk dijual
+stock-low = Menipis
+stock-none = Belum ada produk yang menghitung stok: aktifkan "hitung stok", lalu catat barang yang diterima.
+stock-record = Catat stok
+stock-what = Yang terjadi
+stock-receipt = Barang diterima (tambah)
+stock-count = Dihitung (jumlah yang ditemukan)
+stock-waste = Rusak atau terbuang (kurangi)
+stock-save = Catat
+stock-not-counted = belum dihitung
+stock-bad-quantity = Ketik bilangan bulat, 0 atau lebih.
+stock-nothing = Stok sudah menunjukkan itu: tidak ada yang dicatat.
+stock-recorded = Stok { $name } dicatat.

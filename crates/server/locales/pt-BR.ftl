@@ -363,3 +363,22 @@ people-reset = Redefinir senha
 people-reset-title = Nova senha para { $name }
 people-reset-help = A pessoa escolhe a sua no próximo acesso; as sessões dela terminam agora.
 people-reset-done = Senha de { $name } redefinida.
+
+# The office: stock
+office-stock = Estoque
+stock-low-only = Só o que está acabando
+stock-on-hand = Em estoque
+stock-held = Reservado por pedidos abertos
+stock-available = Disponível para vender
+stock-low = Baixo
+stock-none = Nenhum produto controla estoque ainda: ative "controlar estoque" e registre o que recebeu.
+stock-record = Registrar estoque
+stock-what = O que aconteceu
+stock-receipt = Mercadoria recebida (somar)
+stock-count = Contagem (a quantidade encontrada)
+stock-waste = Perda ou quebra (retirar)
+stock-save = Registrar
+stock-not-counted = sem controle ainda
+stock-bad-quantity = Digite um número inteiro, 0 ou mais.
+stock-nothing = O estoque já diz isso: nada registrado.
+stock-recorded = Estoque de { $name } registrado.

@@ -24,7 +24,7 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 9] = [
+const FILES: [Asset; 10] = [
     asset!("app.css"),
     asset!("account.js"),
     asset!("common.js"),
@@ -34,11 +34,12 @@ const FILES: [Asset; 9] = [
     asset!("office.js"),
     asset!("pin.js"),
     asset!("office-setup.js"),
+    asset!("office-stock.js"),
 ];
 
 /// The files that look messages up, for the test that every message they use exists.
 #[cfg(test)]
-pub const USES_MESSAGES: [(&str, &str); 17] = [
+pub const USES_MESSAGES: [(&str, &str); 18] = [
     ("account.js", FILES[1].body),
     ("common.js", FILES[2].body),
     ("login.js", FILES[3].body),
@@ -47,6 +48,7 @@ pub const USES_MESSAGES: [(&str, &str); 17] = [
     ("office.js", FILES[6].body),
     ("pin.js", FILES[7].body),
     ("office-setup.js", FILES[8].body),
+    ("office-stock.js", FILES[9].body),
     ("pin.html", include_str!("../../templates/pin.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
