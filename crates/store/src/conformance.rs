@@ -871,6 +871,29 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Arc<dyn Stor
     );
 }
 
+/// Presents `first` twice at the same moment, offering one successor each; what each
+/// presentation led to, in the order of `offered`.
+async fn race(
+    db: &Arc<dyn Storage>,
+    first: &NewRefreshToken,
+    offered: [NewRefreshToken; 2],
+    grace: Duration,
+) -> Vec<Rotation> {
+    let racers = offered.map(|next| {
+        let db = Arc::clone(db);
+        let first = first.clone();
+        tokio::spawn(async move {
+            db.rotate_refresh_token(first.id, &first.secret_hash, &next, grace)
+                .await
+        })
+    });
+    let mut rotations = Vec::new();
+    for racer in racers {
+        rotations.push(racer.await.expect("task").expect("rotate"));
+    }
+    rotations
+}
+
 pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn Storage>) {
     let user = db
         .create_user(&staff("ana", Role::Cashier, vec![]))
@@ -882,18 +905,10 @@ pub async fn concurrent_refreshes_with_one_token_revoke_the_family(db: Arc<dyn S
             .create_session(&new_session(user.id, SessionKind::Password, None), &first)
             .await
             .expect("session");
-        let racers = (0..2u8).map(|i| {
-            let db = Arc::clone(&db);
-            let first = first.clone();
-            tokio::spawn(async move {
-                db.rotate_refresh_token(first.id, &first.secret_hash, &refresh(100 + i), NO_GRACE)
-                    .await
-            })
-        });
         let mut rotated = 0;
         let mut reused = 0;
-        for racer in racers {
-            match racer.await.expect("task").expect("rotate") {
+        for rotation in race(&db, &first, [refresh(100), refresh(101)], NO_GRACE).await {
+            match rotation {
                 Rotation::Rotated(_) => rotated += 1,
                 Rotation::Reused(_) => reused += 1,
                 other => panic!("{other:?}"),
@@ -925,18 +940,11 @@ pub async fn a_token_spent_within_the_grace_names_its_one_successor(db: Arc<dyn 
             .await
             .expect("session");
         let offered = [refresh(100 + round), refresh(200 + round)];
-        let racers = offered.clone().map(|next| {
-            let db = Arc::clone(&db);
-            let first = first.clone();
-            tokio::spawn(async move {
-                db.rotate_refresh_token(first.id, &first.secret_hash, &next, grace)
-                    .await
-            })
-        });
         let mut stored = None;
         let mut replayed = None;
-        for (racer, next) in racers.into_iter().zip(&offered) {
-            match racer.await.expect("task").expect("rotate") {
+        let rotations = race(&db, &first, offered.clone(), grace).await;
+        for (rotation, next) in rotations.into_iter().zip(&offered) {
+            match rotation {
                 Rotation::Rotated(s) if s.id == session.id => stored = Some(next.clone()),
                 Rotation::Replayed {
                     session: s,

@@ -128,8 +128,11 @@ macro_rules! impl_sql_sessions {
                             .fetch_one(&mut *tx)
                             .await
                             .map_err(classify)?;
+                    // A request that began before the other spent the token sees it
+                    // spent "in the future": that is no time at all, not a negative one,
+                    // so with no grace it is theft like any other second use.
                     if let (Some(used_at), Some(successor)) = (used_at, replaced_by)
-                        && now - used_at < grace
+                        && (now - used_at).max(::chrono::Duration::zero()) < grace
                     {
                         return Ok(Rotation::Replayed { session, successor });
                     }
