@@ -68,15 +68,24 @@ try {
 
   // Another terminal watches the floor while this one sends.
   const other = await tablet();
-  const heard = [];
-  other.page.on('requestfinished', async (request) => {
-    const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/') || url.pathname.endsWith('/stream')) return;
-    const sizes = await request.sizes().catch(() => ({ responseBodySize: 0, responseHeadersSize: 0 }));
-    heard.push(sizes.responseBodySize + sizes.responseHeadersSize);
-  });
+  /** What the other terminal's API calls since `since` brought in (Resource Timing:
+   * headers and body as sent), calls of the live stream left out. */
+  const readSince = (since) =>
+    other.page.evaluate((since) => {
+      const calls = performance
+        .getEntriesByType('resource')
+        .filter((e) => e.startTime >= since && e.name.includes('/api/') && !e.name.includes('/stream'));
+      return { requests: calls.length, bytes: calls.reduce((sum, e) => sum + e.transferSize, 0) };
+    }, since);
+  const mark = () =>
+    other.page.evaluate(() => {
+      performance.setResourceTimingBufferSize(100000);
+      return performance.now();
+    });
+  let since = await mark();
 
   // Send: a line added at a table, then Send until the floor shows again.
+  let last = null;
   for (let i = 0; i < runs; i++) {
     await page.locator('[data-test=table]', { hasText: `Mesa ${(i % 10) + 1}` }).first().click();
     await page.waitForSelector('#order:not([hidden]) [data-test=line]');
@@ -88,16 +97,22 @@ try {
     }
     await page.waitForSelector('[data-test=pending-line]');
     result.send_ms.push(await until(page, () => page.click('#send'), () => document.body.dataset.view === 'floor'));
+    last = await page.evaluate(() => ({ id: S.order.id, version: S.order.version }));
   }
-  await other.page.waitForTimeout(1000);
-  result.floor_requests_per_change = Number((heard.length / runs).toFixed(1));
-  result.floor_bytes_per_change = Math.round(heard.reduce((a, b) => a + b, 0) / runs);
+  // The other floor has read the last send once it holds that version of the order.
+  await other.page.waitForFunction(
+    (last) => S.tables.some((tb) => (tb.orders || []).some((o) => o.id === last.id && o.version >= last.version)),
+    last,
+  );
+  const perChange = await readSince(since);
+  result.floor_requests_per_change = Number((perChange.requests / runs).toFixed(1));
+  result.floor_bytes_per_change = Math.round(perChange.bytes / runs);
 
-  // The whole floor, as a full reload reads it (for comparison).
-  heard.length = 0;
+  // The whole floor, as a full reload reads it (for comparison): loadTables returns once
+  // every answer is in.
+  since = await mark();
   await other.page.evaluate(() => loadTables());
-  await other.page.waitForTimeout(500);
-  result.floor_full_bytes = heard.reduce((a, b) => a + b, 0);
+  result.floor_full_bytes = (await readSince(since)).bytes;
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();

@@ -121,8 +121,11 @@ try {
   await page.fill('#product-search', 'suco');
   result.search_shows = (await page.locator('[data-test=product-row]:visible').allInnerTexts()).length;
   await page.fill('#product-search', '');
-  await row.locator('input[type=checkbox]').uncheck();
-  await page.waitForTimeout(300);
+  // Sold out, and saved before the product is edited.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/availability') && r.request().method() === 'PUT'),
+    row.locator('input[type=checkbox]').uncheck(),
+  ]);
   await row.locator('[data-test=edit-product]').click();
   await page.fill('#edit-price-0', process.env.COMANDA_NEW_PRICE || '13.90');
   await page.click('#product-dialog button[value=apply]');
